@@ -1,0 +1,214 @@
+package dev.gemma4j.checkpoint;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.gemma4j.config.ModelFormatException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One {@code .safetensors} file, memory-mapped: the header is parsed and validated on open, tensor data
+ * is never copied onto the Java heap. Closing unmaps the file; views obtained before become invalid.
+ *
+ * <p>Layout: an 8-byte little-endian header length {@code N}, {@code N} bytes of JSON mapping each
+ * tensor name to {@code dtype}, {@code shape} and {@code data_offsets} relative to the data section
+ * that follows the header.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+  /** Larger headers are corrupt: even a 27B shard's header is a few tens of kilobytes. */
+  private static final long MAX_HEADER_BYTES = 100L << 20;
+
+  private final Path file;
+  private final Arena arena;
+  private final MemorySegment mapped;
+  private final Map<String, TensorInfo> tensors;
+
+  private SafetensorsFile(Path file, Arena arena, MemorySegment mapped, Map<String, TensorInfo> tensors) {
+    this.file = file;
+    this.arena = arena;
+    this.mapped = mapped;
+    this.tensors = tensors;
+  }
+
+  /**
+   * Opens and maps a file, validating its header.
+   *
+   * @throws ModelFormatException when the file is missing, truncated, or its header is not valid
+   *     safetensors; the message names the file and the problem
+   */
+  public static SafetensorsFile open(Path file) {
+    Arena arena = Arena.ofShared();
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = channel.size();
+      MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+      Map<String, TensorInfo> tensors = parseHeader(file, mapped);
+      return new SafetensorsFile(file, arena, mapped, tensors);
+    } catch (NoSuchFileException e) {
+      arena.close();
+      throw new ModelFormatException("safetensors file " + file + " does not exist", e);
+    } catch (IOException e) {
+      arena.close();
+      throw new ModelFormatException("cannot read safetensors file " + file + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      arena.close();
+      throw e;
+    }
+  }
+
+  private static Map<String, TensorInfo> parseHeader(Path file, MemorySegment mapped) {
+    long size = mapped.byteSize();
+    if (size < 8) {
+      throw corrupt(file, "the file has " + size + " bytes, fewer than the 8-byte header length");
+    }
+    long headerLength = mapped.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+    if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
+      throw corrupt(
+          file,
+          "the header declares "
+              + headerLength
+              + " bytes of JSON but the file has "
+              + (size - 8)
+              + " bytes after the length field (truncated or not a safetensors file)");
+    }
+    byte[] headerBytes = mapped.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
+    JsonObject header;
+    try {
+      JsonElement root = JsonParser.parseString(new String(headerBytes, StandardCharsets.UTF_8));
+      if (!root.isJsonObject()) {
+        throw corrupt(file, "the header is not a JSON object");
+      }
+      header = root.getAsJsonObject();
+    } catch (JsonParseException e) {
+      throw corrupt(file, "the header is not valid JSON (" + e.getMessage() + ")");
+    }
+    long dataStart = 8 + headerLength;
+    long dataSize = size - dataStart;
+    Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
+      if (entry.getKey().equals("__metadata__")) {
+        continue;
+      }
+      tensors.put(entry.getKey(), tensorInfo(file, entry.getKey(), entry.getValue(), dataStart, dataSize));
+    }
+    return Collections.unmodifiableMap(tensors);
+  }
+
+  private static TensorInfo tensorInfo(
+      Path file, String name, JsonElement element, long dataStart, long dataSize) {
+    try {
+      JsonObject o = element.getAsJsonObject();
+      DType dtype = DType.fromSafetensors(o.get("dtype").getAsString(), file.toString(), name);
+      List<Long> shape = new ArrayList<>();
+      long elements = 1;
+      for (JsonElement d : o.getAsJsonArray("shape")) {
+        long dim = d.getAsLong();
+        if (dim < 0) {
+          throw corrupt(file, "tensor " + name + " has a negative dimension");
+        }
+        shape.add(dim);
+        elements = Math.multiplyExact(elements, dim);
+      }
+      JsonArray offsets = o.getAsJsonArray("data_offsets");
+      long begin = offsets.get(0).getAsLong();
+      long end = offsets.get(1).getAsLong();
+      if (begin < 0 || end < begin || end > dataSize) {
+        throw corrupt(
+            file,
+            "tensor "
+                + name
+                + " claims bytes ["
+                + begin
+                + ", "
+                + end
+                + ") but the data section has "
+                + dataSize
+                + " bytes (the file is truncated or its header is corrupt)");
+      }
+      long expected = Math.multiplyExact(elements, (long) dtype.bytes());
+      if (end - begin != expected) {
+        throw corrupt(
+            file,
+            "tensor "
+                + name
+                + " has shape "
+                + shape
+                + " of "
+                + dtype
+                + " ("
+                + expected
+                + " bytes) but its data_offsets span "
+                + (end - begin)
+                + " bytes");
+      }
+      return new TensorInfo(name, dtype, shape, file, dataStart + begin, end - begin);
+    } catch (ModelFormatException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw corrupt(
+          file,
+          "the header entry of tensor "
+              + name
+              + " is malformed ("
+              + e
+              + "); expected {\"dtype\": ..., \"shape\": [...], \"data_offsets\": [begin, end]}");
+    }
+  }
+
+  private static ModelFormatException corrupt(Path file, String problem) {
+    return new ModelFormatException(
+        "corrupt safetensors file " + file + ": " + problem + "; download the file again");
+  }
+
+  /** The file. */
+  public Path path() {
+    return file;
+  }
+
+  /** Every tensor in the file, by name, in header order. */
+  public Map<String, TensorInfo> tensors() {
+    return tensors;
+  }
+
+  /**
+   * A read-only view of {@code length} bytes of a tensor's data starting {@code offset} bytes into it.
+   * No data is copied.
+   */
+  public MemorySegment segment(TensorInfo tensor, long offset, long length) {
+    if (!tensor.file().equals(file)) {
+      throw new IllegalArgumentException(tensor.name() + " is not stored in " + file);
+    }
+    if (offset < 0 || length < 0 || offset + length > tensor.byteLength()) {
+      throw new IndexOutOfBoundsException(
+          "bytes [" + offset + ", " + (offset + length) + ") of " + tensor.name());
+    }
+    return mapped.asSlice(tensor.fileOffset() + offset, length).asReadOnly();
+  }
+
+  /** Like {@link #segment} as a little-endian {@link ByteBuffer}; at most 2 GiB at a time. */
+  public ByteBuffer buffer(TensorInfo tensor, long offset, int length) {
+    return segment(tensor, offset, length).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Unmaps the file. */
+  @Override
+  public void close() {
+    arena.close();
+  }
+}

@@ -1,0 +1,178 @@
+package dev.gemma4j.model;
+
+import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.config.LayerType;
+import dev.gemma4j.config.ModelConfig;
+import dev.gemma4j.config.ModelFormatException;
+import dev.gemma4j.spi.AttentionStep;
+import dev.gemma4j.spi.EmbeddingTable;
+import dev.gemma4j.spi.Precision;
+import dev.gemma4j.spi.SequenceAttention;
+import dev.gemma4j.spi.TensorOps;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Gemma 2 forward pass, written once against {@link TensorOps} so every backend runs the same
+ * sequence of operations (see {@code DESIGN.md}, "Gemma 2 numerics"):
+ *
+ * <ol>
+ *   <li>{@code h = embed[ids] * sqrt(hidden)}, the scale rounded to the activation precision;
+ *   <li>per layer: {@code h += post_attn_norm(attn(input_norm(h)))}, then
+ *       {@code h += post_ffn_norm(mlp(pre_ffn_norm(h)))};
+ *   <li>{@code logits = softcap(norm(h) · embedᵀ)}.
+ * </ol>
+ *
+ * <p>Batches mix sequences of any length: their tokens are concatenated into one activation matrix for
+ * the linear layers, and attention runs per sequence over its cached keys.
+ *
+ * @param <T> the backend's tensor type
+ */
+public final class Gemma2Model<T> implements AutoCloseable {
+  private final ModelConfig config;
+  private final TensorOps<T> ops;
+  private final EmbeddingTable<T> embedding;
+  private final List<LayerWeights<T>> layers;
+  private final T finalNorm;
+  private final RopeTable rope;
+  private final float embedScale;
+
+  private record LayerWeights<T>(
+      LayerType type,
+      T inputNorm,
+      T q,
+      T k,
+      T v,
+      T o,
+      T postAttentionNorm,
+      T preFeedforwardNorm,
+      T gate,
+      T up,
+      T down,
+      T postFeedforwardNorm) {}
+
+  private Gemma2Model(
+      ModelConfig config,
+      TensorOps<T> ops,
+      EmbeddingTable<T> embedding,
+      List<LayerWeights<T>> layers,
+      T finalNorm) {
+    this.config = config;
+    this.ops = ops;
+    this.embedding = embedding;
+    this.layers = layers;
+    this.finalNorm = finalNorm;
+    String frequencyDtype =
+        ops.precision() == Precision.BFLOAT16 ? "bfloat16" : config.storedDtype();
+    this.rope = new RopeTable(config.headDim(), config.ropeTheta(), frequencyDtype);
+    this.embedScale = ops.precision().round((float) Math.sqrt(config.hiddenSize()));
+  }
+
+  /**
+   * Loads the weights of a checkpoint through a backend's operations, checking every tensor's shape
+   * against {@code config.json}.
+   *
+   * @throws dev.gemma4j.config.ModelFormatException when a tensor is missing or of the wrong shape
+   */
+  public static <T> Gemma2Model<T> load(Checkpoint checkpoint, TensorOps<T> ops) {
+    ModelConfig c = checkpoint.config();
+    long hidden = c.hiddenSize();
+    long qWidth = (long) c.numHeads() * c.headDim();
+    long kvWidth = (long) c.numKvHeads() * c.headDim();
+    long inter = c.intermediateSize();
+    if (!c.tieWordEmbeddings()) {
+      throw new ModelFormatException(
+          checkpoint.folder().resolve("config.json")
+              + " sets tie_word_embeddings to false; Gemma 2 ties its output head to the embedding"
+              + " and gemma4j supports only that");
+    }
+    EmbeddingTable<T> embedding =
+        ops.loadEmbedding(checkpoint, checkpoint.tensor("model.embed_tokens.weight", c.vocabSize(), hidden));
+    List<LayerWeights<T>> layers = new ArrayList<>();
+    for (int i = 0; i < c.numLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      layers.add(
+          new LayerWeights<>(
+              c.layerType(i),
+              ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "input_layernorm.weight", hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.q_proj.weight", qWidth, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.k_proj.weight", kvWidth, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.v_proj.weight", kvWidth, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.o_proj.weight", hidden, qWidth)),
+              ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "post_attention_layernorm.weight", hidden)),
+              ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "pre_feedforward_layernorm.weight", hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.gate_proj.weight", inter, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.up_proj.weight", inter, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.down_proj.weight", hidden, inter)),
+              ops.loadNormWeight(
+                  checkpoint, checkpoint.tensor(p + "post_feedforward_layernorm.weight", hidden))));
+    }
+    T finalNorm = ops.loadNormWeight(checkpoint, checkpoint.tensor("model.norm.weight", hidden));
+    return new Gemma2Model<>(c, ops, embedding, List.copyOf(layers), finalNorm);
+  }
+
+  /** The architecture. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The backend operations this model runs on. */
+  public TensorOps<T> ops() {
+    return ops;
+  }
+
+  /**
+   * Runs one batched step: every chunk's tokens through all layers, their keys and values into the
+   * cache, and returns for each chunk its logits after final soft-capping, row-major
+   * {@code [rows, vocab]}: one row (the last token) or, with {@link SequenceChunk#allLogits()}, one per
+   * token.
+   */
+  public List<float[]> forward(List<SequenceChunk> chunks) {
+    StepLayout layout = StepLayout.of(chunks, config.slidingWindow());
+    try (TensorOps.Step ignored = ops.openStep()) {
+      T h = ops.scale(embedding.lookup(layout.tokens()), embedScale);
+      T cos = ops.fromHost(rope.cos(layout.positions()), layout.rows(), config.headDim());
+      T sin = ops.fromHost(rope.sin(layout.positions()), layout.rows(), config.headDim());
+      AttentionStep<T> attention =
+          ops.prepareAttention(
+              layout.attention(LayerType.SLIDING),
+              layout.attention(LayerType.FULL),
+              config.attentionScale(),
+              config.attnSoftcap());
+      double eps = config.rmsNormEps();
+      for (int i = 0; i < layers.size(); i++) {
+        LayerWeights<T> w = layers.get(i);
+        T x = ops.rmsNorm(h, w.inputNorm(), eps);
+        T q = ops.rope(ops.linear(x, w.q()), cos, sin, config.numHeads());
+        T k = ops.rope(ops.linear(x, w.k()), cos, sin, config.numKvHeads());
+        T v = ops.linear(x, w.v());
+        T attended = ops.linear(attention.attend(i, q, k, v), w.o());
+        h = ops.add(h, ops.rmsNorm(attended, w.postAttentionNorm(), eps));
+        x = ops.rmsNorm(h, w.preFeedforwardNorm(), eps);
+        T mlp = ops.linear(ops.geluTanhMul(ops.linear(x, w.gate()), ops.linear(x, w.up())), w.down());
+        h = ops.add(h, ops.rmsNorm(mlp, w.postFeedforwardNorm(), eps));
+      }
+      T last = ops.rmsNorm(ops.selectRows(h, layout.logitRows()), finalNorm, eps);
+      T logits = embedding.project(last);
+      if (config.finalSoftcap() > 0) {
+        logits = ops.softcap(logits, config.finalSoftcap());
+      }
+      return layout.splitLogits(ops.toHost(logits), config.vocabSize());
+    }
+  }
+
+  /**
+   * Allocates the KV cache with room for {@code slots} token positions per layer.
+   *
+   * @return the bytes allocated
+   */
+  public long allocateKvCache(int slots) {
+    return ops.allocateKvCache(config.layerTypes(), slots, config.numKvHeads(), config.headDim());
+  }
+
+  /** Frees the weights and KV cache. */
+  @Override
+  public void close() {
+    ops.close();
+  }
+}

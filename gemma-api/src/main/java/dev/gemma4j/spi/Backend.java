@@ -1,0 +1,23 @@
+package dev.gemma4j.spi;
+
+/**
+ * An opened backend: one device, the tensor operations that run on it, and its memory probe. Closing it
+ * frees everything it allocated.
+ */
+public interface Backend extends AutoCloseable {
+  /** The backend's name, as its provider reports it. */
+  String name();
+
+  /** The device in words, e.g. {@code cpu (2 threads, AMD EPYC 9B14)} or {@code Ascend910B3 (npu:0)}. */
+  String deviceName();
+
+  /** The tensor operations that the Gemma 2 architecture runs on this device. */
+  TensorOps<?> ops();
+
+  /** Reads this device's memory. */
+  MemoryProbe memoryProbe();
+
+  /** Frees the device's allocations. */
+  @Override
+  void close();
+}

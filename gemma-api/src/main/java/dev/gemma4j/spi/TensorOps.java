@@ -1,0 +1,98 @@
+package dev.gemma4j.spi;
+
+import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.checkpoint.TensorInfo;
+import dev.gemma4j.config.LayerType;
+import java.util.List;
+
+/**
+ * The tensor operations a backend provides; {@link dev.gemma4j.model.Gemma2Model} writes the Gemma 2
+ * forward pass once against them. Tensors are 2-D {@code [rows, columns]} unless stated; a step's
+ * activations have one row per token of the batch.
+ *
+ * <p>Tensors created inside {@link #openStep()} are freed when the step closes; weights and the KV
+ * cache live until {@link #close()}. Implementations are used from one thread at a time.
+ *
+ * @param <T> the backend's tensor type
+ */
+public interface TensorOps<T> extends AutoCloseable {
+
+  /** A scope for one forward step's temporaries. */
+  interface Step extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** The precision activations are computed in. */
+  Precision precision();
+
+  /** Uploads a weight matrix or vector in the math dtype; {@code [out, in]} for linear layers. */
+  T loadWeight(Checkpoint checkpoint, TensorInfo tensor);
+
+  /** Uploads an RMSNorm weight {@code w} as {@code 1 + w} in float32. */
+  T loadNormWeight(Checkpoint checkpoint, TensorInfo tensor);
+
+  /**
+   * Uploads the embedding matrix {@code [vocab, hidden]}, which also serves as the output head. A
+   * backend may split it (a 27B embedding is larger than one buffer can hold).
+   */
+  EmbeddingTable<T> loadEmbedding(Checkpoint checkpoint, TensorInfo tensor);
+
+  /**
+   * Allocates the KV cache: {@code slots} token positions for each of {@code layers}, each holding
+   * {@code kvHeads * headDim} keys and as many values.
+   *
+   * @return the bytes allocated
+   */
+  long allocateKvCache(List<LayerType> layers, int slots, int kvHeads, int headDim);
+
+  /** Starts a step; close it to free the step's tensors. */
+  Step openStep();
+
+  /** A tensor holding {@code data} with the given shape. */
+  T fromHost(float[] data, int rows, int columns);
+
+  /** The tensor's values, row-major. */
+  float[] toHost(T tensor);
+
+  /** Rows {@code rows} of {@code x}, in that order. */
+  T selectRows(T x, int[] rows);
+
+  /** {@code x * factor}, elementwise; used for the embedding scale. */
+  T scale(T x, float factor);
+
+  /** RMSNorm in float32: {@code x / sqrt(mean(x²) + eps) * onePlusWeight}, cast back. */
+  T rmsNorm(T x, T onePlusWeight, double eps);
+
+  /** {@code x · wᵀ} for {@code x [rows, in]} and {@code w [out, in]}. */
+  T linear(T x, T weight);
+
+  /**
+   * Rotary embedding in rotate-half layout: {@code x·cos + rotate_half(x)·sin} per head, where
+   * {@code x} is {@code [rows, heads * headDim]} and {@code cos}, {@code sin} are {@code [rows, headDim]}.
+   */
+  T rope(T x, T cos, T sin, int heads);
+
+  /** {@code gelu_tanh(gate) * up}, elementwise. */
+  T geluTanhMul(T gate, T up);
+
+  /** {@code a + b}, elementwise. */
+  T add(T a, T b);
+
+  /** {@code tanh(x / cap) * cap}, elementwise. */
+  T softcap(T x, double cap);
+
+  /** Prepares the attention of one step from its per-sequence plans. */
+  AttentionStep<T> prepareAttention(
+      List<SequenceAttention> slidingLayers, List<SequenceAttention> fullLayers, double scale, double softcap);
+
+  /** Bytes held for weights. */
+  long weightBytes();
+
+  /** Bytes held for the KV cache. */
+  long kvCacheBytes();
+
+  /** Frees weights and the KV cache. */
+  @Override
+  void close();
+}
