@@ -37,6 +37,7 @@ final class DjlTensorOps implements TensorOps<NDArray> {
   private NDManager step;
   private long weightBytes;
   private long kvCacheBytes;
+  private boolean closed;
 
   DjlTensorOps(NDManager root, Precision precision) {
     this.root = root;
@@ -246,6 +247,10 @@ final class DjlTensorOps implements TensorOps<NDArray> {
 
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     closeKvCache();
     step.close();
     root.close();

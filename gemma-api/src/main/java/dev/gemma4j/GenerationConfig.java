@@ -1,0 +1,240 @@
+package dev.gemma4j;
+
+import dev.gemma4j.config.GenerationDefaults;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How to generate: length, greedy or sampled decoding, stop conditions. Immutable; build one with
+ * {@link #builder()} or start from a model's defaults with {@link #from(GenerationDefaults)}.
+ *
+ * @param maxNewTokens the most tokens to generate
+ * @param sample sample from the distribution rather than take the most likely token
+ * @param temperature divides the logits before sampling
+ * @param topK keep only the {@code topK} most likely tokens when sampling; 0 keeps all
+ * @param topP keep the smallest set of most likely tokens whose probability reaches {@code topP}
+ * @param minP drop tokens less likely than {@code minP} times the most likely one; 0 keeps all
+ * @param repetitionPenalty divides positive (multiplies negative) logits of tokens already present
+ * @param seed the random seed of sampling; the same seed gives the same tokens
+ * @param stopStrings generation ends when the text contains one; the text ends before it
+ * @param stopTokenIds generation ends after one of these tokens, besides the model's end-of-sequence ids
+ * @param ignoreEos do not stop at the model's end-of-sequence ids (benchmarks use it for fixed lengths)
+ * @param topLogits record the {@code topLogits} highest logits of each step; 0 records none
+ * @param timeout end the request with {@link FinishReason#TIMEOUT} after this long, or {@code null}
+ */
+public record GenerationConfig(
+    int maxNewTokens,
+    boolean sample,
+    double temperature,
+    int topK,
+    double topP,
+    double minP,
+    double repetitionPenalty,
+    @Nullable Long seed,
+    List<String> stopStrings,
+    Set<Integer> stopTokenIds,
+    boolean ignoreEos,
+    int topLogits,
+    @Nullable Duration timeout) {
+
+  /** The default length: 256 new tokens. */
+  public static final int DEFAULT_MAX_NEW_TOKENS = 256;
+
+  /** Validates every field; the message names the field and its valid range. */
+  public GenerationConfig {
+    stopStrings = List.copyOf(stopStrings);
+    stopTokenIds = Set.copyOf(stopTokenIds);
+    require(maxNewTokens >= 1, "maxNewTokens must be at least 1, was " + maxNewTokens);
+    require(temperature > 0 && Double.isFinite(temperature), "temperature must be positive, was " + temperature);
+    require(topK >= 0, "topK must be 0 (off) or positive, was " + topK);
+    require(topP > 0 && topP <= 1, "topP must be in (0, 1], was " + topP);
+    require(minP >= 0 && minP < 1, "minP must be in [0, 1), was " + minP);
+    require(repetitionPenalty > 0, "repetitionPenalty must be positive, was " + repetitionPenalty);
+    require(topLogits >= 0, "topLogits must not be negative, was " + topLogits);
+    require(stopStrings.stream().noneMatch(String::isEmpty), "stop strings must not be empty");
+    require(timeout == null || !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** Greedy decoding of up to {@value #DEFAULT_MAX_NEW_TOKENS} tokens. */
+  public static GenerationConfig defaults() {
+    return builder().build();
+  }
+
+  /** A builder starting from greedy decoding of up to {@value #DEFAULT_MAX_NEW_TOKENS} tokens. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from what a checkpoint's {@code generation_config.json} declares. */
+  public static Builder from(GenerationDefaults defaults) {
+    Builder b = new Builder();
+    b.sample = defaults.doSample();
+    if (defaults.temperature() != null) {
+      b.temperature = defaults.temperature();
+    }
+    if (defaults.topK() != null) {
+      b.topK = defaults.topK();
+    }
+    if (defaults.topP() != null) {
+      b.topP = defaults.topP();
+    }
+    return b;
+  }
+
+  /** A builder holding this configuration's values. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.maxNewTokens = maxNewTokens;
+    b.sample = sample;
+    b.temperature = temperature;
+    b.topK = topK;
+    b.topP = topP;
+    b.minP = minP;
+    b.repetitionPenalty = repetitionPenalty;
+    b.seed = seed;
+    b.stopStrings = List.copyOf(stopStrings);
+    b.stopTokenIds = new LinkedHashSet<>(stopTokenIds);
+    b.ignoreEos = ignoreEos;
+    b.topLogits = topLogits;
+    b.timeout = timeout;
+    return b;
+  }
+
+  /** Builds a {@link GenerationConfig}. Setting a sampling parameter turns sampling on. */
+  public static final class Builder {
+    private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
+    private boolean sample;
+    private double temperature = 1.0;
+    private int topK;
+    private double topP = 1.0;
+    private double minP;
+    private double repetitionPenalty = 1.0;
+    private @Nullable Long seed;
+    private List<String> stopStrings = List.of();
+    private Set<Integer> stopTokenIds = new LinkedHashSet<>();
+    private boolean ignoreEos;
+    private int topLogits;
+    private @Nullable Duration timeout;
+
+    private Builder() {}
+
+    /** The most tokens to generate. */
+    public Builder maxNewTokens(int value) {
+      maxNewTokens = value;
+      return this;
+    }
+
+    /** Greedy decoding: always the most likely token. */
+    public Builder greedy() {
+      sample = false;
+      return this;
+    }
+
+    /** Sampling on or off. */
+    public Builder sample(boolean value) {
+      sample = value;
+      return this;
+    }
+
+    /** Sampling temperature; turns sampling on. */
+    public Builder temperature(double value) {
+      temperature = value;
+      sample = true;
+      return this;
+    }
+
+    /** Top-k filtering; turns sampling on. */
+    public Builder topK(int value) {
+      topK = value;
+      sample = true;
+      return this;
+    }
+
+    /** Top-p (nucleus) filtering; turns sampling on. */
+    public Builder topP(double value) {
+      topP = value;
+      sample = true;
+      return this;
+    }
+
+    /** Min-p filtering; turns sampling on. */
+    public Builder minP(double value) {
+      minP = value;
+      sample = true;
+      return this;
+    }
+
+    /** Repetition penalty (1 is none); applies to greedy decoding too. */
+    public Builder repetitionPenalty(double value) {
+      repetitionPenalty = value;
+      return this;
+    }
+
+    /** The random seed of sampling. */
+    public Builder seed(long value) {
+      seed = value;
+      return this;
+    }
+
+    /** Strings that end generation. */
+    public Builder stopStrings(List<String> values) {
+      stopStrings = List.copyOf(values);
+      return this;
+    }
+
+    /** Token ids that end generation, besides the model's end-of-sequence ids. */
+    public Builder stopTokenIds(Set<Integer> values) {
+      stopTokenIds = new LinkedHashSet<>(values);
+      return this;
+    }
+
+    /** Keep generating past the model's end-of-sequence ids. */
+    public Builder ignoreEos(boolean value) {
+      ignoreEos = value;
+      return this;
+    }
+
+    /** Record the {@code k} highest logits of every step. */
+    public Builder topLogits(int k) {
+      topLogits = k;
+      return this;
+    }
+
+    /** End the request after this long. */
+    public Builder timeout(@Nullable Duration value) {
+      timeout = value;
+      return this;
+    }
+
+    /**
+     * Builds the configuration.
+     *
+     * @throws IllegalArgumentException when a value is out of range, naming it
+     */
+    public GenerationConfig build() {
+      return new GenerationConfig(
+          maxNewTokens,
+          sample,
+          temperature,
+          topK,
+          topP,
+          minP,
+          repetitionPenalty,
+          seed,
+          stopStrings,
+          stopTokenIds,
+          ignoreEos,
+          topLogits,
+          timeout);
+    }
+  }
+}

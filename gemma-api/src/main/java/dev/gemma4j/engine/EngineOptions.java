@@ -1,0 +1,48 @@
+package dev.gemma4j.engine;
+
+/**
+ * Sizes of the batching engine and its KV cache.
+ *
+ * @param blockSize token positions per KV-cache block
+ * @param kvCacheTokens token positions the KV cache holds; 0 sizes it from {@code kvCacheMemoryFraction}
+ * @param kvCacheMemoryFraction share of the device's free memory (after the weights are loaded) given to
+ *     the KV cache when {@code kvCacheTokens} is 0
+ * @param maxBatchSize the most sequences one step runs
+ * @param maxBatchTokens the most tokens one step runs; longer prompts are prefilled in chunks
+ * @param queueCapacity requests that may wait; beyond it, submissions are rejected
+ */
+public record EngineOptions(
+    int blockSize,
+    int kvCacheTokens,
+    double kvCacheMemoryFraction,
+    int maxBatchSize,
+    int maxBatchTokens,
+    int queueCapacity) {
+
+  /** Validates the sizes. */
+  public EngineOptions {
+    if (blockSize < 1 || kvCacheTokens < 0 || maxBatchSize < 1 || maxBatchTokens < 1 || queueCapacity < 1) {
+      throw new IllegalArgumentException(
+          "engine sizes must be positive (kvCacheTokens may be 0 for automatic): " + this);
+    }
+    if (!(kvCacheMemoryFraction > 0 && kvCacheMemoryFraction <= 0.95)) {
+      throw new IllegalArgumentException(
+          "kvCacheMemoryFraction must be in (0, 0.95], was " + kvCacheMemoryFraction);
+    }
+  }
+
+  /** Blocks of 16 tokens, 30% of free memory, batches of up to 32 sequences and 512 tokens. */
+  public static EngineOptions defaults() {
+    return new EngineOptions(16, 0, 0.3, 32, 512, 1024);
+  }
+
+  /** These options with an explicit KV-cache size in tokens. */
+  public EngineOptions withKvCacheTokens(int tokens) {
+    return new EngineOptions(blockSize, tokens, kvCacheMemoryFraction, maxBatchSize, maxBatchTokens, queueCapacity);
+  }
+
+  /** These options with another block size. */
+  public EngineOptions withBlockSize(int size) {
+    return new EngineOptions(size, kvCacheTokens, kvCacheMemoryFraction, maxBatchSize, maxBatchTokens, queueCapacity);
+  }
+}

@@ -1,0 +1,183 @@
+package dev.gemma4j.engine;
+
+import dev.gemma4j.FinishReason;
+import dev.gemma4j.Generation;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationStats;
+import dev.gemma4j.TokenEvent;
+import dev.gemma4j.TopLogits;
+import dev.gemma4j.spi.Generator;
+import dev.gemma4j.spi.Sampler;
+import dev.gemma4j.tokenizer.TokenTextDecoder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One request inside the engine: its tokens, where its prefill stands, its KV-cache blocks, its sampler
+ * and stop conditions. Touched only by the engine thread, except {@link #cancel()}.
+ */
+final class Sequence implements Generator.Handle, Sampler.TokenHistory {
+  final int[] promptIds;
+  final GenerationConfig config;
+  private final Sampler sampler;
+  private final Set<Integer> stopIds;
+  private final Consumer<TokenEvent> listener;
+  private final @Nullable TokenTextDecoder decoder;
+  private final StopStringMatcher stopStrings;
+  private final CompletableFuture<Generation> result = new CompletableFuture<>();
+  private final long submittedNanos = System.nanoTime();
+  private final int[] tokens;
+  private final List<TopLogits> topLogits = new ArrayList<>();
+  private final StringBuilder text = new StringBuilder();
+  private volatile boolean cancelRequested;
+  private int length;
+  private int generated;
+  private long firstTokenNanos;
+  List<Integer> blocks = List.of();
+  /** Positions whose keys and values are in the cache. */
+  int cachedPositions;
+
+  Sequence(
+      int[] promptIds,
+      GenerationConfig config,
+      Sampler sampler,
+      Set<Integer> stopIds,
+      Consumer<TokenEvent> listener,
+      @Nullable TokenTextDecoder decoder,
+      int maxPositions) {
+    this.promptIds = promptIds.clone();
+    this.config = config;
+    this.sampler = sampler;
+    this.stopIds = stopIds;
+    this.listener = listener;
+    this.decoder = decoder;
+    this.stopStrings = new StopStringMatcher(config.stopStrings());
+    this.tokens = Arrays.copyOf(promptIds, Math.min(maxPositions, promptIds.length + config.maxNewTokens()));
+    this.length = promptIds.length;
+  }
+
+  @Override
+  public CompletableFuture<Generation> result() {
+    return result;
+  }
+
+  @Override
+  public void cancel() {
+    cancelRequested = true;
+  }
+
+  boolean cancelRequested() {
+    return cancelRequested;
+  }
+
+  boolean timedOut(long nowNanos) {
+    Duration timeout = config.timeout();
+    return timeout != null && nowNanos - submittedNanos > timeout.toNanos();
+  }
+
+  /** Tokens that must be in the cache before the next sampling: the prompt, then each new token. */
+  int pendingTokens() {
+    return length - cachedPositions;
+  }
+
+  /** Tokens {@code [cachedPositions, cachedPositions + count)}. */
+  int[] nextChunk(int count) {
+    return Arrays.copyOfRange(tokens, cachedPositions, cachedPositions + count);
+  }
+
+  /** The most positions this sequence will ever hold in the cache. */
+  int maxCachedPositions() {
+    return tokens.length;
+  }
+
+  @Override
+  public int size() {
+    return length;
+  }
+
+  @Override
+  public int get(int i) {
+    return tokens[i];
+  }
+
+  /**
+   * Chooses the next token from the logits of the last cached position, delivers it, and returns why the
+   * sequence ends, or {@code null} when it goes on.
+   */
+  @Nullable FinishReason accept(float[] logits) {
+    if (config.topLogits() > 0) {
+      topLogits.add(TopLogits.of(logits, config.topLogits()));
+    }
+    int token = sampler.sample(logits, this);
+    if (generated == 0) {
+      firstTokenNanos = System.nanoTime();
+    }
+    tokens[length++] = token;
+    generated++;
+    boolean stopToken = stopIds.contains(token);
+    String piece = decoder != null && !stopToken ? decoder.push(token) : "";
+    String visible = stopStrings.accept(piece);
+    FinishReason reason = finishReason(stopToken);
+    if (reason != null && reason != FinishReason.STOP_STRING) {
+      visible += releaseHeldText();
+    }
+    text.append(visible);
+    listener.accept(new TokenEvent(generated - 1, token, visible));
+    return reason;
+  }
+
+  private @Nullable FinishReason finishReason(boolean stopToken) {
+    if (stopToken) {
+      return FinishReason.STOP_TOKEN;
+    }
+    if (stopStrings.stopped()) {
+      return FinishReason.STOP_STRING;
+    }
+    if (generated >= config.maxNewTokens() || length >= tokens.length) {
+      return FinishReason.LENGTH;
+    }
+    return null;
+  }
+
+  /** Text held back for a possible stop string or an unfinished character, released at the end. */
+  private String releaseHeldText() {
+    String tail = decoder != null ? stopStrings.accept(decoder.finish()) : "";
+    return tail + stopStrings.finish();
+  }
+
+  /**
+   * Completes the request. A request ended from outside (cancelled, timed out) keeps the text it had
+   * held back in its result; streaming listeners have seen every token already.
+   */
+  void finish(FinishReason reason, long memoryAfterLoad, long peakMemory, int cachedPromptTokens) {
+    if (reason == FinishReason.CANCELLED || reason == FinishReason.TIMEOUT) {
+      text.append(releaseHeldText());
+    }
+    long now = System.nanoTime();
+    GenerationStats stats =
+        new GenerationStats(
+            promptIds.length,
+            generated,
+            Duration.ofNanos(generated > 0 ? firstTokenNanos - submittedNanos : now - submittedNanos),
+            Duration.ofNanos(now - submittedNanos),
+            memoryAfterLoad,
+            peakMemory,
+            cachedPromptTokens);
+    List<Integer> ids = new ArrayList<>(generated);
+    for (int i = promptIds.length; i < length; i++) {
+      ids.add(tokens[i]);
+    }
+    List<Integer> prompt = Arrays.stream(promptIds).boxed().toList();
+    result.complete(new Generation(text.toString(), prompt, ids, reason, stats, topLogits));
+  }
+
+  void fail(Throwable error) {
+    result.completeExceptionally(error);
+  }
+}

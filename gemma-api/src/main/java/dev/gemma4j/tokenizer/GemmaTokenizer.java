@@ -1,0 +1,190 @@
+package dev.gemma4j.tokenizer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.gemma4j.config.ModelFormatException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * The Gemma tokenizer of a checkpoint, through DJL's Hugging Face tokenizers ({@code tokenizer.json}).
+ *
+ * <p>Encoding adds BOS (the {@code post_processor} of Gemma's tokenizer does; a tokenizer that does not
+ * gets it prepended here) and never truncates or pads. Decoding with special tokens skipped drops the
+ * tokenizer's named special tokens ({@code <bos>}, {@code <eos>}, {@code <pad>}, {@code <unk>}, as
+ * {@code tokenizer_config.json} names them) and keeps control tokens such as {@code <start_of_turn>},
+ * as the reference does.
+ */
+public final class GemmaTokenizer implements AutoCloseable {
+  private final HuggingFaceTokenizer tokenizer;
+  private final Vocabulary vocabulary;
+  private final int bosId;
+  private final int eosId;
+  private final Set<Integer> namedSpecialIds;
+
+  private GemmaTokenizer(
+      HuggingFaceTokenizer tokenizer, Vocabulary vocabulary, int bosId, int eosId, Set<Integer> specials) {
+    this.tokenizer = tokenizer;
+    this.vocabulary = vocabulary;
+    this.bosId = bosId;
+    this.eosId = eosId;
+    this.namedSpecialIds = Set.copyOf(specials);
+  }
+
+  /**
+   * Loads {@code tokenizer.json} (and {@code tokenizer_config.json} when present) from a checkpoint
+   * folder.
+   *
+   * @throws ModelFormatException when {@code tokenizer.json} is missing or unreadable
+   */
+  public static GemmaTokenizer load(Path folder) {
+    Path file = folder.resolve("tokenizer.json");
+    if (!Files.isRegularFile(file)) {
+      throw new ModelFormatException(
+          folder + " has no tokenizer.json; copy it from the model's repository (every Gemma 2"
+              + " checkpoint ships one), or pass prompts as token ids");
+    }
+    Vocabulary vocabulary = Vocabulary.read(file);
+    SpecialTokens names = SpecialTokens.read(folder.resolve("tokenizer_config.json"));
+    int bos = idOf(vocabulary, names.bos(), 2);
+    int eos = idOf(vocabulary, names.eos(), 1);
+    Set<Integer> specials = new LinkedHashSet<>();
+    for (String name : names.all()) {
+      Integer id = vocabulary.id(name);
+      if (id != null) {
+        specials.add(id);
+      }
+    }
+    try {
+      HuggingFaceTokenizer tokenizer =
+          HuggingFaceTokenizer.builder()
+              .optTokenizerPath(file)
+              .optAddSpecialTokens(true)
+              .optTruncation(false)
+              .optPadding(false)
+              .build();
+      return new GemmaTokenizer(tokenizer, vocabulary, bos, eos, specials);
+    } catch (IOException | RuntimeException e) {
+      throw new ModelFormatException("cannot load " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int idOf(Vocabulary vocabulary, String piece, int fallback) {
+    Integer id = vocabulary.id(piece);
+    return id != null ? id : fallback;
+  }
+
+  /** Token ids of {@code text}, starting with BOS. */
+  public int[] encode(String text) {
+    return encode(text, true);
+  }
+
+  /** Token ids of {@code text}, with or without a leading BOS. */
+  public int[] encode(String text, boolean addBos) {
+    Encoding encoding = tokenizer.encode(text, addBos, false);
+    int[] ids = Arrays.stream(encoding.getIds()).mapToInt(Math::toIntExact).toArray();
+    if (addBos && (ids.length == 0 || ids[0] != bosId)) {
+      int[] withBos = new int[ids.length + 1];
+      withBos[0] = bosId;
+      System.arraycopy(ids, 0, withBos, 1, ids.length);
+      return withBos;
+    }
+    return ids;
+  }
+
+  /**
+   * The text of {@code ids}.
+   *
+   * @param skipSpecialTokens drop {@code <bos>}, {@code <eos>}, {@code <pad>} and {@code <unk>}
+   */
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    long[] kept =
+        Arrays.stream(ids)
+            .filter(id -> !(skipSpecialTokens && namedSpecialIds.contains(id)))
+            .filter(id -> id >= 0 && id < vocabulary.size())
+            .asLongStream()
+            .toArray();
+    return tokenizer.decode(kept, false);
+  }
+
+  /** A decoder that turns ids into text one at a time, for streaming. */
+  public TokenTextDecoder newStreamDecoder(boolean skipSpecialTokens) {
+    return new TokenTextDecoder(vocabulary, skipSpecialTokens ? namedSpecialIds : Set.of());
+  }
+
+  /** The id of a token such as {@code <end_of_turn>}, if the vocabulary has it. */
+  public OptionalInt tokenId(String piece) {
+    Integer id = vocabulary.id(piece);
+    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+  }
+
+  /** The piece of one id as the vocabulary spells it (e.g. {@code ▁capital}), or empty. */
+  public String piece(int id) {
+    String piece = vocabulary.piece(id);
+    return piece == null ? "" : piece;
+  }
+
+  /** The beginning-of-sequence id. */
+  public int bosId() {
+    return bosId;
+  }
+
+  /** The end-of-sequence id. */
+  public int eosId() {
+    return eosId;
+  }
+
+  /** Ids the vocabulary defines. */
+  public int vocabularySize() {
+    return vocabulary.size();
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+
+  /** The named special tokens of {@code tokenizer_config.json}. */
+  private record SpecialTokens(String bos, String eos, String pad, String unk) {
+    static SpecialTokens read(Path config) {
+      SpecialTokens defaults = new SpecialTokens("<bos>", "<eos>", "<pad>", "<unk>");
+      if (!Files.isRegularFile(config)) {
+        return defaults;
+      }
+      try {
+        JsonObject o = JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+        return new SpecialTokens(
+            name(o, "bos_token", defaults.bos()),
+            name(o, "eos_token", defaults.eos()),
+            name(o, "pad_token", defaults.pad()),
+            name(o, "unk_token", defaults.unk()));
+      } catch (IOException | RuntimeException e) {
+        throw new ModelFormatException(config + " is not valid JSON: " + e.getMessage(), e);
+      }
+    }
+
+    private static String name(JsonObject o, String key, String fallback) {
+      JsonElement e = o.get(key);
+      if (e == null || e.isJsonNull()) {
+        return fallback;
+      }
+      if (e.isJsonObject() && e.getAsJsonObject().has("content")) {
+        return e.getAsJsonObject().get("content").getAsString();
+      }
+      return e.isJsonPrimitive() ? e.getAsString() : fallback;
+    }
+
+    Set<String> all() {
+      return new LinkedHashSet<>(List.of(bos, eos, pad, unk));
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dev.gemma4j.examples.cli;
+
+import dev.gemma4j.GemmaException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code gemma} program. Each subcommand is one class; errors go to standard error with a non-zero
+ * exit status (1 for a failure, 2 for a usage error).
+ */
+@Command(
+    name = "gemma",
+    mixinStandardHelpOptions = true,
+    version = "gemma4j 0.1.0-SNAPSHOT",
+    description = "Run Gemma 2 models in-process on Ascend NPUs and CPUs.",
+    subcommands = {GenerateCommand.class, BackendsCommand.class})
+public final class GemmaCli implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs the program and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs the program with the given streams; returns the exit status. For tests and embedding. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    CommandLine cli = new CommandLine(new GemmaCli());
+    cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          commandLine.getErr().println("error: " + message(e));
+          commandLine.getErr().flush();
+          return 1;
+        });
+    return cli.execute(args);
+  }
+
+  private static String message(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof GemmaException || t instanceof IllegalArgumentException) {
+      return t.getMessage();
+    }
+    return t.toString();
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+}
