@@ -13,6 +13,9 @@ import java.util.List;
 
 /** A fixture's {@code golden.json}: what HF transformers computed for it. */
 record Golden(Path folder, List<Case> cases) {
+  /** Every fixture with reference goldens: the HF ones and the NumPy-port shapes. */
+  static final List<String> FIXTURES =
+      List.of("tiny-gemma2", "tiny-gemma2-bf16", "tiny-gemma2-tok", "shape-gqa3-hd24", "shape-mha-hd32-bf16");
 
   /** Top-k ids and logits of one generation step. */
   record Step(int[] ids, float[] logits) {}
@@ -25,7 +28,9 @@ record Golden(Path folder, List<Case> cases) {
       int[] greedyNewIds,
       List<Step> steps,
       int[] fullSequenceArgmax,
-      float[] fullSequenceLastLogits) {}
+      float[] fullSequenceLastLogits,
+      String prompt,
+      String generatedText) {}
 
   static Path fixture(String name) {
     String root = System.getProperty("gemma.fixtures");
@@ -54,7 +59,9 @@ record Golden(Path folder, List<Case> cases) {
             ints(c.getAsJsonArray("greedy_new_ids")),
             steps,
             ints(c.getAsJsonArray("full_sequence_argmax")),
-            floats(c.getAsJsonArray("full_sequence_last_logits"))));
+            floats(c.getAsJsonArray("full_sequence_last_logits")),
+            c.has("prompt") ? c.get("prompt").getAsString() : "",
+            c.has("generated_text") ? c.get("generated_text").getAsString() : ""));
       }
       return new Golden(folder, cases);
     } catch (IOException e) {

@@ -1,0 +1,86 @@
+package dev.gemma4j.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.gemma4j.Gemma;
+import dev.gemma4j.GemmaOptions;
+import dev.gemma4j.Generation;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.Prompt;
+import dev.gemma4j.TopLogits;
+import dev.gemma4j.engine.EngineOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+/** Generation through the public API reproduces the reference's greedy ids, step logits and texts. */
+class GenerationGoldenTest {
+  static final List<String> FIXTURES = Golden.FIXTURES;
+
+  static GemmaOptions cpu() {
+    return GemmaOptions.builder().backend("cpu").engine(EngineOptions.defaults().withKvCacheTokens(4096)).build();
+  }
+
+  static GenerationConfig greedy(Golden.Case c) {
+    return GenerationConfig.builder().maxNewTokens(c.greedyNewIds().length).ignoreEos(true).topLogits(5).build();
+  }
+
+  @ParameterizedTest
+  @FieldSource("FIXTURES")
+  void greedyIdsAndStepLogitsMatchTheReference(String fixture) {
+    Golden golden = Golden.load(fixture);
+    try (Gemma gemma = Gemma.open(golden.folder(), cpu())) {
+      for (Golden.Case c : golden.cases()) {
+        Generation g = gemma.generate(Prompt.ids(c.inputIds()), greedy(c));
+        assertArrayEquals(c.greedyNewIds(), g.tokenIds().stream().mapToInt(Integer::intValue).toArray(), fixture);
+        for (int step = 0; step < c.steps().size(); step++) {
+          TopLogits ours = g.topLogits().get(step);
+          Golden.Step expected = c.steps().get(step);
+          assertEquals(expected.ids()[0], ours.ids().getFirst(), fixture + " step " + step);
+          for (int k = 0; k < expected.ids().length; k++) {
+            int index = ours.ids().indexOf(expected.ids()[k]);
+            float value = index >= 0 ? ours.logits().get(index) : Float.NaN;
+            assertEquals(expected.logits()[k], value, ModelGoldenTest.TOLERANCE, fixture + " step " + step + " id " + expected.ids()[k]);
+          }
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @FieldSource("FIXTURES")
+  void concurrentRequestsGiveTheIdsEachGivesAlone(String fixture) {
+    Golden golden = Golden.load(fixture);
+    try (Gemma gemma = Gemma.open(golden.folder(), cpu())) {
+      List<CompletableFuture<Generation>> running = new ArrayList<>();
+      for (int round = 0; round < 3; round++) {
+        for (Golden.Case c : golden.cases()) {
+          running.add(gemma.submit(Prompt.ids(c.inputIds()), greedy(c), e -> {}).result());
+        }
+      }
+      for (int i = 0; i < running.size(); i++) {
+        Golden.Case c = golden.cases().get(i % golden.cases().size());
+        assertArrayEquals(
+            c.greedyNewIds(), running.get(i).join().tokenIds().stream().mapToInt(Integer::intValue).toArray(), fixture + " request " + i);
+      }
+    }
+  }
+
+  @Test
+  void textPromptsGenerateTheReferenceText() {
+    Golden golden = Golden.load("tiny-gemma2-tok");
+    try (Gemma gemma = Gemma.open(golden.folder(), cpu())) {
+      for (Golden.Case c : golden.cases()) {
+        assertArrayEquals(c.inputIds(), gemma.encode(Prompt.text(c.prompt())), c.prompt());
+        Generation g = gemma.generate(Prompt.text(c.prompt()), greedy(c));
+        assertEquals(c.generatedText(), g.text(), c.prompt());
+        assertEquals(c.inputIds().length, g.stats().promptTokens());
+        assertEquals(c.greedyNewIds().length, g.stats().generatedTokens());
+      }
+    }
+  }
+}
