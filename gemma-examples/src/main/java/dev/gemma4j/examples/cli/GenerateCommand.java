@@ -110,11 +110,13 @@ final class GenerateCommand implements Callable<Integer> {
         if (json) {
           out.println(GenerationJson.line(g, topLogits > 0));
         } else {
-          if (!stream) {
+          if (!stream || prompts.size() > 1 && concurrency > 1) {
             if (prompts.size() > 1) {
               out.println("--- prompt " + (i + 1));
             }
             out.println(g.text());
+          } else {
+            out.println();
           }
           err.println(summary(g.stats(), g.finishReason().name().toLowerCase(Locale.ROOT)));
         }
