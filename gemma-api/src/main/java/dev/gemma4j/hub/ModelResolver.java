@@ -4,34 +4,75 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.GemmaOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Turns what the user wrote ({@code google/gemma-2-9b-it} or a folder) into a checkpoint folder.
+ * Turns what the user wrote into a checkpoint folder, in this order:
+ *
+ * <ol>
+ *   <li>an existing local folder;
+ *   <li>for a model id ({@code google/gemma-2-9b-it}), the cache: the Hugging Face cache (shared with the
+ *       Python tools), or ModelScope's when it is the source;
+ *   <li>a download into that cache, unless offline ({@code HF_HUB_OFFLINE=1} or the option).
+ * </ol>
+ *
+ * See {@link HubSettings} for the environment variables.
  */
 public final class ModelResolver {
-  private final GemmaOptions options;
+  private static final Logger LOG = LoggerFactory.getLogger(ModelResolver.class);
 
-  private ModelResolver(GemmaOptions options) {
-    this.options = options;
+  private final HubSettings settings;
+
+  /** A resolver with explicit settings. */
+  public ModelResolver(HubSettings settings) {
+    this.settings = settings;
   }
 
-  /** A resolver configured from the options and the environment. */
+  /** A resolver configured from the options and the process environment. */
   public static ModelResolver fromEnvironment(GemmaOptions options) {
-    return new ModelResolver(options);
+    return new ModelResolver(HubSettings.from(options));
+  }
+
+  /** The settings in use. */
+  public HubSettings settings() {
+    return settings;
   }
 
   /**
-   * The checkpoint folder for a model id or folder path.
+   * The checkpoint folder for a folder path or model id.
    *
-   * @throws GemmaException when it cannot be found
+   * @throws GemmaException when the folder does not exist, the id is not cached while offline, or the
+   *     download fails (gated model without a token, unknown repository, corrupt transfer ...)
    */
   public Path resolve(String model) {
-    Path local = Path.of(model);
+    Path local = Path.of(model.startsWith("~/") ? System.getProperty("user.home") + model.substring(1) : model);
     if (Files.isDirectory(local)) {
       return local;
     }
-    throw new GemmaException(
-        "model \"" + model + "\" is not a folder; pass a Hugging Face checkpoint folder"
-            + " (config.json + *.safetensors). Revision asked: " + options.revision());
+    if (!RepoId.looksLikeRepoId(model)) {
+      throw new GemmaException(
+          "model folder " + local + " does not exist, and \"" + model + "\" is not a model id"
+              + " (owner/name such as google/gemma-2-2b-it)");
+    }
+    RepoId repo = RepoId.parse(model);
+    boolean modelScope = settings.source() == ModelSource.MODELSCOPE;
+    HuggingFaceHub hf = new HuggingFaceHub(settings);
+    ModelScopeHub ms = new ModelScopeHub(settings);
+    Optional<Path> cached = modelScope ? ms.cached(repo) : hf.cached(repo);
+    if (cached.isPresent()) {
+      LOG.info("{} found in the cache: {}", repo, cached.get());
+      return cached.get();
+    }
+    if (settings.offline()) {
+      throw new GemmaException(
+          repo + " (revision " + settings.revision() + ") is not in the cache "
+              + (modelScope ? settings.modelScopeCacheDir() : settings.cacheDir())
+              + " and offline mode (HF_HUB_OFFLINE=1 or --offline) forbids downloading it;"
+              + " download it once with network access, or pass a checkpoint folder");
+    }
+    LOG.info("{} is not cached; downloading from {}", repo, modelScope ? settings.modelScopeEndpoint() : settings.endpoint());
+    return modelScope ? ms.download(repo) : hf.download(repo);
   }
 }
