@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Flow;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -129,6 +130,29 @@ public final class Gemma implements AutoCloseable {
    */
   public Generator.Handle submit(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
     return engine.submit(encode(prompt), config, listener);
+  }
+
+  /** Like {@link #submit}: streams tokens to {@code listener} as they are generated. */
+  public Generator.Handle stream(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
+    return submit(prompt, config, listener);
+  }
+
+  /**
+   * Starts a generation to be consumed by pulling: iterate the returned stream, or use its
+   * {@link TokenStream#events()}; close it to cancel.
+   */
+  public TokenStream stream(Prompt prompt, GenerationConfig config) {
+    int[] ids = encode(prompt);
+    return new TokenStream(listener -> engine.submit(ids, config, listener));
+  }
+
+  /**
+   * A cold {@link Flow.Publisher} of tokens: each subscription runs the generation once, honouring the
+   * subscriber's demand; cancelling the subscription cancels the generation.
+   */
+  public Flow.Publisher<TokenEvent> publisher(Prompt prompt, GenerationConfig config) {
+    int[] ids = encode(prompt);
+    return new TokenPublisher(listener -> engine.submit(ids, config, listener));
   }
 
   /** Answers the last user turn of a conversation. */
