@@ -1,6 +1,10 @@
 package dev.gemma4j;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
 
 /** Where the reference fixtures live: {@code -Dgemma.fixtures}, set by the build. */
 public final class TestFixtures {
@@ -13,5 +17,16 @@ public final class TestFixtures {
       throw new IllegalStateException("-Dgemma.fixtures is not set; run the tests through Maven");
     }
     return Path.of(root, name);
+  }
+
+  /** A writable copy of fixture {@code name} inside {@code dir}, for tests that damage it. */
+  public static Path copy(String name, Path dir) throws IOException {
+    Path target = Files.createDirectories(dir.resolve(name));
+    try (Stream<Path> files = Files.list(path(name))) {
+      for (Path f : files.toList()) {
+        Files.copy(f, target.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return target;
   }
 }

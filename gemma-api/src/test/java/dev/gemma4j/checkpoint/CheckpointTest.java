@@ -9,8 +9,6 @@ import dev.gemma4j.config.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,14 +16,7 @@ class CheckpointTest {
   @TempDir Path dir;
 
   private Path copyOf(String fixture) throws IOException {
-    Path target = dir.resolve(fixture);
-    Files.createDirectories(target);
-    try (Stream<Path> files = Files.list(TestFixtures.path(fixture))) {
-      for (Path f : files.toList()) {
-        Files.copy(f, target.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
-    return target;
+    return TestFixtures.copy(fixture, dir);
   }
 
   @Test

@@ -7,12 +7,11 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
+import dev.gemma4j.TestFixtures;
 import dev.gemma4j.config.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,14 +20,7 @@ class BadInputTest {
   @TempDir Path dir;
 
   private Path copyOf(String fixture) throws IOException {
-    Path target = dir.resolve(fixture);
-    Files.createDirectories(target);
-    try (Stream<Path> files = Files.list(Golden.fixture(fixture))) {
-      for (Path f : files.toList()) {
-        Files.copy(f, target.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
-    return target;
+    return TestFixtures.copy(fixture, dir);
   }
 
   private static void edit(Path config, String from, String to) throws IOException {

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.gemma4j.TestFixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,11 +34,7 @@ record Golden(Path folder, List<Case> cases) {
       String generatedText) {}
 
   static Path fixture(String name) {
-    String root = System.getProperty("gemma.fixtures");
-    if (root == null) {
-      throw new IllegalStateException("run the tests through Maven: -Dgemma.fixtures is not set");
-    }
-    return Path.of(root, name);
+    return TestFixtures.path(name);
   }
 
   static Golden load(String name) {

@@ -1,5 +1,6 @@
 package dev.gemma4j.examples.cli;
 
+import dev.gemma4j.TestFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,6 @@ record CliRun(int status, String out, String err) {
   }
 
   static Path fixture(String name) {
-    return Path.of(System.getProperty("gemma.fixtures"), name);
+    return TestFixtures.path(name);
   }
 }

@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import dev.gemma4j.hub.LocalHub;
+import org.junit.jupiter.api.io.TempDir;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -20,10 +23,17 @@ class PackagedJarIT {
   private record Result(int status, String out, String err) {}
 
   private static Result java(String... args) throws IOException, InterruptedException {
+    return java(Map.of(), args);
+  }
+
+  private static Result java(Map<String, String> env, String... args) throws IOException, InterruptedException {
     String javaBin = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(List.of(javaBin, "-jar", System.getProperty("gemma.jar")));
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).start();
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.startsWith("MODELSCOPE") || k.startsWith("GEMMA_"));
+    builder.environment().putAll(env);
+    Process p = builder.start();
     byte[] out = p.getInputStream().readAllBytes();
     byte[] err = p.getErrorStream().readAllBytes();
     assertTrue(p.waitFor(120, TimeUnit.SECONDS), "gemma.jar did not finish");
@@ -44,6 +54,35 @@ class PackagedJarIT {
     assertEquals(first.getAsJsonArray("greedy_new_ids"), out.getAsJsonArray("ids"));
     assertEquals(first.get("generated_text").getAsString(), out.get("text").getAsString());
     assertTrue(!r.err().contains("restricted method"), "native access is enabled by the manifest: " + r.err());
+  }
+
+  @Test
+  void downloadsAModelIdFromTheHubThenRunsOfflineFromTheCache(@TempDir Path cache) throws Exception {
+    Path fixture = CliRun.fixture("tiny-gemma2-tok");
+    JsonObject first =
+        JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
+            .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    String[] args = {
+      "generate", "--model", "google/tiny-gemma2-tok", "--prompt", first.get("prompt").getAsString(),
+      "--max-new-tokens", "20", "--ignore-eos"
+    };
+    try (LocalHub hub = new LocalHub()) {
+      hub.add("google/tiny-gemma2-tok", "89abcdef0123456789abcdef0123456789abcdef", fixture, "hf_test_token");
+      Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HUB_CACHE", cache.toString());
+
+      Result gated = java(env, args);
+      assertEquals(1, gated.status());
+      assertTrue(gated.err().contains("gated") && gated.err().contains("HF_TOKEN"), gated.err());
+
+      Map<String, String> withToken = new java.util.HashMap<>(env);
+      withToken.put("HF_TOKEN", "hf_test_token");
+      Result downloaded = java(withToken, args);
+      assertEquals(0, downloaded.status(), downloaded.err());
+      assertEquals(first.get("generated_text").getAsString(), downloaded.out().strip());
+    }
+    Result offline = java(Map.of("HF_HUB_CACHE", cache.toString(), "HF_HUB_OFFLINE", "1"), args);
+    assertEquals(0, offline.status(), offline.err());
+    assertEquals(first.get("generated_text").getAsString(), offline.out().strip());
   }
 
   @Test
