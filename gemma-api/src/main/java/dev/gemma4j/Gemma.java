@@ -87,7 +87,7 @@ public final class Gemma implements AutoCloseable {
       tokenizer = Files.isRegularFile(folder.resolve("tokenizer.json")) ? GemmaTokenizer.load(folder) : null;
       backend =
           provider.open(
-              new BackendOptions(options.precision(), Backends.deviceIndex(options.backend()), options.threads()));
+              new BackendOptions(options.precision(), options.resolvedDeviceIndex(), options.threads()));
       long start = System.nanoTime();
       model = Gemma2Model.load(checkpoint, backend.ops());
       LOG.info(

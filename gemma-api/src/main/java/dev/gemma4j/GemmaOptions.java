@@ -1,6 +1,7 @@
 package dev.gemma4j;
 
 import dev.gemma4j.engine.EngineOptions;
+import dev.gemma4j.spi.Backends;
 import dev.gemma4j.spi.Precision;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -12,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param backend a backend name ({@code cpu}, {@code npu}, {@code npu:1}) or {@code null} to pick the
  *     best available one (see {@link dev.gemma4j.spi.Backends})
+ * @param deviceIndex which device of the backend ({@code npu:1} is index 1); -1 takes it from the
+ *     backend name, else 0
  * @param precision activation precision
  * @param threads compute threads for the CPU; 0 uses every core
  * @param revision the hub revision (branch, tag or commit) to resolve
@@ -22,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  */
 public record GemmaOptions(
     @Nullable String backend,
+    int deviceIndex,
     Precision precision,
     int threads,
     String revision,
@@ -29,11 +33,19 @@ public record GemmaOptions(
     boolean offline,
     EngineOptions engine) {
 
+  /** The device index to open: the explicit one, else the one in the backend name, else 0. */
+  public int resolvedDeviceIndex() {
+    return deviceIndex >= 0 ? deviceIndex : Backends.deviceIndex(backend);
+  }
+
   /** Checks the fields. */
   public GemmaOptions {
     Objects.requireNonNull(precision, "precision");
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(engine, "engine");
+    if (deviceIndex < -1) {
+      throw new IllegalArgumentException("deviceIndex must be -1 (from the backend name) or a device number: " + deviceIndex);
+    }
     if (threads < 0) {
       throw new IllegalArgumentException("threads must not be negative: " + threads);
     }
@@ -53,6 +65,7 @@ public record GemmaOptions(
   public Builder toBuilder() {
     Builder b = new Builder();
     b.backend = backend;
+    b.deviceIndex = deviceIndex;
     b.precision = precision;
     b.threads = threads;
     b.revision = revision;
@@ -65,6 +78,7 @@ public record GemmaOptions(
   /** Builds {@link GemmaOptions}. */
   public static final class Builder {
     private @Nullable String backend;
+    private int deviceIndex = -1;
     private Precision precision = Precision.FLOAT32;
     private int threads;
     private String revision = "main";
@@ -77,6 +91,12 @@ public record GemmaOptions(
     /** The backend: {@code cpu}, {@code npu}, {@code npu:1}, or {@code null}/{@code auto}. */
     public Builder backend(@Nullable String value) {
       backend = value;
+      return this;
+    }
+
+    /** The device of the backend, e.g. 1 for the second NPU. */
+    public Builder deviceIndex(int value) {
+      deviceIndex = value;
       return this;
     }
 
@@ -118,7 +138,7 @@ public record GemmaOptions(
 
     /** Builds the options. */
     public GemmaOptions build() {
-      return new GemmaOptions(backend, precision, threads, revision, cacheDir, offline, engine);
+      return new GemmaOptions(backend, deviceIndex, precision, threads, revision, cacheDir, offline, engine);
     }
   }
 }
