@@ -3,6 +3,7 @@ package dev.gemma4j;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.BatchEngine;
+import dev.gemma4j.engine.EngineStats;
 import dev.gemma4j.hub.ModelResolver;
 import dev.gemma4j.model.Gemma2Model;
 import dev.gemma4j.spi.Backend;
@@ -222,6 +223,11 @@ public final class Gemma implements AutoCloseable {
   /** The process's memory right after loading (weights and KV cache allocated). */
   public long memoryAfterLoadBytes() {
     return engine.memoryAfterLoad();
+  }
+
+  /** The batching engine and its KV cache now: blocks in use and at peak, prefix hits, preemptions. */
+  public EngineStats engineStats() {
+    return engine.stats();
   }
 
   /** The generator the facade runs on, for applications that work with token ids. */

@@ -4,6 +4,7 @@ import dev.gemma4j.FinishReason;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.TokenEvent;
+import dev.gemma4j.config.LayerType;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.model.Gemma2Model;
 import dev.gemma4j.model.SequenceChunk;
@@ -26,10 +27,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Generator} of a loaded model: one engine thread runs batched forward steps; requests from
- * any thread join the running batch at the next step and leave when they finish. Each step runs every
- * decoding sequence's next token and fills the rest of its token budget with prompt chunks of sequences
- * still prefilling, so long prompts never stall the others.
+ * The {@link Generator} of a loaded model: continuous batching over a paged KV cache.
+ *
+ * <p>One engine thread runs batched forward steps. Requests from any thread wait in a bounded queue and
+ * join the running batch at the next step; each step runs the next token of every decoding sequence and
+ * fills the rest of its token budget with prompt chunks, so long prompts never stall the others. Blocks
+ * are allocated as sequences grow; prompts that share a prefix share its blocks. When blocks run out, new
+ * requests wait, and if a running sequence cannot grow, the most recently admitted one is preempted: its
+ * blocks are freed and it is recomputed later from its tokens, which leaves every other sequence as it
+ * was.
  */
 public final class BatchEngine implements Generator {
   private static final Logger LOG = LoggerFactory.getLogger(BatchEngine.class);
@@ -40,13 +46,16 @@ public final class BatchEngine implements Generator {
   private final Set<Integer> eosIds;
   private final MemoryProbe memoryProbe;
   private final EngineOptions options;
-  private final KvBlockPool pool;
+  private final KvCacheManager cache;
+  private final long kvCacheBytes;
   private final BlockingQueue<Sequence> queue;
   private final Deque<Sequence> waiting = new ArrayDeque<>();
   private final List<Sequence> running = new ArrayList<>();
   private final Thread thread;
   private final long memoryAfterLoad;
   private volatile boolean closed;
+  private volatile long preemptions;
+  private volatile long steps;
 
   /**
    * Sizes and allocates the KV cache and starts the engine thread.
@@ -68,27 +77,17 @@ public final class BatchEngine implements Generator {
     this.eosIds = Set.copyOf(eosIds);
     this.memoryProbe = memoryProbe;
     this.options = options;
-    int slots = kvCacheSlots(options);
-    this.pool = new KvBlockPool(slots / options.blockSize(), options.blockSize());
-    long bytes = model.allocateKvCache(slots);
-    LOG.info("KV cache: {} blocks of {} tokens, {} MiB", pool.blockCount(), options.blockSize(), bytes >> 20);
+    KvCacheSizing sizing = KvCacheSizing.of(config, options, memoryProbe.snapshot().freeBytes());
+    this.cache =
+        new KvCacheManager(sizing.fullBlocks(), sizing.slidingBlocks(), options.blockSize(), config.slidingWindow());
+    this.kvCacheBytes = model.allocateKvCache(sizing.fullBlocks() * options.blockSize(), sizing.slidingBlocks() * options.blockSize());
+    LOG.info(
+        "KV cache: {} + {} blocks of {} tokens (full / sliding layers), {} MiB",
+        sizing.fullBlocks(), sizing.slidingBlocks(), options.blockSize(), kvCacheBytes >> 20);
     this.memoryAfterLoad = memoryProbe.snapshot().usedBytes();
     this.queue = new LinkedBlockingQueue<>(options.queueCapacity());
     this.thread = Thread.ofPlatform().name("gemma-engine").daemon().unstarted(this::run);
     thread.start();
-  }
-
-  private int kvCacheSlots(EngineOptions options) {
-    long tokens = options.kvCacheTokens();
-    if (tokens == 0) {
-      long free = memoryProbe.snapshot().freeBytes();
-      tokens = (long) (free * options.kvCacheMemoryFraction()) / config.kvBytesPerToken(4);
-      long atLeast = Math.min(config.maxPositions(), 2048);
-      long atMost = (long) config.maxPositions() * options.maxBatchSize();
-      tokens = Math.max(atLeast, Math.min(atMost, tokens));
-    }
-    long blocks = (tokens + options.blockSize() - 1) / options.blockSize();
-    return Math.toIntExact(blocks * options.blockSize());
   }
 
   @Override
@@ -110,20 +109,28 @@ public final class BatchEngine implements Generator {
             listener,
             tokenizer != null ? tokenizer.newStreamDecoder(true) : null,
             config.maxPositions());
-    int blocks = pool.blocksFor(sequence.maxCachedPositions());
-    if (blocks > pool.blockCount()) {
-      throw new GemmaException(
-          "a request of " + promptIds.length + " prompt tokens and up to " + request.maxNewTokens()
-              + " new tokens needs " + blocks * pool.blockSize() + " KV-cache positions but the cache holds "
-              + pool.blockCount() * pool.blockSize() + "; lower maxNewTokens or give the cache more room"
-              + " (kvCacheTokens / kvCacheMemoryFraction)");
-    }
+    checkFits(sequence, promptIds.length, request.maxNewTokens());
     if (!queue.offer(sequence)) {
       throw new GemmaException(
           "the request queue is full (" + options.queueCapacity() + " waiting); retry later or raise"
-              + " queueCapacity");
+              + " EngineOptions.queueCapacity");
     }
     return sequence;
+  }
+
+  /** A request that could not finish even alone in the cache is rejected up front. */
+  private void checkFits(Sequence sequence, int promptTokens, int maxNewTokens) {
+    int blockSize = cache.blockSize();
+    int positions = sequence.maxCachedPositions();
+    int fullNeeded = (positions + blockSize - 1) / blockSize;
+    int slidingNeeded = Math.min(fullNeeded, (config.slidingWindow() + options.maxBatchTokens()) / blockSize + 2);
+    if (fullNeeded > cache.fullPool().blockCount() || slidingNeeded > cache.slidingPool().blockCount()) {
+      throw new GemmaException(
+          "a request of " + promptTokens + " prompt tokens and up to " + maxNewTokens + " new tokens needs "
+              + positions + " KV-cache positions but the cache holds " + cache.fullPool().blockCount() * blockSize
+              + "; lower maxNewTokens or give the cache more room (EngineOptions.kvCacheTokens or"
+              + " kvCacheMemoryFraction)");
+    }
   }
 
   private void validatePrompt(int[] promptIds) {
@@ -155,6 +162,26 @@ public final class BatchEngine implements Generator {
     return memoryAfterLoad;
   }
 
+  /** The engine and its KV cache now; for monitoring (read without locking). */
+  public EngineStats stats() {
+    BlockPool full = cache.fullPool();
+    BlockPool sliding = cache.slidingPool();
+    return new EngineStats(
+        cache.blockSize(),
+        full.blockCount(),
+        sliding.blockCount(),
+        full.inUse(),
+        sliding.inUse(),
+        full.peakInUse(),
+        sliding.peakInUse(),
+        kvCacheBytes,
+        running.size(),
+        waiting.size() + queue.size(),
+        cache.prefixHitRate(),
+        preemptions,
+        steps);
+  }
+
   private void run() {
     try {
       while (!closed) {
@@ -166,7 +193,7 @@ public final class BatchEngine implements Generator {
           waiting.add(next);
         }
         queue.drainTo(waiting);
-        dropCancelled();
+        dropEnded();
         admit();
         if (!running.isEmpty()) {
           step();
@@ -174,18 +201,25 @@ public final class BatchEngine implements Generator {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      LOG.error("the engine thread failed; failing every request", e);
+      running.forEach(s -> s.fail(e));
+      waiting.forEach(s -> s.fail(e));
+      running.clear();
+      waiting.clear();
+      closed = true;
     } finally {
       for (Sequence s : running) {
         end(s, FinishReason.CANCELLED);
       }
       running.clear();
       queue.drainTo(waiting);
-      waiting.forEach(s -> s.finish(FinishReason.CANCELLED, memoryAfterLoad, 0, 0));
+      waiting.forEach(s -> end(s, FinishReason.CANCELLED));
       waiting.clear();
     }
   }
 
-  private void dropCancelled() {
+  private void dropEnded() {
     long now = System.nanoTime();
     for (Sequence s : List.copyOf(running)) {
       FinishReason reason = externalEnd(s, now);
@@ -194,14 +228,13 @@ public final class BatchEngine implements Generator {
         end(s, reason);
       }
     }
-    waiting.removeIf(
-        s -> {
-          FinishReason reason = externalEnd(s, now);
-          if (reason != null) {
-            s.finish(reason, memoryAfterLoad, memoryProbe.snapshot().peakBytes(), 0);
-          }
-          return reason != null;
-        });
+    for (Sequence s : List.copyOf(waiting)) {
+      FinishReason reason = externalEnd(s, now);
+      if (reason != null) {
+        waiting.remove(s);
+        end(s, reason);
+      }
+    }
   }
 
   private static @Nullable FinishReason externalEnd(Sequence s, long now) {
@@ -211,14 +244,22 @@ public final class BatchEngine implements Generator {
     return s.timedOut(now) ? FinishReason.TIMEOUT : null;
   }
 
+  /** Admits waiting sequences while the first chunk of each fits in the free blocks. */
   private void admit() {
     while (!waiting.isEmpty() && running.size() < options.maxBatchSize()) {
-      Sequence next = waiting.peek();
-      List<Integer> blocks = pool.allocate(pool.blocksFor(next.maxCachedPositions()));
-      if (blocks.isEmpty()) {
-        return;
+      Sequence s = waiting.peek();
+      s.cachedPositions = cache.reusePrefix(s.blocks, s.tokens());
+      int firstChunk = Math.min(s.pendingTokens(), options.maxBatchTokens());
+      if (!cache.canGrow(s.blocks, s.cachedPositions + firstChunk)) {
+        cache.free(s.blocks);
+        s.cachedPositions = 0;
+        return; // wait for running sequences to finish
       }
-      next.blocks = blocks;
+      if (!s.admittedBefore) {
+        s.cachedPromptTokens = s.cachedPositions;
+        cache.countPrompt(s.promptIds.length, s.cachedPositions);
+        s.admittedBefore = true;
+      }
       running.add(waiting.poll());
     }
   }
@@ -226,30 +267,47 @@ public final class BatchEngine implements Generator {
   private void step() {
     List<Sequence> members = new ArrayList<>();
     List<SequenceChunk> chunks = new ArrayList<>();
-    int budget = options.maxBatchTokens();
-    // Decoding sequences first: one token each. Then prompt chunks fill what is left of the budget.
-    for (boolean decoding : new boolean[] {true, false}) {
-      for (Sequence s : running) {
-        boolean isDecoding = s.cachedPositions >= s.promptIds.length;
-        if (isDecoding != decoding || budget == 0) {
-          continue;
-        }
-        int count = Math.min(s.pendingTokens(), budget);
-        budget -= count;
-        members.add(s);
-        chunks.add(
-            SequenceChunk.sharedSlots(
-                s.nextChunk(count), s.cachedPositions, slots(s, s.cachedPositions + count), false));
+    long decoding = running.stream().filter(s -> s.cachedPositions >= s.size() - 1).count();
+    int prefillBudget = (int) Math.max(1, options.maxBatchTokens() - decoding);
+    for (int i = 0; i < running.size(); i++) {
+      Sequence s = running.get(i);
+      int count = s.pendingTokens() == 1 ? 1 : Math.min(s.pendingTokens(), prefillBudget);
+      if (count == 0) {
+        continue;
       }
+      if (!reserve(s, count)) {
+        if (!running.contains(s)) {
+          i--; // s itself was preempted
+        }
+        continue;
+      }
+      if (count > 1 || s.cachedPositions < s.promptIds.length) {
+        prefillBudget -= count;
+      }
+      members.add(s);
+      int start = s.cachedPositions;
+      int end = start + count;
+      chunks.add(
+          new SequenceChunk(
+              s.nextChunk(count),
+              start,
+              cache.fullSlots(s.blocks, end),
+              cache.slidingSlots(s.blocks, start, end),
+              cache.slidingBase(start),
+              false));
+    }
+    if (members.isEmpty()) {
+      return;
     }
     List<float[]> logits;
     try {
       logits = model.forward(chunks);
+      steps++;
     } catch (RuntimeException e) {
       LOG.error("forward step failed; failing its {} sequences", members.size(), e);
       for (Sequence s : members) {
         running.remove(s);
-        pool.release(s.blocks);
+        cache.free(s.blocks);
         s.fail(new GemmaException("the forward step failed: " + e.getMessage(), e));
       }
       return;
@@ -258,6 +316,7 @@ public final class BatchEngine implements Generator {
       Sequence s = members.get(i);
       s.cachedPositions += chunks.get(i).tokens().length;
       if (s.pendingTokens() > 0) {
+        cache.afterStep(s.blocks, s.tokenArray(), s.cachedPositions);
         continue;
       }
       FinishReason reason;
@@ -266,10 +325,11 @@ public final class BatchEngine implements Generator {
       } catch (RuntimeException e) {
         LOG.warn("a token listener threw; ending its request", e);
         running.remove(s);
-        pool.release(s.blocks);
+        cache.free(s.blocks);
         s.fail(e);
         continue;
       }
+      cache.afterStep(s.blocks, s.tokenArray(), s.cachedPositions);
       if (reason != null) {
         running.remove(s);
         end(s, reason);
@@ -277,19 +337,42 @@ public final class BatchEngine implements Generator {
     }
   }
 
-  private int[] slots(Sequence s, int positions) {
-    int blockSize = pool.blockSize();
-    int[] slots = new int[positions];
-    for (int p = 0; p < positions; p++) {
-      slots[p] = s.blocks.get(p / blockSize) * blockSize + p % blockSize;
+  /**
+   * Grows {@code s}'s block tables for {@code count} more positions, preempting the most recently
+   * admitted sequences (possibly {@code s} itself) while blocks are short. False when {@code s} was
+   * preempted.
+   */
+  private boolean reserve(Sequence s, int count) {
+    while (!cache.grow(s.blocks, s.cachedPositions + count)) {
+      Sequence victim = running.getLast();
+      if (victim == s && running.size() == 1) {
+        running.remove(s);
+        cache.free(s.blocks);
+        s.fail(new GemmaException(
+            "the KV cache (" + cache.fullPool().blockCount() * cache.blockSize() + " positions) cannot hold"
+                + " this sequence even alone; give the cache more room"));
+        return false;
+      }
+      preempt(victim);
+      if (victim == s) {
+        return false;
+      }
     }
-    return slots;
+    return true;
+  }
+
+  private void preempt(Sequence victim) {
+    running.remove(victim);
+    cache.free(victim.blocks);
+    victim.cachedPositions = 0;
+    waiting.addFirst(victim);
+    preemptions++;
+    LOG.debug("preempted a sequence of {} tokens for lack of KV-cache blocks", victim.size());
   }
 
   private void end(Sequence s, FinishReason reason) {
-    pool.release(s.blocks);
-    s.blocks = List.of();
-    s.finish(reason, memoryAfterLoad, memoryProbe.snapshot().peakBytes(), 0);
+    cache.free(s.blocks);
+    s.finish(reason, memoryAfterLoad, memoryProbe.snapshot().peakBytes());
   }
 
   @Override

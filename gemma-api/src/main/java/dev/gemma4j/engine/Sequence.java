@@ -39,9 +39,14 @@ final class Sequence implements Generator.Handle, Sampler.TokenHistory {
   private int length;
   private int generated;
   private long firstTokenNanos;
-  List<Integer> blocks = List.of();
+  /** This sequence's KV-cache block tables. */
+  final SequenceBlocks blocks = new SequenceBlocks();
   /** Positions whose keys and values are in the cache. */
   int cachedPositions;
+  /** Whether it was admitted before (a preempted sequence is recomputed, not counted again). */
+  boolean admittedBefore;
+  /** Prompt positions served from the prefix cache at the first admission. */
+  int cachedPromptTokens;
 
   Sequence(
       int[] promptIds,
@@ -94,6 +99,16 @@ final class Sequence implements Generator.Handle, Sampler.TokenHistory {
   /** The most positions this sequence will ever hold in the cache. */
   int maxCachedPositions() {
     return tokens.length;
+  }
+
+  /** The tokens so far: the prompt, then the generated ones. Do not modify. */
+  int[] tokens() {
+    return length == tokens.length ? tokens : Arrays.copyOf(tokens, length);
+  }
+
+  /** The token array itself, valid up to {@link #size()}. */
+  int[] tokenArray() {
+    return tokens;
   }
 
   @Override
@@ -155,7 +170,7 @@ final class Sequence implements Generator.Handle, Sampler.TokenHistory {
    * Completes the request. A request ended from outside (cancelled, timed out) keeps the text it had
    * held back in its result; streaming listeners have seen every token already.
    */
-  void finish(FinishReason reason, long memoryAfterLoad, long peakMemory, int cachedPromptTokens) {
+  void finish(FinishReason reason, long memoryAfterLoad, long peakMemory) {
     if (reason == FinishReason.CANCELLED || reason == FinishReason.TIMEOUT) {
       text.append(releaseHeldText());
     }
@@ -168,7 +183,7 @@ final class Sequence implements Generator.Handle, Sampler.TokenHistory {
             Duration.ofNanos(now - submittedNanos),
             memoryAfterLoad,
             peakMemory,
-            cachedPromptTokens);
+            this.cachedPromptTokens);
     List<Integer> ids = new ArrayList<>(generated);
     for (int i = promptIds.length; i < length; i++) {
       ids.add(tokens[i]);

@@ -167,7 +167,17 @@ public final class Gemma2Model<T> implements AutoCloseable {
    * @return the bytes allocated
    */
   public long allocateKvCache(int slots) {
-    return ops.allocateKvCache(config.layerTypes(), slots, config.numKvHeads(), config.headDim());
+    return allocateKvCache(slots, slots);
+  }
+
+  /**
+   * Allocates the KV cache: {@code fullSlots} positions per full-attention layer, {@code slidingSlots}
+   * per sliding layer.
+   *
+   * @return the bytes allocated
+   */
+  public long allocateKvCache(int fullSlots, int slidingSlots) {
+    return ops.allocateKvCache(config.layerTypes(), fullSlots, slidingSlots, config.numKvHeads(), config.headDim());
   }
 
   /** Frees the weights and KV cache. */

@@ -39,12 +39,13 @@ public interface TensorOps<T> extends AutoCloseable {
   EmbeddingTable<T> loadEmbedding(Checkpoint checkpoint, TensorInfo tensor);
 
   /**
-   * Allocates the KV cache: {@code slots} token positions for each of {@code layers}, each holding
-   * {@code kvHeads * headDim} keys and as many values.
+   * Allocates the KV cache: for each of {@code layers}, {@code fullSlots} token positions on full-attention
+   * layers and {@code slidingSlots} on sliding layers (which keep only their window), each position
+   * holding {@code kvHeads * headDim} keys and as many values. Replaces any earlier cache.
    *
    * @return the bytes allocated
    */
-  long allocateKvCache(List<LayerType> layers, int slots, int kvHeads, int headDim);
+  long allocateKvCache(List<LayerType> layers, int fullSlots, int slidingSlots, int kvHeads, int headDim);
 
   /** Starts a step; close it to free the step's tensors. */
   Step openStep();

@@ -86,14 +86,17 @@ final class DjlTensorOps implements TensorOps<NDArray> {
   }
 
   @Override
-  public long allocateKvCache(List<LayerType> layers, int slots, int kvHeads, int headDim) {
+  public long allocateKvCache(
+      List<LayerType> layers, int fullSlots, int slidingSlots, int kvHeads, int headDim) {
     closeKvCache();
     layerTypes = List.copyOf(layers);
-    for (int i = 0; i < layers.size(); i++) {
-      keyCache.add(root.zeros(new Shape(slots, kvHeads, headDim), DataType.FLOAT32));
-      valueCache.add(root.zeros(new Shape(slots, kvHeads, headDim), DataType.FLOAT32));
+    for (LayerType type : layers) {
+      int slots = type == LayerType.SLIDING ? slidingSlots : fullSlots;
+      // Uninitialized: a slot is always written before it is read, and untouched pages cost no RAM.
+      keyCache.add(root.create(new Shape(slots, kvHeads, headDim), DataType.FLOAT32));
+      valueCache.add(root.create(new Shape(slots, kvHeads, headDim), DataType.FLOAT32));
+      kvCacheBytes += 2L * slots * kvHeads * headDim * 4;
     }
-    kvCacheBytes = 2L * layers.size() * slots * kvHeads * headDim * 4;
     return kvCacheBytes;
   }
 
