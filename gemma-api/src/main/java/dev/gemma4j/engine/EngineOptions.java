@@ -41,6 +41,26 @@ public record EngineOptions(
     return new EngineOptions(blockSize, tokens, kvCacheMemoryFraction, maxBatchSize, maxBatchTokens, queueCapacity);
   }
 
+  /** These options with another batch limit. */
+  public EngineOptions withMaxBatchSize(int sequences) {
+    return new EngineOptions(blockSize, kvCacheTokens, kvCacheMemoryFraction, sequences, maxBatchTokens, queueCapacity);
+  }
+
+  /** These options with another token budget per step. */
+  public EngineOptions withMaxBatchTokens(int tokens) {
+    return new EngineOptions(blockSize, kvCacheTokens, kvCacheMemoryFraction, maxBatchSize, tokens, queueCapacity);
+  }
+
+  /** These options with another queue capacity. */
+  public EngineOptions withQueueCapacity(int requests) {
+    return new EngineOptions(blockSize, kvCacheTokens, kvCacheMemoryFraction, maxBatchSize, maxBatchTokens, requests);
+  }
+
+  /** These options with another share of free memory for the KV cache. */
+  public EngineOptions withKvCacheMemoryFraction(double fraction) {
+    return new EngineOptions(blockSize, kvCacheTokens, fraction, maxBatchSize, maxBatchTokens, queueCapacity);
+  }
+
   /** These options with another block size. */
   public EngineOptions withBlockSize(int size) {
     return new EngineOptions(size, kvCacheTokens, kvCacheMemoryFraction, maxBatchSize, maxBatchTokens, queueCapacity);
