@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "gemma4j 0.1.0-SNAPSHOT",
     description = "Run Gemma 2 models in-process on Ascend NPUs and CPUs.",
-    subcommands = {GenerateCommand.class, BackendsCommand.class})
+    subcommands = {GenerateCommand.class, BenchCommand.class, RandomCheckpointCommand.class, BackendsCommand.class})
 public final class GemmaCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

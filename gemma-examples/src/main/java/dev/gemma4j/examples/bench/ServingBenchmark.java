@@ -1,0 +1,87 @@
+package dev.gemma4j.examples.bench;
+
+import dev.gemma4j.Gemma;
+import dev.gemma4j.GemmaOptions;
+import dev.gemma4j.Generation;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.Prompt;
+import dev.gemma4j.engine.EngineStats;
+import dev.gemma4j.spi.MemorySnapshot;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Runs a {@link Workload} against a model: a closed loop that keeps {@code concurrency} requests in
+ * flight until {@code requests} are done, each a random prompt of exactly {@code promptTokens} tokens
+ * generating exactly {@code newTokens} (end-of-sequence ignored).
+ */
+public final class ServingBenchmark implements AutoCloseable {
+  private final Gemma gemma;
+  private final boolean owned;
+
+  private ServingBenchmark(Gemma gemma, boolean owned) {
+    this.gemma = gemma;
+    this.owned = owned;
+  }
+
+  /** Opens the model to benchmark; closing the benchmark closes it. */
+  public static ServingBenchmark open(String model, GemmaOptions options) {
+    return new ServingBenchmark(Gemma.open(model, options), true);
+  }
+
+  /** Benchmarks an already open model, which stays open. */
+  public static ServingBenchmark of(Gemma gemma) {
+    return new ServingBenchmark(gemma, false);
+  }
+
+  /** Runs the workload after one short warm-up request; progress goes to {@code log}. */
+  public BenchReport.Result run(Workload w, long seed, PrintWriter log) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int vocab = gemma.config().vocabSize();
+    gemma.generate(Prompt.ids(prompt(random, Math.min(8, w.promptTokens()), vocab)), GenerationConfig.builder().maxNewTokens(2).build());
+    GenerationConfig config = GenerationConfig.builder().maxNewTokens(w.newTokens()).ignoreEos(true).build();
+    List<int[]> prompts = new ArrayList<>();
+    for (int i = 0; i < w.requests(); i++) {
+      prompts.add(prompt(random, w.promptTokens(), vocab));
+    }
+    log.printf("benchmark %s: %d requests, %d at once, %d -> %d tokens, on %s%n",
+        w.name(), w.requests(), w.concurrency(), w.promptTokens(), w.newTokens(), gemma.deviceName());
+    log.flush();
+    gemma.generator().memoryProbe().resetPeak();
+    Semaphore inFlight = new Semaphore(w.concurrency());
+    List<CompletableFuture<Generation>> results = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int[] prompt : prompts) {
+      inFlight.acquireUninterruptibly();
+      CompletableFuture<Generation> result = gemma.submit(Prompt.ids(prompt), config, e -> {}).result();
+      results.add(result.whenComplete((g, e) -> inFlight.release()));
+    }
+    List<Generation> done = results.stream().map(CompletableFuture::join).toList();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    EngineStats engine = gemma.engineStats();
+    MemorySnapshot memory = gemma.memory();
+    return BenchReport.Result.of(w, gemma, seconds, done, engine, memory);
+  }
+
+  /** BOS, then random ids outside the control-token range. */
+  private static int[] prompt(SplittableRandom random, int length, int vocab) {
+    int low = vocab > 1000 ? 108 : 3;
+    int[] ids = new int[length];
+    ids[0] = 2;
+    for (int i = 1; i < length; i++) {
+      ids[i] = random.nextInt(low, vocab);
+    }
+    return ids;
+  }
+
+  @Override
+  public void close() {
+    if (owned) {
+      gemma.close();
+    }
+  }
+}

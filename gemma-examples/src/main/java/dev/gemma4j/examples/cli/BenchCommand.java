@@ -1,0 +1,90 @@
+package dev.gemma4j.examples.cli;
+
+import dev.gemma4j.GemmaException;
+import dev.gemma4j.examples.bench.BenchReport;
+import dev.gemma4j.examples.bench.ServingBenchmark;
+import dev.gemma4j.examples.bench.Workload;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code gemma bench}: the serving benchmark of the article this SDK answers: many concurrent requests of
+ * fixed prompt and output lengths, reported as requests/s, output tokens/s, time to first token, time per
+ * output token, KV-cache blocks and memory.
+ */
+@Command(
+    name = "bench",
+    description = "Serving benchmark: concurrent requests of random prompts, fixed lengths.",
+    sortOptions = false)
+final class BenchCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin ModelOptions model = new ModelOptions();
+
+  @Option(names = "--workload", paramLabel = "short|long", description = "Preset: short = 32 concurrent, 128 -> 256; long = 16 concurrent, 1024 -> 512.")
+  @Nullable String workload;
+
+  @Option(names = "--concurrency", paramLabel = "C", description = "Requests in flight at once.")
+  @Nullable Integer concurrency;
+
+  @Option(names = "--requests", paramLabel = "R", description = "Requests in all (default: 2 x concurrency).")
+  @Nullable Integer requests;
+
+  @Option(names = "--prompt-tokens", paramLabel = "P", description = "Prompt length, BOS included.")
+  @Nullable Integer promptTokens;
+
+  @Option(names = "--new-tokens", paramLabel = "N", description = "Tokens generated per request.")
+  @Nullable Integer newTokens;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the random prompts.")
+  long seed;
+
+  @Option(names = "--report", paramLabel = "DIR", description = "Also write results.json, results.md and a chart to DIR.")
+  @Nullable Path report;
+
+  @Option(names = "--json", description = "End with one JSON object of the results.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    Workload w = workload();
+    try (ServingBenchmark bench = ServingBenchmark.open(model.model, model.toOptions())) {
+      BenchReport.Result result = bench.run(w, seed, spec.commandLine().getErr());
+      spec.commandLine().getOut().println(BenchReport.table(result));
+      if (report != null) {
+        BenchReport.write(report, List.of(result));
+        spec.commandLine().getErr().println("report written to " + report);
+      }
+      if (json) {
+        spec.commandLine().getOut().println(BenchReport.json(result));
+      }
+    }
+    return 0;
+  }
+
+  private Workload workload() {
+    Workload base =
+        workload == null
+            ? null
+            : switch (workload) {
+              case "short" -> Workload.SHORT;
+              case "long" -> Workload.LONG;
+              default -> throw new GemmaException("--workload must be short or long, not " + workload);
+            };
+    if (base == null && (concurrency == null || promptTokens == null || newTokens == null)) {
+      throw new GemmaException("give --workload short|long, or --concurrency, --prompt-tokens and --new-tokens");
+    }
+    int c = concurrency != null ? concurrency : base.concurrency();
+    int p = promptTokens != null ? promptTokens : base.promptTokens();
+    int n = newTokens != null ? newTokens : base.newTokens();
+    int r = requests != null ? requests : 2 * c;
+    return new Workload(workload == null ? "custom" : workload, c, r, p, n);
+  }
+}
