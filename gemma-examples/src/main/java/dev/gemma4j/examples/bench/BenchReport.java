@@ -134,6 +134,17 @@ public final class BenchReport {
     return jsonObject(r).toString();
   }
 
+  /** The last run's figures, with every run of a sweep under {@code "sweep"}. */
+  public static String json(List<Result> results) {
+    JsonObject last = jsonObject(results.getLast());
+    if (results.size() > 1) {
+      JsonArray sweep = new JsonArray();
+      results.forEach(r -> sweep.add(jsonObject(r)));
+      last.add("sweep", sweep);
+    }
+    return last.toString();
+  }
+
   static JsonObject jsonObject(Result r) {
     JsonObject o = new JsonObject();
     o.addProperty("workload", r.workload().name());
@@ -162,9 +173,10 @@ public final class BenchReport {
     return o;
   }
 
-  /** Writes {@code results.json} and {@code results.md} into {@code dir}. */
+  /** Writes {@code results.json}, {@code results.md} and {@code chart.png} into {@code dir}. */
   public static void write(Path dir, List<Result> results) throws IOException {
     Files.createDirectories(dir);
+    BenchChart.write(dir.resolve("chart.png"), results);
     JsonArray all = new JsonArray();
     results.forEach(r -> all.add(jsonObject(r)));
     Files.writeString(dir.resolve("results.json"), new GsonBuilder().setPrettyPrinting().create().toJson(all) + "\n");

@@ -5,6 +5,7 @@ import dev.gemma4j.examples.bench.BenchReport;
 import dev.gemma4j.examples.bench.ServingBenchmark;
 import dev.gemma4j.examples.bench.Workload;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -31,8 +32,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--workload", paramLabel = "short|long", description = "Preset: short = 32 concurrent, 128 -> 256; long = 16 concurrent, 1024 -> 512.")
   @Nullable String workload;
 
-  @Option(names = "--concurrency", paramLabel = "C", description = "Requests in flight at once.")
-  @Nullable Integer concurrency;
+  @Option(names = "--concurrency", paramLabel = "C", split = ",", description = "Requests in flight at once; a list (1,4,8) sweeps.")
+  @Nullable List<Integer> concurrency;
 
   @Option(names = "--requests", paramLabel = "R", description = "Requests in all (default: 2 x concurrency).")
   @Nullable Integer requests;
@@ -54,22 +55,35 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Workload w = workload();
-    try (ServingBenchmark bench = ServingBenchmark.open(model.model, model.toOptions())) {
-      BenchReport.Result result = bench.run(w, seed, spec.commandLine().getErr());
-      spec.commandLine().getOut().println(BenchReport.table(result));
-      if (report != null) {
-        BenchReport.write(report, List.of(result));
-        spec.commandLine().getErr().println("report written to " + report);
+    List<Workload> workloads = workloads();
+    List<BenchReport.Result> results = new ArrayList<>();
+    try (ServingBenchmark bench = ServingBenchmark.open(model.modelOrBundled(spec.commandLine().getErr()), model.toOptions())) {
+      for (Workload w : workloads) {
+        BenchReport.Result result = bench.run(w, seed, spec.commandLine().getErr());
+        results.add(result);
+        spec.commandLine().getOut().println(BenchReport.table(result));
+        spec.commandLine().getOut().println();
+        spec.commandLine().getOut().flush();
       }
-      if (json) {
-        spec.commandLine().getOut().println(BenchReport.json(result));
-      }
+    }
+    if (report != null) {
+      BenchReport.write(report, results);
+      spec.commandLine().getErr().println("report written to " + report + " (results.json, results.md, chart.png)");
+    }
+    if (json) {
+      spec.commandLine().getOut().println(BenchReport.json(results));
     }
     return 0;
   }
 
-  private Workload workload() {
+  private List<Workload> workloads() {
+    if (concurrency == null || concurrency.size() <= 1) {
+      return List.of(workload(concurrency == null ? null : concurrency.getFirst()));
+    }
+    return concurrency.stream().map(this::workload).toList();
+  }
+
+  private Workload workload(@Nullable Integer concurrency) {
     Workload base =
         workload == null
             ? null
@@ -84,6 +98,9 @@ final class BenchCommand implements Callable<Integer> {
     int c = concurrency != null ? concurrency : base.concurrency();
     int p = promptTokens != null ? promptTokens : base.promptTokens();
     int n = newTokens != null ? newTokens : base.newTokens();
+    if (c < 1) {
+      throw new GemmaException("--concurrency must be at least 1");
+    }
     int r = requests != null ? requests : 2 * c;
     return new Workload(workload == null ? "custom" : workload, c, r, p, n);
   }

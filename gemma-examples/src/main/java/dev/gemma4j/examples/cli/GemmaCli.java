@@ -1,6 +1,7 @@
 package dev.gemma4j.examples.cli;
 
 import dev.gemma4j.GemmaException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -16,18 +17,37 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "gemma4j 0.1.0-SNAPSHOT",
     description = "Run Gemma 2 models in-process on Ascend NPUs and CPUs.",
-    subcommands = {GenerateCommand.class, BenchCommand.class, RandomCheckpointCommand.class, BackendsCommand.class})
+    subcommands = {
+      GenerateCommand.class, ChatCommand.class, CheckCommand.class, BenchCommand.class,
+      RandomCheckpointCommand.class, BackendsCommand.class
+    })
 public final class GemmaCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  private final InputStream in;
+
+  private GemmaCli(InputStream in) {
+    this.in = in;
+  }
+
+  /** Standard input as this run sees it (the chat reads it). */
+  InputStream in() {
+    return in;
+  }
+
   /** Runs the program and exits with its status. */
   public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+    System.exit(run(args, System.in, System.out, System.err));
   }
 
   /** Runs the program with the given streams; returns the exit status. For tests and embedding. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    CommandLine cli = new CommandLine(new GemmaCli());
+    return run(args, InputStream.nullInputStream(), out, err);
+  }
+
+  /** Runs the program with the given streams, standard input included; returns the exit status. */
+  public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+    CommandLine cli = new CommandLine(new GemmaCli(in));
     cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
     cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
     cli.setExecutionExceptionHandler(

@@ -103,7 +103,7 @@ final class GenerateCommand implements Callable<Integer> {
     List<Prompt> prompts = prompts();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (Gemma gemma = model.open()) {
+    try (Gemma gemma = model.open(err)) {
       List<Generation> results = run(gemma, prompts, config, out);
       for (int i = 0; i < results.size(); i++) {
         Generation g = results.get(i);

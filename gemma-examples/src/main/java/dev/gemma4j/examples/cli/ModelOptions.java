@@ -4,6 +4,8 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.engine.EngineOptions;
 import dev.gemma4j.spi.Precision;
+import dev.gemma4j.testkit.BundledModel;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
@@ -12,10 +14,9 @@ import picocli.CommandLine.Option;
 final class ModelOptions {
   @Option(
       names = "--model",
-      required = true,
       paramLabel = "DIR_OR_ID",
-      description = "Checkpoint folder or model id such as google/gemma-2-2b-it.")
-  String model = "";
+      description = "Checkpoint folder or model id such as google/gemma-2-2b-it (default: the bundled tiny model).")
+  @Nullable String model;
 
   @Option(names = "--backend", paramLabel = "NAME", description = "cpu, npu, npu:N or auto (default).")
   @Nullable String backend;
@@ -58,7 +59,18 @@ final class ModelOptions {
         .build();
   }
 
-  Gemma open() {
-    return Gemma.open(model, toOptions());
+  /** The model to open: the one given, else the bundled tiny model (said on standard error). */
+  String modelOrBundled(PrintWriter err) {
+    if (model != null) {
+      return model;
+    }
+    err.println("no --model given: using the bundled tiny model " + BundledModel.NAME
+        + " (random weights, the real Gemma tokenizer: the text is gibberish, the numbers are real)");
+    err.flush();
+    return BundledModel.path().toString();
+  }
+
+  Gemma open(PrintWriter err) {
+    return Gemma.open(modelOrBundled(err), toOptions());
   }
 }

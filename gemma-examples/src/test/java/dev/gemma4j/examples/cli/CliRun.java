@@ -1,6 +1,7 @@
 package dev.gemma4j.examples.cli;
 
 import dev.gemma4j.TestFixtures;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -10,11 +11,16 @@ import java.nio.file.Path;
 record CliRun(int status, String out, String err) {
 
   static CliRun of(String... args) {
+    return withInput("", args);
+  }
+
+  static CliRun withInput(String input, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int status =
         GemmaCli.run(
             args,
+            new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8));
     return new CliRun(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));

@@ -1,0 +1,97 @@
+package dev.gemma4j.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.gemma4j.TestFixtures;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
+
+/** Every example program runs on the tiny fixture and prints what it promises. */
+@Isolated
+class ExamplesTest {
+  static String model;
+  static String golden;
+
+  @BeforeAll
+  static void fixture() throws IOException {
+    model = TestFixtures.path("tiny-gemma2-tok").toString();
+    JsonObject first =
+        JsonParser.parseString(Files.readString(TestFixtures.path("tiny-gemma2-tok").resolve("golden.json")))
+            .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    golden = first.get("generated_text").getAsString();
+  }
+
+  interface Main {
+    void run(String[] args) throws Exception;
+  }
+
+  static String output(Main main, String... args) throws Exception {
+    PrintStream original = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      main.run(args);
+    } finally {
+      System.setOut(original);
+    }
+    return captured.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void generate() throws Exception {
+    String out = output(GenerateExample::main, model);
+    assertTrue(out.startsWith(golden), out);
+    assertTrue(out.contains("finish reason: "), out);
+  }
+
+  @Test
+  void streaming() throws Exception {
+    String[] lines = output(StreamingExample::main, model).split("\n");
+    assertEquals(3, lines.length);
+    for (String line : lines) {
+      assertTrue(line.startsWith(golden), "every form streams the golden text: " + line);
+    }
+  }
+
+  @Test
+  void chat() throws Exception {
+    String out = output(ChatExample::main, model);
+    assertEquals(2, out.lines().filter(l -> l.startsWith("model: ")).count(), out);
+  }
+
+  @Test
+  void concurrentRequests() throws Exception {
+    String out = output(ConcurrentRequestsExample::main, model);
+    assertTrue(out.contains("The capital of France is -> " + golden), out);
+    assertTrue(out.contains("fullBlocksInUse=0"), out);
+  }
+
+  @Test
+  void chooseBackend() throws Exception {
+    String out = output(ChooseBackendExample::main, model, "cpu");
+    assertTrue(out.contains("cpu  rank 10  available") && out.contains("running on cpu"), out);
+    assertTrue(out.contains(golden), out);
+  }
+
+  @Test
+  void statistics() throws Exception {
+    String out = output(StatisticsExample::main, model);
+    assertTrue(out.contains("generated tokens     40"), out);
+    assertTrue(out.matches("(?s).*tokens/s\\s+\\d+\\.\\d\\d.*"), out);
+    assertTrue(out.contains("weights "), out);
+  }
+
+  @Test
+  void examplesRunOnTheBundledModelWithoutArguments() throws Exception {
+    assertTrue(output(GenerateExample::main).startsWith(golden));
+  }
+}
