@@ -45,6 +45,7 @@ public final class Gemma implements AutoCloseable {
   private final Gemma2Model<?> model;
   private final BatchEngine engine;
   private final GenerationConfig defaultConfig;
+  private boolean closed;
 
   private Gemma(
       Path folder,
@@ -205,6 +206,15 @@ public final class Gemma implements AutoCloseable {
     return folder;
   }
 
+  /**
+   * What identifies the weights: the hub commit when the folder is a cache snapshot
+   * ({@code .../snapshots/<commit>}), else a fingerprint of {@code config.json} and the weight files'
+   * names and sizes.
+   */
+  public String revision() {
+    return ModelRevision.of(folder, checkpoint);
+  }
+
   /** The backend's name ({@code cpu}, {@code npu}). */
   public String backendName() {
     return backend.name();
@@ -240,9 +250,13 @@ public final class Gemma implements AutoCloseable {
     return model;
   }
 
-  /** Stops the engine (running requests end as cancelled) and frees the model. */
+  /** Stops the engine (running requests end as cancelled) and frees the model; later calls do nothing. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     engine.close();
     backend.close();
     if (tokenizer != null) {

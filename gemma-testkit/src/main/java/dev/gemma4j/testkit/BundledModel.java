@@ -27,12 +27,12 @@ public final class BundledModel {
 
   /**
    * The bundled model as a checkpoint folder, extracted once into {@code java.io.tmpdir}
-   * ({@code gemma4j-bundled/tiny-gemma2-tok-<size>}); the extraction goes to a temporary folder that is
-   * moved into place when complete.
+   * ({@code gemma4j-bundled/<fingerprint>/tiny-gemma2-tok}); the extraction goes to a temporary folder
+   * that is moved into place when complete.
    */
   public static synchronized Path path() {
-    Path root = Path.of(System.getProperty("java.io.tmpdir"), "gemma4j-bundled");
-    Path target = root.resolve(NAME + "-" + fingerprint());
+    Path root = Path.of(System.getProperty("java.io.tmpdir"), "gemma4j-bundled", fingerprint());
+    Path target = root.resolve(NAME);
     if (Files.isRegularFile(target.resolve("model.safetensors"))) {
       return target;
     }
