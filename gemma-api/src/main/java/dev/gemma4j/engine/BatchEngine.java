@@ -299,9 +299,22 @@ public final class BatchEngine implements Generator {
     if (members.isEmpty()) {
       return;
     }
-    List<float[]> logits;
+    // When every sequence that samples this step takes the argmax, the device chooses and only ids return.
+    boolean argmaxOnly = true;
+    for (int i = 0; i < members.size(); i++) {
+      Sequence s = members.get(i);
+      if (s.pendingTokens() == chunks.get(i).tokens().length && !s.choosesArgmax()) {
+        argmaxOnly = false;
+      }
+    }
+    List<float[]> logits = List.of();
+    int[] chosen = new int[0];
     try {
-      logits = model.forward(chunks);
+      if (argmaxOnly) {
+        chosen = model.forwardGreedy(chunks);
+      } else {
+        logits = model.forward(chunks);
+      }
       steps++;
     } catch (RuntimeException e) {
       LOG.error("forward step failed; failing its {} sequences", members.size(), e);
@@ -321,7 +334,7 @@ public final class BatchEngine implements Generator {
       }
       FinishReason reason;
       try {
-        reason = s.accept(logits.get(i));
+        reason = argmaxOnly ? s.accept(chosen[i]) : s.accept(logits.get(i));
       } catch (RuntimeException e) {
         LOG.warn("a token listener threw; ending its request", e);
         running.remove(s);

@@ -129,7 +129,19 @@ final class Sequence implements Generator.Handle, Sampler.TokenHistory {
     if (config.topLogits() > 0) {
       topLogits.add(TopLogits.of(logits, config.topLogits()));
     }
-    int token = sampler.sample(logits, this);
+    return accept(sampler.sample(logits, this));
+  }
+
+  /**
+   * Whether plain argmax of the logits is this sequence's choice (greedy, no penalty, no logits to
+   * record), so the device may choose and send back only the id.
+   */
+  boolean choosesArgmax() {
+    return !config.sample() && config.repetitionPenalty() == 1.0 && config.topLogits() == 0;
+  }
+
+  /** Delivers a token chosen by the device's argmax; see {@link #choosesArgmax()}. */
+  @Nullable FinishReason accept(int token) {
     if (generated == 0) {
       firstTokenNanos = System.nanoTime();
     }

@@ -75,6 +75,10 @@ public final class Gemma2Model<T> implements AutoCloseable {
    * @throws dev.gemma4j.config.ModelFormatException when a tensor is missing or of the wrong shape
    */
   public static <T> Gemma2Model<T> load(Checkpoint checkpoint, TensorOps<T> ops) {
+    return ops.execute(() -> loadOnDevice(checkpoint, ops));
+  }
+
+  private static <T> Gemma2Model<T> loadOnDevice(Checkpoint checkpoint, TensorOps<T> ops) {
     ModelConfig c = checkpoint.config();
     long hidden = c.hiddenSize();
     long qWidth = (long) c.numHeads() * c.headDim();
@@ -129,36 +133,59 @@ public final class Gemma2Model<T> implements AutoCloseable {
    */
   public List<float[]> forward(List<SequenceChunk> chunks) {
     StepLayout layout = StepLayout.of(chunks, config.slidingWindow());
-    try (TensorOps.Step ignored = ops.openStep()) {
-      T h = ops.scale(embedding.lookup(layout.tokens()), embedScale);
-      T cos = ops.fromHost(rope.cos(layout.positions()), layout.rows(), config.headDim());
-      T sin = ops.fromHost(rope.sin(layout.positions()), layout.rows(), config.headDim());
-      AttentionStep<T> attention =
-          ops.prepareAttention(
-              layout.attention(LayerType.SLIDING),
-              layout.attention(LayerType.FULL),
-              config.attentionScale(),
-              config.attnSoftcap());
-      double eps = config.rmsNormEps();
-      for (int i = 0; i < layers.size(); i++) {
-        LayerWeights<T> w = layers.get(i);
-        T x = ops.rmsNorm(h, w.inputNorm(), eps);
-        T q = ops.rope(ops.linear(x, w.q()), cos, sin, config.numHeads());
-        T k = ops.rope(ops.linear(x, w.k()), cos, sin, config.numKvHeads());
-        T v = ops.linear(x, w.v());
-        T attended = ops.linear(attention.attend(i, q, k, v), w.o());
-        h = ops.add(h, ops.rmsNorm(attended, w.postAttentionNorm(), eps));
-        x = ops.rmsNorm(h, w.preFeedforwardNorm(), eps);
-        T mlp = ops.linear(ops.geluTanhMul(ops.linear(x, w.gate()), ops.linear(x, w.up())), w.down());
-        h = ops.add(h, ops.rmsNorm(mlp, w.postFeedforwardNorm(), eps));
+    return ops.execute(() -> {
+      try (TensorOps.Step ignored = ops.openStep()) {
+        return layout.splitLogits(ops.toHost(logits(layout)), config.vocabSize());
       }
-      T last = ops.rmsNorm(ops.selectRows(h, layout.logitRows()), finalNorm, eps);
-      T logits = embedding.project(last);
-      if (config.finalSoftcap() > 0) {
-        logits = ops.softcap(logits, config.finalSoftcap());
-      }
-      return layout.splitLogits(ops.toHost(logits), config.vocabSize());
+    });
+  }
+
+  /**
+   * Like {@link #forward}, but returns only the greedy choice (argmax of the final logits) of each chunk's
+   * last token, chosen on the device; chunks must not ask for all logits.
+   */
+  public int[] forwardGreedy(List<SequenceChunk> chunks) {
+    if (chunks.stream().anyMatch(SequenceChunk::allLogits)) {
+      throw new IllegalArgumentException("forwardGreedy returns one id per chunk; use forward for all logits");
     }
+    StepLayout layout = StepLayout.of(chunks, config.slidingWindow());
+    return ops.execute(() -> {
+      try (TensorOps.Step ignored = ops.openStep()) {
+        return ops.argmaxRows(logits(layout), config.vocabSize());
+      }
+    });
+  }
+
+  /** The final logits, soft-capped, of the rows the layout asks for. */
+  private T logits(StepLayout layout) {
+    T h = ops.scale(embedding.lookup(layout.tokens()), embedScale);
+    T cos = ops.fromHost(rope.cos(layout.positions()), layout.rows(), config.headDim());
+    T sin = ops.fromHost(rope.sin(layout.positions()), layout.rows(), config.headDim());
+    AttentionStep<T> attention =
+        ops.prepareAttention(
+            layout.attention(LayerType.SLIDING),
+            layout.attention(LayerType.FULL),
+            config.attentionScale(),
+            config.attnSoftcap());
+    double eps = config.rmsNormEps();
+    for (int i = 0; i < layers.size(); i++) {
+      LayerWeights<T> w = layers.get(i);
+      T x = ops.rmsNorm(h, w.inputNorm(), eps);
+      T q = ops.rope(ops.linear(x, w.q()), cos, sin, config.numHeads());
+      T k = ops.rope(ops.linear(x, w.k()), cos, sin, config.numKvHeads());
+      T v = ops.linear(x, w.v());
+      T attended = ops.linear(attention.attend(i, q, k, v), w.o());
+      h = ops.add(h, ops.rmsNorm(attended, w.postAttentionNorm(), eps));
+      x = ops.rmsNorm(h, w.preFeedforwardNorm(), eps);
+      T mlp = ops.linear(ops.geluTanhMul(ops.linear(x, w.gate()), ops.linear(x, w.up())), w.down());
+      h = ops.add(h, ops.rmsNorm(mlp, w.postFeedforwardNorm(), eps));
+    }
+    T last = ops.rmsNorm(ops.selectRows(h, layout.logitRows()), finalNorm, eps);
+    T logits = embedding.project(last);
+    if (config.finalSoftcap() > 0) {
+      logits = ops.softcap(logits, config.finalSoftcap());
+    }
+    return logits;
   }
 
   /**
@@ -177,7 +204,8 @@ public final class Gemma2Model<T> implements AutoCloseable {
    * @return the bytes allocated
    */
   public long allocateKvCache(int fullSlots, int slidingSlots) {
-    return ops.allocateKvCache(config.layerTypes(), fullSlots, slidingSlots, config.numKvHeads(), config.headDim());
+    return ops.execute(
+        () -> ops.allocateKvCache(config.layerTypes(), fullSlots, slidingSlots, config.numKvHeads(), config.headDim()));
   }
 
   /** Frees the weights and KV cache. */

@@ -4,6 +4,7 @@ import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.TensorInfo;
 import dev.gemma4j.config.LayerType;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The tensor operations a backend provides; {@link dev.gemma4j.model.Gemma2Model} writes the Gemma 2
@@ -25,6 +26,14 @@ public interface TensorOps<T> extends AutoCloseable {
 
   /** The precision activations are computed in. */
   Precision precision();
+
+  /**
+   * Runs {@code work} where this backend's calls must run: devices whose runtime binds state to a thread
+   * (CANN's ACL context) run it on their own device thread. The default runs it on the caller's thread.
+   */
+  default <R> R execute(Supplier<R> work) {
+    return work.get();
+  }
 
   /** Uploads a weight matrix or vector in the math dtype; {@code [out, in]} for linear layers. */
   T loadWeight(Checkpoint checkpoint, TensorInfo tensor);
@@ -55,6 +64,25 @@ public interface TensorOps<T> extends AutoCloseable {
 
   /** The tensor's values, row-major. */
   float[] toHost(T tensor);
+
+  /**
+   * The index of the largest value of each row of a {@code [rows, columns]} tensor (the first one among
+   * equals), computed where the tensor lives so only the ids travel. The default copies the tensor to
+   * the host.
+   */
+  default int[] argmaxRows(T tensor, int columns) {
+    float[] values = toHost(tensor);
+    int[] best = new int[values.length / columns];
+    for (int r = 0; r < best.length; r++) {
+      int base = r * columns;
+      for (int c = 1; c < columns; c++) {
+        if (values[base + c] > values[base + best[r]]) {
+          best[r] = c;
+        }
+      }
+    }
+    return best;
+  }
 
   /** Rows {@code rows} of {@code x}, in that order. */
   T selectRows(T x, int[] rows);

@@ -161,6 +161,16 @@ final class DjlTensorOps implements TensorOps<NDArray> {
   }
 
   @Override
+  public int[] argmaxRows(NDArray tensor, int columns) {
+    long[] best = tensor.argMax(1).toLongArray();
+    int[] out = new int[best.length];
+    for (int i = 0; i < best.length; i++) {
+      out[i] = (int) best[i];
+    }
+    return out;
+  }
+
+  @Override
   public NDArray selectRows(NDArray x, int[] rows) {
     long[] index = new long[rows.length];
     for (int i = 0; i < rows.length; i++) {
