@@ -99,7 +99,9 @@ public final class Gemma implements AutoCloseable {
           (System.nanoTime() - start) / 1_000_000);
       Set<Integer> eos = new LinkedHashSet<>(checkpoint.generationDefaults().eosIds());
       eos.addAll(checkpoint.config().eosIds());
-      BatchEngine engine = new BatchEngine(model, tokenizer, eos, backend.memoryProbe(), options.engine());
+      BatchEngine engine =
+          new BatchEngine(
+              model, tokenizer, eos, backend.memoryProbe(), options.engine().withDefaultBlockSize(backend.preferredBlockSize()));
       return new Gemma(folder, checkpoint, tokenizer, backend, model, engine);
     } catch (RuntimeException | Error e) {
       if (model != null) {

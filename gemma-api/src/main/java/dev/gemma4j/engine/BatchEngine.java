@@ -76,16 +76,16 @@ public final class BatchEngine implements Generator {
     this.tokenizer = tokenizer;
     this.eosIds = Set.copyOf(eosIds);
     this.memoryProbe = memoryProbe;
-    this.options = options;
-    KvCacheSizing sizing = KvCacheSizing.of(config, options, memoryProbe.snapshot().freeBytes());
-    this.cache =
-        new KvCacheManager(sizing.fullBlocks(), sizing.slidingBlocks(), options.blockSize(), config.slidingWindow());
-    this.kvCacheBytes = model.allocateKvCache(sizing.fullBlocks() * options.blockSize(), sizing.slidingBlocks() * options.blockSize());
+    this.options = options.withDefaultBlockSize(16);
+    int blockSize = this.options.blockSize();
+    KvCacheSizing sizing = KvCacheSizing.of(config, this.options, memoryProbe.snapshot().freeBytes());
+    this.cache = new KvCacheManager(sizing.fullBlocks(), sizing.slidingBlocks(), blockSize, config.slidingWindow());
+    this.kvCacheBytes = model.allocateKvCache(sizing.fullBlocks() * blockSize, sizing.slidingBlocks() * blockSize);
     LOG.info(
         "KV cache: {} + {} blocks of {} tokens (full / sliding layers), {} MiB",
-        sizing.fullBlocks(), sizing.slidingBlocks(), options.blockSize(), kvCacheBytes >> 20);
+        sizing.fullBlocks(), sizing.slidingBlocks(), blockSize, kvCacheBytes >> 20);
     this.memoryAfterLoad = memoryProbe.snapshot().usedBytes();
-    this.queue = new LinkedBlockingQueue<>(options.queueCapacity());
+    this.queue = new LinkedBlockingQueue<>(this.options.queueCapacity());
     this.thread = Thread.ofPlatform().name("gemma-engine").daemon().unstarted(this::run);
     thread.start();
   }

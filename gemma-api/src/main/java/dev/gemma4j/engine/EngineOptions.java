@@ -3,7 +3,8 @@ package dev.gemma4j.engine;
 /**
  * Sizes of the batching engine and its KV cache.
  *
- * @param blockSize token positions per KV-cache block
+ * @param blockSize token positions per KV-cache block; 0 takes the backend's preference (16 on the CPU,
+ *     128 on the NPU)
  * @param kvCacheTokens token positions the KV cache holds; 0 sizes it from {@code kvCacheMemoryFraction}
  * @param kvCacheMemoryFraction share of the device's free memory (after the weights are loaded) given to
  *     the KV cache when {@code kvCacheTokens} is 0
@@ -21,7 +22,7 @@ public record EngineOptions(
 
   /** Validates the sizes. */
   public EngineOptions {
-    if (blockSize < 1 || kvCacheTokens < 0 || maxBatchSize < 1 || maxBatchTokens < 1 || queueCapacity < 1) {
+    if (blockSize < 0 || kvCacheTokens < 0 || maxBatchSize < 1 || maxBatchTokens < 1 || queueCapacity < 1) {
       throw new IllegalArgumentException(
           "engine sizes must be positive (kvCacheTokens may be 0 for automatic): " + this);
     }
@@ -31,9 +32,14 @@ public record EngineOptions(
     }
   }
 
-  /** Blocks of 16 tokens, 30% of free memory, batches of up to 32 sequences and 512 tokens. */
+  /** The backend's block size, 30% of free memory, batches of up to 32 sequences and 512 tokens. */
   public static EngineOptions defaults() {
-    return new EngineOptions(16, 0, 0.3, 32, 512, 1024);
+    return new EngineOptions(0, 0, 0.3, 32, 512, 1024);
+  }
+
+  /** These options with the block size resolved: {@code preferred} when none was chosen. */
+  public EngineOptions withDefaultBlockSize(int preferred) {
+    return blockSize > 0 ? this : withBlockSize(preferred);
   }
 
   /** These options with an explicit KV-cache size in tokens. */

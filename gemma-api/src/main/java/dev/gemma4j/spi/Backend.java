@@ -14,6 +14,11 @@ public interface Backend extends AutoCloseable {
   /** The tensor operations that the Gemma 2 architecture runs on this device. */
   TensorOps<?> ops();
 
+  /** The KV-cache block size (token positions) this device's attention prefers: 16 unless it says otherwise. */
+  default int preferredBlockSize() {
+    return 16;
+  }
+
   /** Reads this device's memory. */
   MemoryProbe memoryProbe();
 

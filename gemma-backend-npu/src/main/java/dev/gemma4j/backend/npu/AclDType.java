@@ -1,0 +1,26 @@
+package dev.gemma4j.backend.npu;
+
+/** The {@code aclDataType} values this backend uses, with their sizes. */
+enum AclDType {
+  FLOAT(0, 4),
+  FLOAT16(1, 2),
+  INT32(3, 4),
+  INT64(9, 8),
+  BF16(27, 2);
+
+  private final int code;
+  private final int bytes;
+
+  AclDType(int code, int bytes) {
+    this.code = code;
+    this.bytes = bytes;
+  }
+
+  int code() {
+    return code;
+  }
+
+  int bytes() {
+    return bytes;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.gemma4j.backend.npu;
+
+import dev.gemma4j.spi.Backend;
+import dev.gemma4j.spi.MemoryProbe;
+import dev.gemma4j.spi.Precision;
+import dev.gemma4j.spi.TensorOps;
+import java.lang.foreign.MemorySegment;
+
+/** One Ascend device, opened: its device thread, stream, operators and memory probe. */
+final class NpuBackend implements Backend {
+  private final AclRuntime runtime;
+  private final DeviceThread thread;
+  private final int device;
+  private final MemorySegment stream;
+  private final NpuTensorOps ops;
+  private final NpuMemoryProbe probe;
+  private final String deviceName;
+
+  private NpuBackend(AclRuntime runtime, DeviceThread thread, int device, MemorySegment stream, Precision precision, String name) {
+    this.runtime = runtime;
+    this.thread = thread;
+    this.device = device;
+    this.stream = stream;
+    this.deviceName = name;
+    this.ops = new NpuTensorOps(runtime, new Aclnn(runtime, stream), thread, precision);
+    this.probe = new NpuMemoryProbe(name, runtime, thread, ops);
+  }
+
+  static NpuBackend open(AclRuntime runtime, int device, Precision precision) {
+    DeviceThread thread = new DeviceThread("gemma-npu-" + device);
+    try {
+      return thread.call(
+          () -> {
+            runtime.setDevice(device);
+            MemorySegment stream = runtime.createStream();
+            String name = runtime.socName() + " (npu:" + device + ")";
+            return new NpuBackend(runtime, thread, device, stream, precision, name);
+          });
+    } catch (RuntimeException e) {
+      thread.close();
+      throw e;
+    }
+  }
+
+  AclRuntime runtime() {
+    return runtime;
+  }
+
+  DeviceThread thread() {
+    return thread;
+  }
+
+  @Override
+  public String name() {
+    return NpuBackendProvider.NAME;
+  }
+
+  @Override
+  public String deviceName() {
+    return deviceName;
+  }
+
+  @Override
+  public TensorOps<?> ops() {
+    return ops;
+  }
+
+  /** Ascend's attention kernels prefer blocks of 128 tokens (as vllm-ascend uses). */
+  @Override
+  public int preferredBlockSize() {
+    return 128;
+  }
+
+  @Override
+  public MemoryProbe memoryProbe() {
+    return probe;
+  }
+
+  @Override
+  public void close() {
+    try {
+      ops.close();
+      thread.call(
+          () -> {
+            runtime.destroyStream(stream);
+            runtime.resetDevice(device);
+            return null;
+          });
+    } finally {
+      thread.close();
+    }
+  }
+}

@@ -1,0 +1,398 @@
+package dev.gemma4j.backend.npu;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.checkpoint.TensorInfo;
+import dev.gemma4j.config.LayerType;
+import dev.gemma4j.spi.AttentionStep;
+import dev.gemma4j.spi.EmbeddingTable;
+import dev.gemma4j.spi.Precision;
+import dev.gemma4j.spi.SequenceAttention;
+import dev.gemma4j.spi.TensorOps;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * {@link TensorOps} on an Ascend NPU through CANN's aclnn operators. Weights stay in the checkpoint's
+ * dtype in device memory (bf16 for the published checkpoints, float32 stays float32); activations are in
+ * the math precision (float32 or bf16), with norms and softmax in float32 as the reference computes them.
+ * The KV cache is one {@code [slots, kvHeads * headDim]} tensor per layer in device memory, addressed
+ * through the block tables of the shared cache manager. Every call runs on the backend's device thread.
+ */
+final class NpuTensorOps implements TensorOps<NpuTensor> {
+  private final AclRuntime runtime;
+  private final Aclnn nn;
+  private final DeviceThread device;
+  private final Precision precision;
+  private final AclDType activation;
+  private final List<Long> persistent = new ArrayList<>();
+  private final List<NpuTensor> keyCache = new ArrayList<>();
+  private final List<NpuTensor> valueCache = new ArrayList<>();
+  private List<LayerType> layerTypes = List.of();
+  private int kvHeads;
+  private int headDim;
+  private List<Long> stepAllocations;
+  private long weightBytes;
+  private long kvCacheBytes;
+  private long allocated;
+  private long peakAllocated;
+  private boolean closed;
+
+  NpuTensorOps(AclRuntime runtime, Aclnn nn, DeviceThread device, Precision precision) {
+    this.runtime = runtime;
+    this.nn = nn;
+    this.device = device;
+    this.precision = precision;
+    this.activation = precision == Precision.BFLOAT16 ? AclDType.BF16 : AclDType.FLOAT;
+  }
+
+  @Override
+  public Precision precision() {
+    return precision;
+  }
+
+  @Override
+  public <R> R execute(Supplier<R> work) {
+    return device.call(work);
+  }
+
+  // ---- memory ----
+
+  NpuTensor allocate(AclDType dtype, long... shape) {
+    long elements = 1;
+    for (long d : shape) {
+      elements = Math.multiplyExact(elements, d);
+    }
+    long bytes = Math.max(1, elements) * dtype.bytes();
+    long address = runtime.malloc(bytes);
+    allocated += bytes;
+    peakAllocated = Math.max(peakAllocated, allocated);
+    if (stepAllocations != null) {
+      stepAllocations.add(address);
+      stepAllocations.add(bytes);
+    } else {
+      persistent.add(address);
+      persistent.add(bytes);
+    }
+    return NpuTensor.contiguous(address, dtype, shape);
+  }
+
+  private void upload(NpuTensor target, MemorySegment host) {
+    runtime.memcpy(
+        MemorySegment.ofAddress(target.address()), target.storageElements() * target.dtype().bytes(), host, host.byteSize(),
+        AclRuntime.HOST_TO_DEVICE);
+  }
+
+  NpuTensor uploadFloats(float[] values, long... shape) {
+    NpuTensor t = allocate(AclDType.FLOAT, shape);
+    try (Arena arena = Arena.ofConfined()) {
+      upload(t, arena.allocateFrom(JAVA_FLOAT, values));
+    }
+    return t;
+  }
+
+  NpuTensor uploadLongs(long[] values) {
+    NpuTensor t = allocate(AclDType.INT64, values.length);
+    try (Arena arena = Arena.ofConfined()) {
+      upload(t, arena.allocateFrom(JAVA_LONG, values));
+    }
+    return t;
+  }
+
+  static long[] longs(int[] values) {
+    long[] out = new long[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = values[i];
+    }
+    return out;
+  }
+
+  /** {@code t} in {@code dtype}: itself, or a cast copy. */
+  NpuTensor as(NpuTensor t, AclDType dtype) {
+    if (t.dtype() == dtype) {
+      return t;
+    }
+    NpuTensor out = allocate(dtype, t.shape());
+    nn.run("aclnnCast", t, new Aclnn.DType(dtype), out);
+    return out;
+  }
+
+  NpuTensor contiguous(NpuTensor t) {
+    if (t.isContiguous() && t.offset() == 0 && t.storageElements() == t.elements()) {
+      return t;
+    }
+    NpuTensor out = allocate(t.dtype(), t.shape());
+    nn.run("aclnnInplaceCopy", out, t);
+    return out;
+  }
+
+  Aclnn nn() {
+    return nn;
+  }
+
+  AclDType activation() {
+    return activation;
+  }
+
+  // ---- weights ----
+
+  private NpuTensor uploadTensor(Checkpoint checkpoint, TensorInfo tensor) {
+    AclDType stored =
+        switch (tensor.dtype()) {
+          case F32 -> AclDType.FLOAT;
+          case BF16 -> AclDType.BF16;
+          case F16 -> AclDType.FLOAT16;
+        };
+    long[] shape = tensor.shape().stream().mapToLong(Long::longValue).toArray();
+    NpuTensor t = allocate(stored, shape);
+    upload(t, checkpoint.segment(tensor, 0, tensor.byteLength()));
+    weightBytes += tensor.byteLength();
+    return t;
+  }
+
+  @Override
+  public NpuTensor loadWeight(Checkpoint checkpoint, TensorInfo tensor) {
+    return uploadTensor(checkpoint, tensor);
+  }
+
+  @Override
+  public NpuTensor loadNormWeight(Checkpoint checkpoint, TensorInfo tensor) {
+    // (1 + w) in float32 on the host, as the reference computes it.
+    int n = (int) tensor.elementCount();
+    ByteBuffer widened = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+    tensor.dtype().widenToFloat32(checkpoint.segment(tensor, 0, tensor.byteLength()).asByteBuffer(), widened, n);
+    float[] onePlus = new float[n];
+    for (int i = 0; i < n; i++) {
+      onePlus[i] = 1f + widened.getFloat(4 * i);
+    }
+    weightBytes += 4L * n;
+    return uploadFloats(onePlus, n);
+  }
+
+  @Override
+  public EmbeddingTable<NpuTensor> loadEmbedding(Checkpoint checkpoint, TensorInfo tensor) {
+    return new NpuEmbeddingTable(this, uploadTensor(checkpoint, tensor));
+  }
+
+  @Override
+  public long allocateKvCache(List<LayerType> layers, int fullSlots, int slidingSlots, int kvHeads, int headDim) {
+    if (!keyCache.isEmpty()) {
+      throw new IllegalStateException("the NPU KV cache is allocated once per model");
+    }
+    layerTypes = List.copyOf(layers);
+    this.kvHeads = kvHeads;
+    this.headDim = headDim;
+    for (LayerType type : layers) {
+      int slots = type == LayerType.SLIDING ? slidingSlots : fullSlots;
+      keyCache.add(allocate(activation, slots, (long) kvHeads * headDim));
+      valueCache.add(allocate(activation, slots, (long) kvHeads * headDim));
+      kvCacheBytes += 2L * slots * kvHeads * headDim * activation.bytes();
+    }
+    return kvCacheBytes;
+  }
+
+  NpuTensor keyCache(int layer) {
+    return keyCache.get(layer);
+  }
+
+  NpuTensor valueCache(int layer) {
+    return valueCache.get(layer);
+  }
+
+  List<LayerType> layerTypes() {
+    return layerTypes;
+  }
+
+  int kvHeads() {
+    return kvHeads;
+  }
+
+  int headDim() {
+    return headDim;
+  }
+
+  // ---- steps ----
+
+  @Override
+  public Step openStep() {
+    if (stepAllocations != null) {
+      throw new IllegalStateException("a step is already open");
+    }
+    stepAllocations = new ArrayList<>();
+    return () -> {
+      List<Long> temporaries = stepAllocations;
+      stepAllocations = null;
+      try {
+        runtime.synchronize(nn.stream()); // queued operators still use the temporaries
+      } finally {
+        freeAll(temporaries);
+      }
+    };
+  }
+
+  private void freeAll(List<Long> addressesAndSizes) {
+    for (int i = 0; i < addressesAndSizes.size(); i += 2) {
+      runtime.free(addressesAndSizes.get(i));
+      allocated -= addressesAndSizes.get(i + 1);
+    }
+    addressesAndSizes.clear();
+  }
+
+  @Override
+  public NpuTensor fromHost(float[] data, int rows, int columns) {
+    return as(uploadFloats(data, rows, columns), activation);
+  }
+
+  @Override
+  public float[] toHost(NpuTensor tensor) {
+    NpuTensor floats = contiguous(as(tensor, AclDType.FLOAT));
+    runtime.synchronize(nn.stream());
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment host = arena.allocate(floats.elements() * 4L);
+      runtime.memcpy(host, host.byteSize(), MemorySegment.ofAddress(floats.address()), host.byteSize(), AclRuntime.DEVICE_TO_HOST);
+      return host.toArray(JAVA_FLOAT);
+    }
+  }
+
+  @Override
+  public int[] argmaxRows(NpuTensor tensor, int columns) {
+    long rows = tensor.elements() / columns;
+    NpuTensor ids = allocate(AclDType.INT64, rows);
+    nn.run("aclnnArgMax", tensor, -1L, false, ids);
+    runtime.synchronize(nn.stream());
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment host = arena.allocate(rows * 8);
+      runtime.memcpy(host, host.byteSize(), MemorySegment.ofAddress(ids.address()), host.byteSize(), AclRuntime.DEVICE_TO_HOST);
+      long[] best = host.toArray(JAVA_LONG);
+      int[] out = new int[best.length];
+      for (int i = 0; i < best.length; i++) {
+        out[i] = Math.toIntExact(best[i]);
+      }
+      return out;
+    }
+  }
+
+  @Override
+  public NpuTensor selectRows(NpuTensor x, int[] rows) {
+    NpuTensor out = allocate(x.dtype(), rows.length, x.dim(1));
+    nn.run("aclnnIndexSelect", x, 0L, uploadLongs(longs(rows)), out);
+    return out;
+  }
+
+  @Override
+  public NpuTensor scale(NpuTensor x, float factor) {
+    NpuTensor out = allocate(x.dtype(), x.shape());
+    nn.run("aclnnMuls", x, new Aclnn.Scalar(factor), out);
+    return out;
+  }
+
+  @Override
+  public NpuTensor rmsNorm(NpuTensor x, NpuTensor onePlusWeight, double eps) {
+    NpuTensor input = as(x, AclDType.FLOAT);
+    NpuTensor y = allocate(AclDType.FLOAT, x.shape());
+    NpuTensor rstd = allocate(AclDType.FLOAT, x.dim(0), 1);
+    nn.run("aclnnRmsNorm", input, onePlusWeight, eps, y, rstd);
+    return as(y, activation);
+  }
+
+  @Override
+  public NpuTensor linear(NpuTensor x, NpuTensor weight) {
+    NpuTensor out = allocate(activation, x.dim(0), weight.dim(0));
+    nn.run("aclnnMm", x, as(weight, activation).transposed(), out, (byte) 0);
+    return out;
+  }
+
+  @Override
+  public NpuTensor rope(NpuTensor x, NpuTensor cos, NpuTensor sin, int heads) {
+    long rows = x.dim(0);
+    long headDim = x.dim(1) / heads;
+    NpuTensor out = allocate(activation, 1, rows, heads, headDim);
+    nn.run(
+        "aclnnRotaryPositionEmbedding",
+        x.reshape(1, rows, heads, headDim),
+        cos.reshape(1, rows, 1, headDim),
+        sin.reshape(1, rows, 1, headDim),
+        0L,
+        out);
+    return out.reshape(rows, heads * headDim);
+  }
+
+  @Override
+  public NpuTensor geluTanhMul(NpuTensor gate, NpuTensor up) {
+    NpuTensor gelu = allocate(activation, gate.shape());
+    nn.run("aclnnGeluV2", gate, 1L, gelu);
+    NpuTensor out = allocate(activation, gate.shape());
+    nn.run("aclnnMul", gelu, up, out);
+    return out;
+  }
+
+  @Override
+  public NpuTensor add(NpuTensor a, NpuTensor b) {
+    NpuTensor out = allocate(activation, a.shape());
+    nn.run("aclnnAdd", a, b, new Aclnn.Scalar(1f), out);
+    return out;
+  }
+
+  @Override
+  public NpuTensor softcap(NpuTensor x, double cap) {
+    NpuTensor divided = scale(x, (float) (1.0 / cap));
+    NpuTensor tanh = allocate(x.dtype(), x.shape());
+    nn.run("aclnnTanh", divided, tanh);
+    return scale(tanh, (float) cap);
+  }
+
+  @Override
+  public AttentionStep<NpuTensor> prepareAttention(
+      List<SequenceAttention> slidingLayers, List<SequenceAttention> fullLayers, double scale, double softcap) {
+    if (layerTypes.isEmpty()) {
+      throw new IllegalStateException("allocateKvCache must be called before the first step");
+    }
+    return new NpuAttentionStep(this, slidingLayers, fullLayers, (float) scale, (float) softcap);
+  }
+
+  @Override
+  public long weightBytes() {
+    return weightBytes;
+  }
+
+  @Override
+  public long kvCacheBytes() {
+    return kvCacheBytes;
+  }
+
+  long allocatedBytes() {
+    return allocated;
+  }
+
+  long peakAllocatedBytes() {
+    return peakAllocated;
+  }
+
+  void resetPeak() {
+    peakAllocated = allocated;
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    device.call(
+        () -> {
+          runtime.synchronize(nn.stream());
+          nn.close();
+          freeAll(persistent);
+          keyCache.clear();
+          valueCache.clear();
+          return null;
+        });
+  }
+}

@@ -1,0 +1,538 @@
+/*
+ * libopapi.so of the emulator: the aclnn operators a Gemma 2 step needs, each a two-phase call:
+ * aclnnXxxGetWorkspaceSize(<args>, uint64_t *workspaceSize, aclOpExecutor **executor) validates and
+ * records the call; aclnnXxx(workspace, workspaceSize, executor, stream) queues it on the stream; it runs
+ * at aclrtSynchronizeStream. Arithmetic is done in double and stored in each output's dtype.
+ */
+#include "emu.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXECUTOR_MAGIC 0xE8EC
+#define TENSOR_MAGIC 0x7E45
+#define SCALAR_MAGIC 0x5CA1
+
+/* ---- element access ---- */
+
+static float bf16_to_float(uint16_t b) {
+  uint32_t u = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+static uint16_t float_to_bf16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x7FFFFFu)) return (uint16_t)((u >> 16) | 0x40); /* NaN stays NaN */
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return (uint16_t)(u >> 16);
+}
+
+static char *base_of(const aclTensor *t) {
+  int64_t last = t->offset;
+  for (int i = 0; i < t->ndim; i++)
+    if (t->dims[i] > 0) last += (t->dims[i] - 1) * t->strides[i];
+  return emu_resolve(t->data, (size_t)(last + 1) * emu_dtype_size(t->dtype), "kernel operand");
+}
+
+static double get(const aclTensor *t, const char *base, int64_t element) {
+  const char *p = base + element * emu_dtype_size(t->dtype);
+  switch (t->dtype) {
+    case DT_FLOAT: return *(const float *)p;
+    case DT_FLOAT16: return (double)*(const _Float16 *)p;
+    case DT_BF16: return bf16_to_float(*(const uint16_t *)p);
+    case DT_INT32: return *(const int32_t *)p;
+    case DT_INT64: return (double)*(const int64_t *)p;
+    case DT_INT16: return *(const int16_t *)p;
+    case DT_INT8: return *(const int8_t *)p;
+    case DT_UINT8: return *(const uint8_t *)p;
+    case DT_BOOL: return *(const uint8_t *)p ? 1 : 0;
+  }
+  return 0;
+}
+
+static void put(const aclTensor *t, char *base, int64_t element, double v) {
+  char *p = base + element * emu_dtype_size(t->dtype);
+  switch (t->dtype) {
+    case DT_FLOAT: *(float *)p = (float)v; break;
+    case DT_FLOAT16: *(_Float16 *)p = (_Float16)(float)v; break;
+    case DT_BF16: *(uint16_t *)p = float_to_bf16((float)v); break;
+    case DT_INT32: *(int32_t *)p = (int32_t)v; break;
+    case DT_INT64: *(int64_t *)p = (int64_t)v; break;
+    case DT_INT16: *(int16_t *)p = (int16_t)v; break;
+    case DT_INT8: *(int8_t *)p = (int8_t)v; break;
+    case DT_UINT8: *(uint8_t *)p = (uint8_t)v; break;
+    case DT_BOOL: *(uint8_t *)p = v != 0; break;
+  }
+}
+
+static int64_t numel(const aclTensor *t) {
+  int64_t n = 1;
+  for (int i = 0; i < t->ndim; i++) n *= t->dims[i];
+  return n;
+}
+
+/* Element offset of the linear (row-major) index `linear` of `out`'s shape in t, broadcasting t to it. */
+static int64_t broadcast_offset(const aclTensor *t, const aclTensor *out, int64_t linear) {
+  int64_t offset = t->offset;
+  for (int d = out->ndim - 1; d >= 0; d--) {
+    int64_t i = linear % out->dims[d];
+    linear /= out->dims[d];
+    int td = d - (out->ndim - t->ndim);
+    if (td >= 0 && t->dims[td] != 1) offset += i * t->strides[td];
+  }
+  return offset;
+}
+
+static int64_t view_offset(const aclTensor *t, int64_t linear) {
+  return broadcast_offset(t, t, linear);
+}
+
+/* ---- validation ---- */
+
+static int check_tensor(const char *op, const char *name, const aclTensor *t) {
+  if (!t) return emu_fail(ACLNN_ERR_PARAM_NULLPTR, "%s: %s is NULL", op, name);
+  if (t->magic != TENSOR_MAGIC) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: %s is not a live aclTensor", op, name);
+  return 0;
+}
+
+static int check_float(const char *op, const char *name, const aclTensor *t) {
+  if (t->dtype != DT_FLOAT && t->dtype != DT_FLOAT16 && t->dtype != DT_BF16)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: %s must be FLOAT, FLOAT16 or BF16, is aclDataType %d", op, name, t->dtype);
+  return 0;
+}
+
+static int check_index(const char *op, const char *name, const aclTensor *t) {
+  if (t->dtype != DT_INT64 && t->dtype != DT_INT32)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: %s must be INT64 or INT32, is aclDataType %d", op, name, t->dtype);
+  return 0;
+}
+
+static int same_shape(const char *op, const aclTensor *a, const aclTensor *b) {
+  if (a->ndim != b->ndim) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: ranks %d and %d differ", op, a->ndim, b->ndim);
+  for (int i = 0; i < a->ndim; i++)
+    if (a->dims[i] != b->dims[i])
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: dimension %d is %lld and %lld", op, i, (long long)a->dims[i],
+                      (long long)b->dims[i]);
+  return 0;
+}
+
+static int broadcastable(const char *op, const aclTensor *in, const aclTensor *out) {
+  if (in->ndim > out->ndim) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: input rank %d exceeds output rank %d", op, in->ndim, out->ndim);
+  for (int i = 0; i < in->ndim; i++) {
+    int64_t a = in->dims[i], b = out->dims[i + out->ndim - in->ndim];
+    if (a != b && a != 1)
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: dimension %lld does not broadcast to %lld", op, (long long)a, (long long)b);
+  }
+  return 0;
+}
+
+static int64_t norm_dim(int64_t dim, int ndim) {
+  return dim < 0 ? dim + ndim : dim;
+}
+
+/* ---- executors ---- */
+
+static aclnnStatus make(const char *op, uint64_t workspace, emu_kernel kernel, const aclTensor *const *tensors, int n,
+                        uint64_t *workspaceSize, aclOpExecutor **executor, aclOpExecutor **made) {
+  if (!workspaceSize || !executor) return emu_fail(ACLNN_ERR_PARAM_NULLPTR, "%sGetWorkspaceSize: NULL output pointer", op);
+  const char *fail = emu_conf_fail_op();
+  if (fail[0] && !strcmp(fail, op)) return emu_fail(ACLNN_ERR_INNER, "%s: injected failure (emulator.conf fail_op)", op);
+  aclOpExecutor *e = calloc(1, sizeof *e);
+  e->magic = EXECUTOR_MAGIC;
+  e->op = op;
+  e->workspace = workspace;
+  e->kernel = kernel;
+  for (int i = 0; i < n; i++) e->t[i] = *tensors[i];
+  *workspaceSize = workspace;
+  *executor = e;
+  *made = e;
+  return 0;
+}
+
+static aclnnStatus launch(const char *op, void *workspace, uint64_t size, aclOpExecutor *e, aclrtStream stream) {
+  int rc = emu_require_context(op);
+  if (rc) return rc;
+  if (!e || e->magic != EXECUTOR_MAGIC) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: not a live executor (each is used once)", op);
+  if (strcmp(e->op, op)) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the executor was made for %s", op, e->op);
+  if (size < e->workspace) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: workspace of %llu bytes, %llu needed", op,
+                                          (unsigned long long)size, (unsigned long long)e->workspace);
+  if (e->workspace > 0 && !emu_resolve(workspace, e->workspace, op)) return ACLNN_ERR_PARAM_INVALID;
+  e->magic = EXECUTOR_MAGIC + 1; /* queued: a second launch fails */
+  return emu_enqueue(stream, e);
+}
+
+#define LAUNCH(name)                                                                                     \
+  aclnnStatus name(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream) { \
+    return launch(#name, workspace, workspaceSize, executor, stream);                                   \
+  }
+
+/* ---- kernels ---- */
+
+static void k_elementwise(aclOpExecutor *e) {
+  /* t0 self, t1 other (or unused), t2 out; i[0]: 0 add, 1 mul, 2 muls, 3 tanh, 4 gelu, 5 cast, 6 copy; d[0] alpha/scalar, i[1] approximate */
+  const aclTensor *a = &e->t[0], *b = &e->t[1], *out = &e->t[2];
+  char *pa = base_of(a), *pb = e->i[0] <= 1 ? base_of(b) : NULL, *po = base_of(out);
+  if (!pa || !po || (e->i[0] <= 1 && !pb)) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t n = numel(out);
+  for (int64_t k = 0; k < n; k++) {
+    double x = get(a, pa, broadcast_offset(a, out, k)), y;
+    switch (e->i[0]) {
+      case 0: y = x + e->d[0] * get(b, pb, broadcast_offset(b, out, k)); break;
+      case 1: y = x * get(b, pb, broadcast_offset(b, out, k)); break;
+      case 2: y = x * e->d[0]; break;
+      case 3: y = tanh(x); break;
+      case 4:
+        y = e->i[1] == 1 ? 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))) : 0.5 * x * (1 + erf(x / sqrt(2)));
+        break;
+      default: y = x; break;
+    }
+    put(out, po, view_offset(out, k), y);
+  }
+}
+
+static aclnnStatus elementwise(const char *op, int kind, const aclTensor *self, const aclTensor *other, const aclTensor *out,
+                               double scalar, int64_t param, uint64_t *ws, aclOpExecutor **ex) {
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "out", out))) return rc;
+  if (other && (rc = check_tensor(op, "other", other))) return rc;
+  if ((rc = broadcastable(op, self, out))) return rc;
+  if (other && (rc = broadcastable(op, other, out))) return rc;
+  if (kind >= 3 && kind <= 4 && ((rc = check_float(op, "self", self)) || (rc = check_float(op, "out", out)))) return rc;
+  const aclTensor *ts[3] = {self, other ? other : self, out};
+  aclOpExecutor *e;
+  if ((rc = make(op, 0, k_elementwise, ts, 3, ws, ex, &e))) return rc;
+  e->i[0] = kind;
+  e->i[1] = param;
+  e->d[0] = scalar;
+  return 0;
+}
+
+static int scalar_value(const char *op, const aclScalar *s, double *v) {
+  if (!s) return emu_fail(ACLNN_ERR_PARAM_NULLPTR, "%s: scalar is NULL", op);
+  if (s->magic != SCALAR_MAGIC) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: not a live aclScalar", op);
+  *v = s->value;
+  return 0;
+}
+
+aclnnStatus aclnnAddGetWorkspaceSize(const aclTensor *self, const aclTensor *other, const aclScalar *alpha,
+                                     aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+  double a = 0;
+  int rc = scalar_value("aclnnAdd", alpha, &a);
+  if (rc) return rc;
+  if (!other) return emu_fail(ACLNN_ERR_PARAM_NULLPTR, "aclnnAdd: other is NULL");
+  return elementwise("aclnnAdd", 0, self, other, out, a, 0, ws, ex);
+}
+LAUNCH(aclnnAdd)
+
+aclnnStatus aclnnMulGetWorkspaceSize(const aclTensor *self, const aclTensor *other, aclTensor *out, uint64_t *ws,
+                                     aclOpExecutor **ex) {
+  if (!other) return emu_fail(ACLNN_ERR_PARAM_NULLPTR, "aclnnMul: other is NULL");
+  return elementwise("aclnnMul", 1, self, other, out, 0, 0, ws, ex);
+}
+LAUNCH(aclnnMul)
+
+aclnnStatus aclnnMulsGetWorkspaceSize(const aclTensor *self, const aclScalar *other, aclTensor *out, uint64_t *ws,
+                                      aclOpExecutor **ex) {
+  double v = 0;
+  int rc = scalar_value("aclnnMuls", other, &v);
+  if (rc) return rc;
+  return elementwise("aclnnMuls", 2, self, NULL, out, v, 0, ws, ex);
+}
+LAUNCH(aclnnMuls)
+
+aclnnStatus aclnnTanhGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+  return elementwise("aclnnTanh", 3, self, NULL, out, 0, 0, ws, ex);
+}
+LAUNCH(aclnnTanh)
+
+aclnnStatus aclnnGeluV2GetWorkspaceSize(const aclTensor *x, int64_t approximate, aclTensor *y, uint64_t *ws,
+                                        aclOpExecutor **ex) {
+  if (approximate != 0 && approximate != 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "aclnnGeluV2: approximate must be 0 (none) or 1 (tanh), is %lld", (long long)approximate);
+  return elementwise("aclnnGeluV2", 4, x, NULL, y, 0, approximate, ws, ex);
+}
+LAUNCH(aclnnGeluV2)
+
+aclnnStatus aclnnCastGetWorkspaceSize(const aclTensor *self, int dtype, aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+  int rc;
+  if ((rc = check_tensor("aclnnCast", "out", out))) return rc;
+  if (out->dtype != dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "aclnnCast: out is aclDataType %d, not %d", out->dtype, dtype);
+  if (self && self->magic == TENSOR_MAGIC && (rc = same_shape("aclnnCast", self, out))) return rc;
+  return elementwise("aclnnCast", 5, self, NULL, out, 0, 0, ws, ex);
+}
+LAUNCH(aclnnCast)
+
+aclnnStatus aclnnInplaceCopyGetWorkspaceSize(aclTensor *selfRef, const aclTensor *src, uint64_t *ws, aclOpExecutor **ex) {
+  /* selfRef is written: it is the output; src broadcasts to it. */
+  return elementwise("aclnnInplaceCopy", 6, src, NULL, selfRef, 0, 0, ws, ex);
+}
+LAUNCH(aclnnInplaceCopy)
+
+static void k_matmul(aclOpExecutor *e) {
+  /* t0 [b?,n,k], t1 [b?,k,m], t2 out [b?,n,m]; batch dims broadcast when 1 */
+  const aclTensor *a = &e->t[0], *b = &e->t[1], *o = &e->t[2];
+  char *pa = base_of(a), *pb = base_of(b), *po = base_of(o);
+  if (!pa || !pb || !po) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int batched = o->ndim == 3;
+  int64_t B = batched ? o->dims[0] : 1, N = o->dims[batched], M = o->dims[batched + 1], K = a->dims[batched + 1];
+  for (int64_t bi = 0; bi < B; bi++) {
+    int64_t oa = a->offset + (batched && a->dims[0] != 1 ? bi * a->strides[0] : 0);
+    int64_t ob = b->offset + (batched && b->dims[0] != 1 ? bi * b->strides[0] : 0);
+    int64_t oo = o->offset + (batched ? bi * o->strides[0] : 0);
+    for (int64_t i = 0; i < N; i++)
+      for (int64_t j = 0; j < M; j++) {
+        double acc = 0;
+        for (int64_t k = 0; k < K; k++)
+          acc += get(a, pa, oa + i * a->strides[batched] + k * a->strides[batched + 1]) *
+                 get(b, pb, ob + k * b->strides[batched] + j * b->strides[batched + 1]);
+        put(o, po, oo + i * o->strides[batched] + j * o->strides[batched + 1], acc);
+      }
+  }
+}
+
+static aclnnStatus matmul(const char *op, int rank, const aclTensor *self, const aclTensor *mat2, const aclTensor *out,
+                          int8_t cubeMathType, uint64_t workspace, uint64_t *ws, aclOpExecutor **ex) {
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "mat2", mat2)) || (rc = check_tensor(op, "out", out))) return rc;
+  if (self->ndim != rank || mat2->ndim != rank || out->ndim != rank)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: operands must have rank %d", op, rank);
+  if ((rc = check_float(op, "self", self)) || (rc = check_float(op, "mat2", mat2)) || (rc = check_float(op, "out", out))) return rc;
+  if (self->dtype != mat2->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: self and mat2 dtypes differ (%d, %d)", op, self->dtype, mat2->dtype);
+  if (cubeMathType < 0 || cubeMathType > 3) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: cubeMathType %d", op, cubeMathType);
+  int b = rank == 3;
+  if (self->dims[b + 1] != mat2->dims[b] || out->dims[b] != self->dims[b] || out->dims[b + 1] != mat2->dims[b + 1])
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: [%lld x %lld] x [%lld x %lld] cannot give [%lld x %lld]", op,
+                    (long long)self->dims[b], (long long)self->dims[b + 1], (long long)mat2->dims[b], (long long)mat2->dims[b + 1],
+                    (long long)out->dims[b], (long long)out->dims[b + 1]);
+  if (b && ((self->dims[0] != out->dims[0] && self->dims[0] != 1) || (mat2->dims[0] != out->dims[0] && mat2->dims[0] != 1)))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: batch dimensions do not match", op);
+  const aclTensor *ts[3] = {self, mat2, out};
+  aclOpExecutor *e;
+  return make(op, workspace, k_matmul, ts, 3, ws, ex, &e);
+}
+
+aclnnStatus aclnnMmGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out, int8_t cubeMathType,
+                                    uint64_t *ws, aclOpExecutor **ex) {
+  return matmul("aclnnMm", 2, self, mat2, out, cubeMathType, 0, ws, ex);
+}
+LAUNCH(aclnnMm)
+
+aclnnStatus aclnnBatchMatMulGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+                                             int8_t cubeMathType, uint64_t *ws, aclOpExecutor **ex) {
+  /* A workspace is asked for, so the caller's workspace path is exercised. */
+  return matmul("aclnnBatchMatMul", 3, self, mat2, out, cubeMathType, 4096, ws, ex);
+}
+LAUNCH(aclnnBatchMatMul)
+
+static void k_rmsnorm(aclOpExecutor *e) {
+  const aclTensor *x = &e->t[0], *g = &e->t[1], *y = &e->t[2], *r = &e->t[3];
+  char *px = base_of(x), *pg = base_of(g), *py = base_of(y), *pr = base_of(r);
+  if (!px || !pg || !py || !pr) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t D = x->dims[x->ndim - 1], rows = numel(x) / D;
+  for (int64_t row = 0; row < rows; row++) {
+    double sum = 0;
+    for (int64_t c = 0; c < D; c++) {
+      double v = (float)get(x, px, view_offset(x, row * D + c));
+      sum += v * v;
+    }
+    float rstd = (float)(1.0 / sqrt((float)(sum / D) + e->d[0]));
+    for (int64_t c = 0; c < D; c++) {
+      float v = (float)get(x, px, view_offset(x, row * D + c));
+      put(y, py, view_offset(y, row * D + c), (float)(v * rstd) * (float)get(g, pg, view_offset(g, c)));
+    }
+    put(r, pr, view_offset(r, row), rstd);
+  }
+}
+
+aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *gamma, double epsilon, const aclTensor *yOut,
+                                         const aclTensor *rstdOut, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnRmsNorm";
+  int rc;
+  if ((rc = check_tensor(op, "x", x)) || (rc = check_tensor(op, "gamma", gamma)) || (rc = check_tensor(op, "yOut", yOut)) ||
+      (rc = check_tensor(op, "rstdOut", rstdOut)))
+    return rc;
+  if ((rc = same_shape(op, x, yOut)) || (rc = check_float(op, "x", x))) return rc;
+  int64_t D = x->dims[x->ndim - 1];
+  if (numel(gamma) != D) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: gamma has %lld elements, the last dimension %lld", op, (long long)numel(gamma), (long long)D);
+  if (rstdOut->dtype != DT_FLOAT || numel(rstdOut) != numel(x) / D)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: rstdOut must be FLOAT with one value per row", op);
+  const aclTensor *ts[4] = {x, gamma, yOut, rstdOut};
+  aclOpExecutor *e;
+  if ((rc = make(op, 0, k_rmsnorm, ts, 4, ws, ex, &e))) return rc;
+  e->d[0] = epsilon;
+  return 0;
+}
+LAUNCH(aclnnRmsNorm)
+
+static void k_softmax(aclOpExecutor *e) {
+  const aclTensor *x = &e->t[0], *o = &e->t[1];
+  char *px = base_of(x), *po = base_of(o);
+  if (!px || !po) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t D = x->dims[x->ndim - 1], rows = numel(x) / D;
+  for (int64_t row = 0; row < rows; row++) {
+    double max = -INFINITY, sum = 0;
+    for (int64_t c = 0; c < D; c++) max = fmax(max, get(x, px, view_offset(x, row * D + c)));
+    for (int64_t c = 0; c < D; c++) sum += exp(get(x, px, view_offset(x, row * D + c)) - max);
+    for (int64_t c = 0; c < D; c++) put(o, po, view_offset(o, row * D + c), exp(get(x, px, view_offset(x, row * D + c)) - max) / sum);
+  }
+}
+
+aclnnStatus aclnnSoftmaxGetWorkspaceSize(const aclTensor *self, int64_t dim, aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnSoftmax";
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "out", out)) || (rc = same_shape(op, self, out))) return rc;
+  if (norm_dim(dim, self->ndim) != self->ndim - 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only (dim %lld of rank %d)", op, (long long)dim, self->ndim);
+  const aclTensor *ts[2] = {self, out};
+  aclOpExecutor *e;
+  return make(op, 0, k_softmax, ts, 2, ws, ex, &e);
+}
+LAUNCH(aclnnSoftmax)
+
+static void k_rope(aclOpExecutor *e) {
+  /* out = x * cos + rotate_half(x) * sin over the last dimension; cos/sin broadcast to x */
+  const aclTensor *x = &e->t[0], *c = &e->t[1], *s = &e->t[2], *o = &e->t[3];
+  char *px = base_of(x), *pc = base_of(c), *ps = base_of(s), *po = base_of(o);
+  if (!px || !pc || !ps || !po) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t D = x->dims[x->ndim - 1], half = D / 2, n = numel(x);
+  for (int64_t k = 0; k < n; k++) {
+    int64_t col = k % D;
+    int64_t partner = col < half ? k + half : k - half;
+    double rotated = col < half ? -get(x, px, view_offset(x, partner)) : get(x, px, view_offset(x, partner));
+    double v = (double)(float)(get(x, px, view_offset(x, k)) * get(c, pc, broadcast_offset(c, x, k))) +
+               (double)(float)(rotated * get(s, ps, broadcast_offset(s, x, k)));
+    put(o, po, view_offset(o, k), v);
+  }
+}
+
+aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, const aclTensor *cos, const aclTensor *sin,
+                                                         int64_t mode, aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnRotaryPositionEmbedding";
+  int rc;
+  if ((rc = check_tensor(op, "x", x)) || (rc = check_tensor(op, "cos", cos)) || (rc = check_tensor(op, "sin", sin)) ||
+      (rc = check_tensor(op, "out", out)))
+    return rc;
+  if (x->ndim != 4) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: x must be 4-D (layout BSND), has rank %d", op, x->ndim);
+  if (mode != 0) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements mode 0 (rotate-half) only, not %lld", op, (long long)mode);
+  if (x->dims[3] % 2) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the last dimension must be even", op);
+  if ((rc = same_shape(op, x, out)) || (rc = broadcastable(op, cos, x)) || (rc = broadcastable(op, sin, x))) return rc;
+  const aclTensor *ts[4] = {x, cos, sin, out};
+  aclOpExecutor *e;
+  return make(op, 0, k_rope, ts, 4, ws, ex, &e);
+}
+LAUNCH(aclnnRotaryPositionEmbedding)
+
+static void k_gather(aclOpExecutor *e) {
+  /* out[i, ...] = self[index[i], ...] along dim 0 (Embedding and IndexSelect) */
+  const aclTensor *self = &e->t[0], *idx = &e->t[1], *o = &e->t[2];
+  char *ps = base_of(self), *pi = base_of(idx), *po = base_of(o);
+  if (!ps || !pi || !po) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t rows = numel(idx), width = numel(self) / self->dims[0];
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t source = (int64_t)get(idx, pi, view_offset(idx, r));
+    if (source < 0 || source >= self->dims[0])
+      return emu_kernel_error("%s: index %lld is outside [0, %lld)", e->op, (long long)source, (long long)self->dims[0]);
+    for (int64_t c = 0; c < width; c++)
+      put(o, po, view_offset(o, r * width + c), get(self, ps, view_offset(self, source * width + c)));
+  }
+}
+
+static aclnnStatus gather(const char *op, const aclTensor *self, const aclTensor *index, const aclTensor *out, uint64_t *ws,
+                          aclOpExecutor **ex) {
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "index", index)) || (rc = check_tensor(op, "out", out))) return rc;
+  if ((rc = check_index(op, "index", index))) return rc;
+  if (numel(out) != numel(index) * (numel(self) / self->dims[0]))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out has %lld elements, %lld expected", op, (long long)numel(out),
+                    (long long)(numel(index) * (numel(self) / self->dims[0])));
+  if (out->dtype != self->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out and self dtypes differ", op);
+  const aclTensor *ts[3] = {self, index, out};
+  aclOpExecutor *e;
+  return make(op, 0, k_gather, ts, 3, ws, ex, &e);
+}
+
+aclnnStatus aclnnEmbeddingGetWorkspaceSize(const aclTensor *weight, const aclTensor *indices, const aclTensor *out,
+                                           uint64_t *ws, aclOpExecutor **ex) {
+  if (weight && weight->magic == TENSOR_MAGIC && weight->ndim != 2)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "aclnnEmbedding: weight must be 2-D");
+  return gather("aclnnEmbedding", weight, indices, out, ws, ex);
+}
+LAUNCH(aclnnEmbedding)
+
+aclnnStatus aclnnIndexSelectGetWorkspaceSize(const aclTensor *self, int64_t dim, const aclTensor *index, aclTensor *out,
+                                             uint64_t *ws, aclOpExecutor **ex) {
+  if (self && self->magic == TENSOR_MAGIC && norm_dim(dim, self->ndim) != 0)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "aclnnIndexSelect: the emulator implements dim 0 only, not %lld", (long long)dim);
+  return gather("aclnnIndexSelect", self, index, out, ws, ex);
+}
+LAUNCH(aclnnIndexSelect)
+
+static void k_index_copy(aclOpExecutor *e) {
+  /* selfRef[index[i], ...] = source[i, ...] along dim 0 */
+  const aclTensor *self = &e->t[0], *idx = &e->t[1], *src = &e->t[2];
+  char *ps = base_of(self), *pi = base_of(idx), *pr = base_of(src);
+  if (!ps || !pi || !pr) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t rows = numel(idx), width = numel(self) / self->dims[0];
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t target = (int64_t)get(idx, pi, view_offset(idx, r));
+    if (target < 0 || target >= self->dims[0])
+      return emu_kernel_error("%s: index %lld is outside [0, %lld)", e->op, (long long)target, (long long)self->dims[0]);
+    for (int64_t c = 0; c < width; c++)
+      put(self, ps, view_offset(self, target * width + c), get(src, pr, view_offset(src, r * width + c)));
+  }
+}
+
+aclnnStatus aclnnInplaceIndexCopyGetWorkspaceSize(aclTensor *selfRef, int64_t dim, const aclTensor *index,
+                                                  const aclTensor *source, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnInplaceIndexCopy";
+  int rc;
+  if ((rc = check_tensor(op, "selfRef", selfRef)) || (rc = check_tensor(op, "index", index)) || (rc = check_tensor(op, "source", source))) return rc;
+  if ((rc = check_index(op, "index", index))) return rc;
+  if (norm_dim(dim, selfRef->ndim) != 0) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements dim 0 only", op);
+  if (numel(source) != numel(index) * (numel(selfRef) / selfRef->dims[0]))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: source has %lld elements for %lld index rows", op, (long long)numel(source), (long long)numel(index));
+  const aclTensor *ts[3] = {selfRef, index, source};
+  aclOpExecutor *e;
+  return make(op, 0, k_index_copy, ts, 3, ws, ex, &e);
+}
+LAUNCH(aclnnInplaceIndexCopy)
+
+static void k_argmax(aclOpExecutor *e) {
+  const aclTensor *x = &e->t[0], *o = &e->t[1];
+  char *px = base_of(x), *po = base_of(o);
+  if (!px || !po) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t D = x->dims[x->ndim - 1], rows = numel(x) / D;
+  for (int64_t row = 0; row < rows; row++) {
+    int64_t best = 0;
+    double bestValue = get(x, px, view_offset(x, row * D));
+    for (int64_t c = 1; c < D; c++) {
+      double v = get(x, px, view_offset(x, row * D + c));
+      if (v > bestValue) {
+        bestValue = v;
+        best = c;
+      }
+    }
+    put(o, po, view_offset(o, row), (double)best);
+  }
+}
+
+aclnnStatus aclnnArgMaxGetWorkspaceSize(const aclTensor *self, int64_t dim, bool keepdim, aclTensor *out, uint64_t *ws,
+                                        aclOpExecutor **ex) {
+  const char *op = "aclnnArgMax";
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "out", out))) return rc;
+  if (norm_dim(dim, self->ndim) != self->ndim - 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
+  if (out->dtype != DT_INT64) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must be INT64", op);
+  if (numel(out) != numel(self) / self->dims[self->ndim - 1])
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must hold one index per row", op);
+  (void)keepdim;
+  const aclTensor *ts[2] = {self, out};
+  aclOpExecutor *e;
+  return make(op, 0, k_argmax, ts, 2, ws, ex, &e);
+}
+LAUNCH(aclnnArgMax)

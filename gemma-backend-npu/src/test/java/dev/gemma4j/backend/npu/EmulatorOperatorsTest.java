@@ -1,0 +1,230 @@
+package dev.gemma4j.backend.npu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gemma4j.spi.BackendOptions;
+import java.util.Random;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each emulated operator, called through the backend's own bindings, against a straightforward Java
+ * reference on small inputs; and the parts of CANN's contract the emulator enforces.
+ */
+class EmulatorOperatorsTest {
+  static NpuBackend backend;
+  static NpuTensorOps ops;
+
+  @BeforeAll
+  static void open() {
+    backend = (NpuBackend) Emulator.provider(Emulator.home()).open(BackendOptions.defaults());
+    ops = (NpuTensorOps) backend.ops();
+  }
+
+  @AfterAll
+  static void close() {
+    backend.close();
+  }
+
+  static float[] random(int n, long seed) {
+    Random r = new Random(seed);
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) r.nextGaussian();
+    }
+    return out;
+  }
+
+  /** Runs {@code work} in a step on the device thread. */
+  static <R> R onDevice(Supplier<R> work) {
+    return ops.execute(() -> {
+      try (var step = ops.openStep()) {
+        return work.get();
+      }
+    });
+  }
+
+  static void assertClose(float[] expected, float[] actual, double tolerance) {
+    assertEquals(expected.length, actual.length);
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], tolerance, "element " + i);
+    }
+  }
+
+  @Test
+  void mmMultipliesByATransposedView() {
+    float[] x = random(3 * 4, 1);
+    float[] w = random(5 * 4, 2); // [out 5, in 4]
+    float[] expected = new float[3 * 5];
+    for (int i = 0; i < 3; i++) {
+      for (int j = 0; j < 5; j++) {
+        double acc = 0;
+        for (int k = 0; k < 4; k++) {
+          acc += x[i * 4 + k] * w[j * 4 + k];
+        }
+        expected[i * 5 + j] = (float) acc;
+      }
+    }
+    float[] actual = onDevice(() -> ops.toHost(ops.linear(ops.uploadFloats(x, 3, 4), ops.uploadFloats(w, 5, 4))));
+    assertClose(expected, actual, 1e-5);
+  }
+
+  @Test
+  void rmsNormScalesByOnePlusTheWeightGivenAsIs() {
+    float[] x = random(2 * 8, 3);
+    float[] g = random(8, 4);
+    float[] expected = new float[16];
+    for (int r = 0; r < 2; r++) {
+      double sum = 0;
+      for (int c = 0; c < 8; c++) {
+        sum += x[r * 8 + c] * x[r * 8 + c];
+      }
+      double rstd = 1 / Math.sqrt(sum / 8 + 1e-6);
+      for (int c = 0; c < 8; c++) {
+        expected[r * 8 + c] = (float) (x[r * 8 + c] * rstd * g[c]);
+      }
+    }
+    float[] actual = onDevice(() -> ops.toHost(ops.rmsNorm(ops.uploadFloats(x, 2, 8), ops.uploadFloats(g, 8), 1e-6)));
+    assertClose(expected, actual, 1e-5);
+  }
+
+  @Test
+  void elementwiseOperators() {
+    float[] a = random(12, 5);
+    float[] b = random(12, 6);
+    float[] sum = new float[12];
+    float[] geluMul = new float[12];
+    float[] capped = new float[12];
+    for (int i = 0; i < 12; i++) {
+      sum[i] = a[i] + b[i];
+      double x = a[i];
+      double gelu = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+      geluMul[i] = (float) (gelu * b[i]);
+      capped[i] = (float) (Math.tanh(a[i] / 0.5) * 0.5);
+    }
+    assertClose(sum, onDevice(() -> ops.toHost(ops.add(ops.uploadFloats(a, 3, 4), ops.uploadFloats(b, 3, 4)))), 1e-6);
+    assertClose(geluMul, onDevice(() -> ops.toHost(ops.geluTanhMul(ops.uploadFloats(a, 3, 4), ops.uploadFloats(b, 3, 4)))), 1e-6);
+    assertClose(capped, onDevice(() -> ops.toHost(ops.softcap(ops.uploadFloats(a, 3, 4), 0.5))), 1e-6);
+  }
+
+  @Test
+  void ropeRotatesHalvesPerHead() {
+    int rows = 2, heads = 2, dim = 4;
+    float[] x = random(rows * heads * dim, 7);
+    float[] cos = random(rows * dim, 8);
+    float[] sin = random(rows * dim, 9);
+    float[] expected = new float[x.length];
+    for (int r = 0; r < rows; r++) {
+      for (int h = 0; h < heads; h++) {
+        for (int c = 0; c < dim; c++) {
+          int i = (r * heads + h) * dim + c;
+          float rotated = c < dim / 2 ? -x[i + dim / 2] : x[i - dim / 2];
+          expected[i] = x[i] * cos[r * dim + c] + rotated * sin[r * dim + c];
+        }
+      }
+    }
+    float[] actual =
+        onDevice(() -> ops.toHost(ops.rope(ops.uploadFloats(x, rows, heads * dim), ops.uploadFloats(cos, rows, dim), ops.uploadFloats(sin, rows, dim), heads)));
+    assertClose(expected, actual, 1e-6);
+  }
+
+  @Test
+  void gatherScatterCastAndArgmax() {
+    float[] table = random(6 * 3, 10);
+    float[] picked = onDevice(() -> ops.toHost(ops.selectRows(ops.uploadFloats(table, 6, 3), new int[] {5, 0, 5})));
+    assertClose(new float[] {table[15], table[16], table[17], table[0], table[1], table[2], table[15], table[16], table[17]}, picked, 0);
+
+    float[] cache = onDevice(() -> {
+      NpuTensor c = ops.uploadFloats(new float[12], 4, 3);
+      ops.nn().run("aclnnInplaceIndexCopy", c, 0L, ops.uploadLongs(new long[] {3, 1}), ops.uploadFloats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
+      return ops.toHost(c);
+    });
+    assertArrayEquals(new float[] {0, 0, 0, 4, 5, 6, 0, 0, 0, 1, 2, 3}, cache);
+
+    float[] rounded = onDevice(() -> ops.toHost(ops.as(ops.uploadFloats(new float[] {1.00390625f, 3.14159f}, 2), AclDType.BF16)));
+    assertArrayEquals(new float[] {1.0f, 3.140625f}, rounded, "bfloat16 rounds to nearest even");
+
+    int[] best = onDevice(() -> ops.argmaxRows(ops.uploadFloats(new float[] {1, 9, 9, 2, 0, -1, 7, 7}, 2, 4), 4));
+    assertArrayEquals(new int[] {1, 2}, best, "the first of equal maxima");
+  }
+
+  @Test
+  void attentionMatchesAStraightforwardReference() {
+    // One sequence of 3 queries over 3 keys, 2 query heads sharing 1 KV head of width 2, causal mask.
+    float[] q = random(3 * 4, 11);
+    float[] k = random(3 * 2, 12);
+    float[] v = random(3 * 2, 13);
+    boolean[] causal = {true, false, false, true, true, false, true, true, true};
+    float[] expected = new float[12];
+    for (int h = 0; h < 2; h++) {
+      for (int i = 0; i < 3; i++) {
+        double[] s = new double[3];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < 3; j++) {
+          double dot = q[i * 4 + h * 2] * k[j * 2] + q[i * 4 + h * 2 + 1] * k[j * 2 + 1];
+          s[j] = causal[i * 3 + j] ? Math.tanh(dot * 0.5 / 3) * 3 : Double.NEGATIVE_INFINITY;
+          max = Math.max(max, s[j]);
+        }
+        double z = 0;
+        for (int j = 0; j < 3; j++) {
+          z += Math.exp(s[j] - max);
+        }
+        for (int d = 0; d < 2; d++) {
+          double acc = 0;
+          for (int j = 0; j < 3; j++) {
+            acc += Math.exp(s[j] - max) / z * v[j * 2 + d];
+          }
+          expected[i * 4 + h * 2 + d] = (float) acc;
+        }
+      }
+    }
+    var layers = java.util.List.of(dev.gemma4j.config.LayerType.FULL);
+    float[] actual =
+        ops.execute(() -> {
+          NpuTensorOps fresh = new NpuTensorOps(backendRuntime(), ops.nn(), deviceThread(), dev.gemma4j.spi.Precision.FLOAT32);
+          fresh.allocateKvCache(layers, 8, 8, 1, 2);
+          try (var step = fresh.openStep()) {
+            var plan = new dev.gemma4j.spi.SequenceAttention(0, 3, new int[] {6, 2, 4}, new int[] {6, 2, 4}, causal);
+            var attention = fresh.prepareAttention(java.util.List.of(), java.util.List.of(plan), 0.5, 3.0);
+            return fresh.toHost(attention.attend(0, fresh.uploadFloats(q, 3, 4), fresh.uploadFloats(k, 3, 2), fresh.uploadFloats(v, 3, 2)));
+          }
+        });
+    assertClose(expected, actual, 1e-5);
+  }
+
+  static AclRuntime backendRuntime() {
+    return backend.runtime();
+  }
+
+  static DeviceThread deviceThread() {
+    return backend.thread();
+  }
+
+  @Test
+  void operatorsRunOnlyWhenTheStreamIsSynchronized() {
+    float[] unsynchronized =
+        ops.execute(() -> {
+          try (var step = ops.openStep()) {
+            NpuTensor x = ops.uploadFloats(new float[] {1, 2, 3, 4}, 4);
+            NpuTensor y = ops.scale(x, 2f); // queued, not run
+            try (var arena = java.lang.foreign.Arena.ofConfined()) {
+              var host = arena.allocate(16);
+              backend.runtime().memcpy(host, 16, java.lang.foreign.MemorySegment.ofAddress(y.address()), 16, AclRuntime.DEVICE_TO_HOST);
+              return host.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            }
+          }
+        });
+    assertTrue(unsynchronized[0] != 2f, "without a synchronize the result is not there yet");
+  }
+
+  @Test
+  void deviceCallsNeedTheDeviceThread() {
+    AscendException e = assertThrows(AscendException.class, () -> backend.runtime().malloc(64));
+    assertTrue(e.getMessage().contains("aclrtMalloc") && e.getMessage().contains("aclrtSetDevice"), e.getMessage());
+  }
+}
