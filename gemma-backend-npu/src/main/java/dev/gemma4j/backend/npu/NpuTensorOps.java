@@ -33,6 +33,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final Precision precision;
   private final AclDType activation;
   private final List<Long> persistent = new ArrayList<>();
+  private final List<Long> kvAllocations = new ArrayList<>();
   private final List<NpuTensor> keyCache = new ArrayList<>();
   private final List<NpuTensor> valueCache = new ArrayList<>();
   private List<LayerType> layerTypes = List.of();
@@ -184,18 +185,31 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   @Override
   public long allocateKvCache(List<LayerType> layers, int fullSlots, int slidingSlots, int kvHeads, int headDim) {
     if (!keyCache.isEmpty()) {
-      throw new IllegalStateException("the NPU KV cache is allocated once per model");
+      runtime.synchronize(nn.stream());
+      freeAll(kvAllocations);
+      keyCache.clear();
+      valueCache.clear();
+      kvCacheBytes = 0;
     }
     layerTypes = List.copyOf(layers);
     this.kvHeads = kvHeads;
     this.headDim = headDim;
     for (LayerType type : layers) {
       int slots = type == LayerType.SLIDING ? slidingSlots : fullSlots;
-      keyCache.add(allocate(activation, slots, (long) kvHeads * headDim));
-      valueCache.add(allocate(activation, slots, (long) kvHeads * headDim));
+      keyCache.add(allocateKv(slots, (long) kvHeads * headDim));
+      valueCache.add(allocateKv(slots, (long) kvHeads * headDim));
       kvCacheBytes += 2L * slots * kvHeads * headDim * activation.bytes();
     }
     return kvCacheBytes;
+  }
+
+  private NpuTensor allocateKv(long slots, long width) {
+    NpuTensor t = allocate(activation, slots, width);
+    // allocate() filed it under the persistent allocations; the KV cache is freed on its own.
+    persistent.subList(persistent.size() - 2, persistent.size()).clear();
+    kvAllocations.add(t.address());
+    kvAllocations.add(slots * width * activation.bytes());
+    return t;
   }
 
   NpuTensor keyCache(int layer) {
@@ -390,6 +404,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
           runtime.synchronize(nn.stream());
           nn.close();
           freeAll(persistent);
+          freeAll(kvAllocations);
           keyCache.clear();
           valueCache.clear();
           return null;

@@ -1,0 +1,133 @@
+package dev.gemma4j.backend.npu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.gemma4j.Gemma;
+import dev.gemma4j.GemmaOptions;
+import dev.gemma4j.Generation;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.Prompt;
+import dev.gemma4j.TestFixtures;
+import dev.gemma4j.backend.cpu.CpuBackendProvider;
+import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.model.Gemma2Model;
+import dev.gemma4j.model.SequenceChunk;
+import dev.gemma4j.spi.Backend;
+import dev.gemma4j.spi.BackendOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The NPU backend on the emulator: every golden id of the fixtures through the public API (paged KV cache
+ * in device memory, blocks of 128, the batching scheduler, greedy choice on the device), and logits within
+ * 1e-4 of the CPU backend's and the reference's.
+ */
+class NpuGoldenTest {
+
+  record Case(int[] prompt, int[] greedy, float[] prefillLastLogits) {}
+
+  static List<Case> cases(String fixture) throws IOException {
+    JsonObject golden = JsonParser.parseString(Files.readString(TestFixtures.path(fixture).resolve("golden.json"))).getAsJsonObject();
+    List<Case> out = new ArrayList<>();
+    for (JsonElement e : golden.getAsJsonArray("cases")) {
+      JsonObject c = e.getAsJsonObject();
+      JsonArray logits = c.getAsJsonArray("prefill_last_logits");
+      float[] last = new float[logits == null ? 0 : logits.size()];
+      for (int i = 0; i < last.length; i++) {
+        last[i] = logits.get(i).getAsFloat();
+      }
+      out.add(new Case(ints(c.getAsJsonArray("input_ids")), ints(c.getAsJsonArray("greedy_new_ids")), last));
+    }
+    return out;
+  }
+
+  static int[] ints(JsonArray a) {
+    int[] out = new int[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = a.get(i).getAsInt();
+    }
+    return out;
+  }
+
+  static int[] ids(Generation g) {
+    return g.tokenIds().stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-gemma2", "tiny-gemma2-bf16", "tiny-gemma2-tok", "shape-gqa3-hd24", "shape-mha-hd32-bf16"})
+  void generatesEveryGoldenIdAloneAndConcurrently(String fixture) throws IOException {
+    List<Case> cases = cases(fixture);
+    try (Gemma gemma = Gemma.open(TestFixtures.path(fixture), GemmaOptions.builder().backend("npu").build())) {
+      assertTrue(gemma.deviceName().contains("npu:0"), gemma.deviceName());
+      assertEquals(128, gemma.engineStats().blockSize());
+      for (Case c : cases) {
+        GenerationConfig config = GenerationConfig.builder().maxNewTokens(c.greedy().length).ignoreEos(true).build();
+        assertArrayEquals(c.greedy(), ids(gemma.generate(Prompt.ids(c.prompt()), config)), fixture);
+      }
+      List<CompletableFuture<Generation>> running = new ArrayList<>();
+      for (int round = 0; round < 2; round++) {
+        for (Case c : cases) {
+          GenerationConfig config = GenerationConfig.builder().maxNewTokens(c.greedy().length).ignoreEos(true).build();
+          running.add(gemma.submit(Prompt.ids(c.prompt()), config, e -> {}).result());
+        }
+      }
+      for (int i = 0; i < running.size(); i++) {
+        assertArrayEquals(cases.get(i % cases.size()).greedy(), ids(running.get(i).join()), fixture + " concurrent " + i);
+      }
+      assertEquals(0, gemma.engineStats().fullBlocksInUse());
+      var memory = gemma.memory();
+      assertTrue(memory.totalBytes() > memory.freeBytes() && memory.usedBytes() >= memory.weightBytes() + memory.kvCacheBytes());
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-gemma2", "shape-gqa3-hd24", "shape-mha-hd32-bf16"})
+  void logitsAgreeWithTheCpuBackendAndTheReference(String fixture) throws IOException {
+    Path folder = TestFixtures.path(fixture);
+    try (Checkpoint checkpoint = Checkpoint.open(folder);
+        Backend npu = Emulator.provider(Emulator.home()).open(BackendOptions.defaults());
+        Backend cpu = new CpuBackendProvider().open(BackendOptions.defaults())) {
+      Gemma2Model<?> onNpu = Gemma2Model.load(checkpoint, npu.ops());
+      Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops());
+      int vocab = checkpoint.config().vocabSize();
+      for (Case c : cases(fixture)) {
+        int[] all = concat(c.prompt(), c.greedy());
+        onNpu.allocateKvCache(0 + all.length);
+        onCpu.allocateKvCache(all.length);
+        int[] slots = new int[all.length];
+        Arrays.setAll(slots, i -> i);
+        List<SequenceChunk> chunk = List.of(SequenceChunk.sharedSlots(all, 0, slots, true));
+        float[] npuLogits = onNpu.forward(chunk).getFirst();
+        float[] cpuLogits = onCpu.forward(chunk).getFirst();
+        double worst = 0;
+        for (int i = 0; i < npuLogits.length; i++) {
+          worst = Math.max(worst, Math.abs(npuLogits[i] - cpuLogits[i]));
+        }
+        assertTrue(worst <= 1e-4, fixture + ": NPU and CPU logits differ by " + worst);
+        float[] prefillLast = Arrays.copyOfRange(npuLogits, (c.prompt().length - 1) * vocab, c.prompt().length * vocab);
+        for (int i = 0; i < c.prefillLastLogits().length; i++) {
+          assertEquals(c.prefillLastLogits()[i], prefillLast[i], 1e-4, fixture + " reference logit " + i);
+        }
+      }
+    }
+  }
+
+  static int[] concat(int[] a, int[] b) {
+    int[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}
