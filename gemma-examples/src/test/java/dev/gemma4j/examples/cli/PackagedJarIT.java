@@ -31,7 +31,8 @@ class PackagedJarIT {
     List<String> command = new ArrayList<>(List.of(javaBin, "-jar", System.getProperty("gemma.jar")));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.startsWith("MODELSCOPE") || k.startsWith("GEMMA_"));
+    builder.environment().keySet().removeIf(
+        k -> k.startsWith("HF_") || k.startsWith("MODELSCOPE") || k.startsWith("GEMMA_") || k.startsWith("ASCEND_"));
     builder.environment().putAll(env);
     Process p = builder.start();
     byte[] out = p.getInputStream().readAllBytes();
@@ -83,6 +84,28 @@ class PackagedJarIT {
     Result offline = java(Map.of("HF_HUB_CACHE", cache.toString(), "HF_HUB_OFFLINE", "1"), args);
     assertEquals(0, offline.status(), offline.err());
     assertEquals(first.get("generated_text").getAsString(), offline.out().strip());
+  }
+
+  @Test
+  void generatesTheGoldenTextOnTheNpuBackendOverTheAscendEmulator() throws Exception {
+    Path fixture = CliRun.fixture("tiny-gemma2-tok");
+    JsonObject first =
+        JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
+            .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    Map<String, String> env = Map.of("ASCEND_HOME_PATH", System.getProperty("ascend.emulator"));
+    Result backends = java(env, "backends");
+    assertTrue(backends.out().contains("npu  rank 1   available"), backends.out());
+    Result r =
+        java(env, "generate", "--backend", "npu", "--model", fixture.toString(), "--prompt", first.get("prompt").getAsString(),
+            "--max-new-tokens", "20", "--ignore-eos", "--json");
+    assertEquals(0, r.status(), r.err());
+    JsonObject out = JsonParser.parseString(r.out()).getAsJsonObject();
+    assertEquals(first.getAsJsonArray("greedy_new_ids"), out.getAsJsonArray("ids"));
+    assertEquals(first.get("generated_text").getAsString(), out.get("text").getAsString());
+
+    Result none = java(Map.of("ASCEND_HOME_PATH", "/nonexistent/cann"), "generate", "--backend", "npu", "--model", fixture.toString(), "--prompt", "x");
+    assertEquals(1, none.status());
+    assertTrue(none.err().contains("backend \"npu\"") && none.err().contains("no CANN toolkit found"), none.err());
   }
 
   @Test
