@@ -7,6 +7,7 @@ import dev.gemma4j.spi.BackendOptions;
 import dev.gemma4j.spi.BackendProvider;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -14,9 +15,14 @@ import java.util.Optional;
  * The Ascend NPU backend's provider: rank 1 (preferred over the CPU), available when the CANN libraries
  * load and {@code aclrtGetDeviceCount} finds a device ({@code ASCEND_RT_VISIBLE_DEVICES} is applied by the
  * runtime). Otherwise it is unavailable with the reason, and automatic selection falls back to the CPU.
+ *
+ * <p>Weights are kept in the checkpoint's dtype; {@code GEMMA_NPU_WEIGHTS=f16} (or the system property
+ * {@value #WEIGHTS_PROPERTY}) stores them as float16 instead, for devices where float16 is the fast type.
  */
 public final class NpuBackendProvider implements BackendProvider {
   static final String NAME = "npu";
+  /** System property choosing the weight storage: {@code stored} (the default) or {@code f16}. */
+  public static final String WEIGHTS_PROPERTY = "gemma.npu.weights";
 
   private final Map<String, String> env;
   private volatile Loaded loaded;
@@ -100,6 +106,16 @@ public final class NpuBackendProvider implements BackendProvider {
       throw new GemmaException("npu:" + options.deviceIndex() + " does not exist: " + l.devices()
           + " device(s) are visible (numbered from 0; ASCEND_RT_VISIBLE_DEVICES narrows them)");
     }
-    return NpuBackend.open(l.runtime(), options.deviceIndex(), options.precision());
+    return NpuBackend.open(l.runtime(), options.deviceIndex(), options.precision(), float16Weights());
+  }
+
+  private boolean float16Weights() {
+    String choice = System.getProperty(WEIGHTS_PROPERTY, env.getOrDefault("GEMMA_NPU_WEIGHTS", "stored"));
+    return switch (choice.toLowerCase(Locale.ROOT)) {
+      case "f16", "fp16", "float16" -> true;
+      case "stored", "" -> false;
+      default -> throw new GemmaException(
+          "GEMMA_NPU_WEIGHTS / -D" + WEIGHTS_PROPERTY + "=" + choice + " is not known; use stored or f16");
+    };
   }
 }

@@ -3,7 +3,10 @@ package dev.gemma4j.backend.npu;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.lang.foreign.ValueLayout;
+
 import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.TensorInfo;
 import dev.gemma4j.config.LayerType;
 import dev.gemma4j.spi.AttentionStep;
@@ -21,12 +24,14 @@ import java.util.function.Supplier;
 
 /**
  * {@link TensorOps} on an Ascend NPU through CANN's aclnn operators. Weights stay in the checkpoint's
- * dtype in device memory (bf16 for the published checkpoints, float32 stays float32); activations are in
+ * dtype in device memory (bf16 for the published checkpoints, float32 stays float32; float16 on request,
+ * see {@link NpuBackendProvider}); activations are in
  * the math precision (float32 or bf16), with norms and softmax in float32 as the reference computes them.
  * The KV cache is one {@code [slots, kvHeads * headDim]} tensor per layer in device memory, addressed
  * through the block tables of the shared cache manager. Every call runs on the backend's device thread.
  */
 final class NpuTensorOps implements TensorOps<NpuTensor> {
+  private static final ValueLayout.OfShort JAVA_SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   private final AclRuntime runtime;
   private final Aclnn nn;
   private final DeviceThread device;
@@ -46,11 +51,22 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private long peakAllocated;
   private boolean closed;
 
+  private final boolean float16Weights;
+
   NpuTensorOps(AclRuntime runtime, Aclnn nn, DeviceThread device, Precision precision) {
+    this(runtime, nn, device, precision, false);
+  }
+
+  /**
+   * @param float16Weights store matrices as float16 whatever the checkpoint holds (half the memory of
+   *     float32; exact for bf16 values within float16's range)
+   */
+  NpuTensorOps(AclRuntime runtime, Aclnn nn, DeviceThread device, Precision precision, boolean float16Weights) {
     this.runtime = runtime;
     this.nn = nn;
     this.device = device;
     this.precision = precision;
+    this.float16Weights = float16Weights;
     this.activation = precision == Precision.BFLOAT16 ? AclDType.BF16 : AclDType.FLOAT;
   }
 
@@ -160,7 +176,29 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   @Override
   public NpuTensor loadWeight(Checkpoint checkpoint, TensorInfo tensor) {
-    return uploadTensor(checkpoint, tensor);
+    return float16Weights && tensor.dtype() != DType.F16 ? uploadAsFloat16(checkpoint, tensor) : uploadTensor(checkpoint, tensor);
+  }
+
+  private NpuTensor uploadAsFloat16(Checkpoint checkpoint, TensorInfo tensor) {
+    long[] shape = tensor.shape().stream().mapToLong(Long::longValue).toArray();
+    NpuTensor t = allocate(AclDType.FLOAT16, shape);
+    long elements = tensor.elementCount();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment half = arena.allocate(elements * 2);
+      int chunk = 1 << 20;
+      ByteBuffer widened = ByteBuffer.allocate(4 * chunk).order(ByteOrder.LITTLE_ENDIAN);
+      for (long done = 0; done < elements; done += chunk) {
+        int n = (int) Math.min(chunk, elements - done);
+        long bytes = tensor.dtype().bytes();
+        tensor.dtype().widenToFloat32(checkpoint.segment(tensor, done * bytes, n * bytes).asByteBuffer(), widened.clear(), n);
+        for (int i = 0; i < n; i++) {
+          half.set(JAVA_SHORT_LE, 2 * (done + i), Float.floatToFloat16(widened.getFloat(4 * i)));
+        }
+      }
+      upload(t, half);
+    }
+    weightBytes += elements * 2;
+    return t;
   }
 
   @Override

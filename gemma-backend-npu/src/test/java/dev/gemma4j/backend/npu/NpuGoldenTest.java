@@ -125,6 +125,27 @@ class NpuGoldenTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void float16WeightsOnRequestHalveTheMemoryAndStayClose() throws IOException {
+    Path folder = TestFixtures.path("tiny-gemma2");
+    Case first = cases("tiny-gemma2").getFirst();
+    System.setProperty(NpuBackendProvider.WEIGHTS_PROPERTY, "f16");
+    try (Checkpoint checkpoint = Checkpoint.open(folder);
+        Backend npu = Emulator.provider(Emulator.home()).open(BackendOptions.defaults())) {
+      Gemma2Model<?> model = Gemma2Model.load(checkpoint, npu.ops());
+      assertTrue(npu.ops().weightBytes() < checkpoint.storedBytes() * 0.6, "matrices in 2 bytes instead of 4");
+      model.allocateKvCache(first.prompt().length);
+      int[] slots = new int[first.prompt().length];
+      Arrays.setAll(slots, i -> i);
+      float[] logits = model.forward(List.of(SequenceChunk.sharedSlots(first.prompt(), 0, slots, false))).getFirst();
+      for (int i = 0; i < logits.length; i++) {
+        assertEquals(first.prefillLastLogits()[i], logits[i], 0.01, "float16 weights drift a little");
+      }
+    } finally {
+      System.clearProperty(NpuBackendProvider.WEIGHTS_PROPERTY);
+    }
+  }
+
   static int[] concat(int[] a, int[] b) {
     int[] out = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
