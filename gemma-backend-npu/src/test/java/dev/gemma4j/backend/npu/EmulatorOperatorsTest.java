@@ -139,6 +139,9 @@ class EmulatorOperatorsTest {
     float[] picked = onDevice(() -> ops.toHost(ops.selectRows(ops.uploadFloats(table, 6, 3), new int[] {5, 0, 5})));
     assertClose(new float[] {table[15], table[16], table[17], table[0], table[1], table[2], table[15], table[16], table[17]}, picked, 0);
 
+    float[] embedded = onDevice(() -> ops.toHost(new NpuEmbeddingTable(ops, ops.uploadFloats(table, 6, 3)).lookup(new int[] {2, 4})));
+    assertClose(new float[] {table[6], table[7], table[8], table[12], table[13], table[14]}, embedded, 0);
+
     float[] cache = onDevice(() -> {
       NpuTensor c = ops.uploadFloats(new float[12], 4, 3);
       ops.nn().run("aclnnInplaceIndexCopy", c, 0L, ops.uploadLongs(new long[] {3, 1}), ops.uploadFloats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));

@@ -125,7 +125,7 @@ public final class BenchReport {
         String.format(Locale.ROOT, "KV blocks peak   %d of %d (%d tokens each)", r.kvBlocksPeak(), r.kvBlocksTotal(), r.kvBlockSize()),
         String.format(Locale.ROOT, "prefix-cache hit %.1f%%", 100 * r.prefixHitRate()),
         String.format(Locale.ROOT, "memory           static (weights) %s, dynamic (KV cache) %s allocated / %s used at peak, process peak %s",
-            gib(r.weightBytes()), gib(r.kvCacheBytes()), gib(r.kvCacheUsedPeakBytes()), gib(r.peakMemoryBytes())),
+            Figures.bytes(r.weightBytes()), Figures.bytes(r.kvCacheBytes()), Figures.bytes(r.kvCacheUsedPeakBytes()), Figures.bytes(r.peakMemoryBytes())),
         String.format(Locale.ROOT, "wall time        %.1f s", r.seconds()));
   }
 
@@ -155,17 +155,17 @@ public final class BenchReport {
     o.addProperty("device", r.device());
     o.addProperty("backend", r.backend());
     o.addProperty("model", r.model());
-    o.addProperty("seconds", round(r.seconds()));
-    o.addProperty("requests_per_s", round(r.requestsPerS()));
-    o.addProperty("output_tokens_per_s", round(r.outputTokensPerS()));
-    o.addProperty("ttft_ms_p50", round(r.ttftMsP50()));
-    o.addProperty("ttft_ms_p95", round(r.ttftMsP95()));
-    o.addProperty("ms_per_token_p50", round(r.msPerTokenP50()));
-    o.addProperty("ms_per_token_p95", round(r.msPerTokenP95()));
+    o.addProperty("seconds", Figures.round(r.seconds()));
+    o.addProperty("requests_per_s", Figures.round(r.requestsPerS()));
+    o.addProperty("output_tokens_per_s", Figures.round(r.outputTokensPerS()));
+    o.addProperty("ttft_ms_p50", Figures.round(r.ttftMsP50()));
+    o.addProperty("ttft_ms_p95", Figures.round(r.ttftMsP95()));
+    o.addProperty("ms_per_token_p50", Figures.round(r.msPerTokenP50()));
+    o.addProperty("ms_per_token_p95", Figures.round(r.msPerTokenP95()));
     o.addProperty("kv_blocks_peak", r.kvBlocksPeak());
     o.addProperty("kv_blocks_total", r.kvBlocksTotal());
     o.addProperty("kv_block_size", r.kvBlockSize());
-    o.addProperty("prefix_cache_hit_rate", round(r.prefixHitRate()));
+    o.addProperty("prefix_cache_hit_rate", Figures.round(r.prefixHitRate()));
     o.addProperty("static_memory_bytes", r.weightBytes());
     o.addProperty("kv_cache_bytes", r.kvCacheBytes());
     o.addProperty("kv_cache_used_peak_bytes", r.kvCacheUsedPeakBytes());
@@ -193,7 +193,7 @@ public final class BenchReport {
       md.append(String.format(Locale.ROOT, "| %s | %d | %d -> %d | %.3f | %.2f | %.0f / %.0f | %.1f / %.1f | %d / %d | %.1f%% | %s | %s | %s |%n",
           w.name(), w.concurrency(), w.promptTokens(), w.newTokens(), r.requestsPerS(), r.outputTokensPerS(),
           r.ttftMsP50(), r.ttftMsP95(), r.msPerTokenP50(), r.msPerTokenP95(), r.kvBlocksPeak(), r.kvBlocksTotal(),
-          100 * r.prefixHitRate(), gib(r.weightBytes()), gib(r.kvCacheBytes()), gib(r.peakMemoryBytes())));
+          100 * r.prefixHitRate(), Figures.bytes(r.weightBytes()), Figures.bytes(r.kvCacheBytes()), Figures.bytes(r.peakMemoryBytes())));
     }
     if (!results.isEmpty()) {
       md.append("\nModel: ").append(results.getFirst().model()).append("; device: ").append(results.getFirst().device()).append('\n');
@@ -201,13 +201,5 @@ public final class BenchReport {
     return md.toString();
   }
 
-  static String gib(long bytes) {
-    return bytes >= 1L << 30
-        ? String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30))
-        : String.format(Locale.ROOT, "%.0f MiB", bytes / (double) (1L << 20));
-  }
 
-  private static double round(double v) {
-    return Math.round(v * 1000) / 1000.0;
-  }
 }

@@ -1,5 +1,6 @@
 package dev.gemma4j.examples.cli;
 
+import dev.gemma4j.examples.bench.Figures;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.gemma4j.Gemma;
@@ -42,7 +43,7 @@ final class CheckCommand implements Callable<Integer> {
     try (Gemma gemma = Gemma.open(path, model.toOptions())) {
       double loadSeconds = (System.nanoTime() - start) / 1e9;
       out.printf(Locale.ROOT, "  using %s%n%n== Model%n  %s%n  loaded in %.2f s; memory after load %s%n%n",
-          gemma.deviceName(), gemma.config().summary(), loadSeconds, mib(gemma.memoryAfterLoadBytes()));
+          gemma.deviceName(), gemma.config().summary(), loadSeconds, Figures.bytes(gemma.memoryAfterLoadBytes()));
       out.println("== Prompts (temperature 0.7, top-p 0.9, 50 new tokens)");
       out.flush();
       DeploymentCheck check = DeploymentCheck.defaults().withChatTemplate(chat);
@@ -89,9 +90,9 @@ final class CheckCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "  %-22s %.2f tokens/s (±%.1f%% between runs)%n", "average speed", b.averageTokensPerSecond(), b.fluctuationPercent());
     out.printf(Locale.ROOT, "  %-22s %.1f ms (%.4f s)%n", "per token", b.msPerToken(), b.msPerToken() / 1000);
     out.printf(Locale.ROOT, "  %-22s %d tokens in %.2f s%n", "benchmark total", b.totalTokens(), b.totalSeconds());
-    out.printf(Locale.ROOT, "  %-22s %s now, %s at peak, %s after load%n", "process memory", mib(m.nowBytes()), mib(m.peakBytes()), mib(m.afterLoadBytes()));
-    out.printf(Locale.ROOT, "  %-22s weights %s, KV cache %s%n", "held by the backend", mib(m.weightBytes()), mib(m.kvCacheBytes()));
-    out.printf(Locale.ROOT, "  %-22s %s total, %s free%n", "device memory", mib(m.deviceTotalBytes()), mib(m.deviceFreeBytes()));
+    out.printf(Locale.ROOT, "  %-22s %s now, %s at peak, %s after load%n", "process memory", Figures.bytes(m.nowBytes()), Figures.bytes(m.peakBytes()), Figures.bytes(m.afterLoadBytes()));
+    out.printf(Locale.ROOT, "  %-22s weights %s, KV cache %s%n", "held by the backend", Figures.bytes(m.weightBytes()), Figures.bytes(m.kvCacheBytes()));
+    out.printf(Locale.ROOT, "  %-22s %s total, %s free%n", "device memory", Figures.bytes(m.deviceTotalBytes()), Figures.bytes(m.deviceFreeBytes()));
     out.printf(Locale.ROOT, "  %-22s %s (%s)%n", "device", r.device(), r.backend());
   }
 
@@ -100,7 +101,7 @@ final class CheckCommand implements Callable<Integer> {
     o.addProperty("device", r.device());
     o.addProperty("backend", r.backend());
     o.addProperty("model", r.model());
-    o.addProperty("load_seconds", round(r.loadSeconds()));
+    o.addProperty("load_seconds", Figures.round(r.loadSeconds()));
     JsonArray prompts = new JsonArray();
     r.prompts().forEach(p -> prompts.add(prompt(p)));
     o.add("prompts", prompts);
@@ -110,11 +111,11 @@ final class CheckCommand implements Callable<Integer> {
     JsonArray runs = new JsonArray();
     b.runs().forEach(p -> runs.add(prompt(p)));
     bench.add("runs", runs);
-    bench.addProperty("avg_tokens_per_s", round(b.averageTokensPerSecond()));
-    bench.addProperty("ms_per_token", round(b.msPerToken()));
-    bench.addProperty("fluctuation_pct", round(b.fluctuationPercent()));
+    bench.addProperty("avg_tokens_per_s", Figures.round(b.averageTokensPerSecond()));
+    bench.addProperty("ms_per_token", Figures.round(b.msPerToken()));
+    bench.addProperty("fluctuation_pct", Figures.round(b.fluctuationPercent()));
     bench.addProperty("total_tokens", b.totalTokens());
-    bench.addProperty("total_seconds", round(b.totalSeconds()));
+    bench.addProperty("total_seconds", Figures.round(b.totalSeconds()));
     o.add("benchmark", bench);
     CheckReport.Memory m = r.memory();
     JsonObject memory = new JsonObject();
@@ -135,16 +136,10 @@ final class CheckCommand implements Callable<Integer> {
     o.addProperty("text", p.text());
     o.addProperty("input_tokens", p.inputTokens());
     o.addProperty("new_tokens", p.newTokens());
-    o.addProperty("seconds", round(p.seconds()));
-    o.addProperty("tokens_per_s", round(p.tokensPerSecond()));
+    o.addProperty("seconds", Figures.round(p.seconds()));
+    o.addProperty("tokens_per_s", Figures.round(p.tokensPerSecond()));
     return o;
   }
 
-  private static String mib(long bytes) {
-    return String.format(Locale.ROOT, "%.0f MiB", bytes / 1048576.0);
-  }
 
-  private static double round(double v) {
-    return Math.round(v * 1000) / 1000.0;
-  }
 }

@@ -1,5 +1,6 @@
 package dev.gemma4j.examples.cli;
 
+import dev.gemma4j.examples.bench.Figures;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -42,11 +43,11 @@ final class GenerationJson {
     JsonObject o = new JsonObject();
     o.addProperty("prompt_tokens", s.promptTokens());
     o.addProperty("generated_tokens", s.generatedTokens());
-    o.addProperty("time_to_first_token_ms", round(s.timeToFirstToken().toNanos() / 1e6));
-    o.addProperty("total_ms", round(s.totalTime().toNanos() / 1e6));
-    o.addProperty("tokens_per_s", round(s.tokensPerSecond()));
-    o.addProperty("ms_per_token", round(s.msPerToken()));
-    o.addProperty("decode_ms_per_token", round(s.decodeMsPerToken()));
+    o.addProperty("time_to_first_token_ms", Figures.round(s.timeToFirstToken().toNanos() / 1e6));
+    o.addProperty("total_ms", Figures.round(s.totalTime().toNanos() / 1e6));
+    o.addProperty("tokens_per_s", Figures.round(s.tokensPerSecond()));
+    o.addProperty("ms_per_token", Figures.round(s.msPerToken()));
+    o.addProperty("decode_ms_per_token", Figures.round(s.decodeMsPerToken()));
     o.addProperty("memory_after_load_bytes", s.memoryAfterLoadBytes());
     o.addProperty("peak_memory_bytes", s.peakMemoryBytes());
     o.addProperty("cached_prompt_tokens", s.cachedPromptTokens());
@@ -59,7 +60,4 @@ final class GenerationJson {
     return a;
   }
 
-  private static double round(double v) {
-    return Math.round(v * 1000) / 1000.0;
-  }
 }

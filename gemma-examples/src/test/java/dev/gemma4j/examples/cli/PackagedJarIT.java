@@ -41,12 +41,16 @@ class PackagedJarIT {
     return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
   }
 
+  /** The first case of a fixture's golden.json: "The capital of France is" for tiny-gemma2-tok. */
+  private static JsonObject firstGoldenCase(Path fixture) throws IOException {
+    return JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
+        .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+  }
+
   @Test
   void generatesTheGoldenTextFromTheJar() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject first =
-        JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
-            .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    JsonObject first = firstGoldenCase(fixture);
     Result r =
         java("generate", "--model", fixture.toString(), "--prompt", first.get("prompt").getAsString(),
             "--max-new-tokens", "20", "--ignore-eos", "--json");
@@ -60,9 +64,7 @@ class PackagedJarIT {
   @Test
   void downloadsAModelIdFromTheHubThenRunsOfflineFromTheCache(@TempDir Path cache) throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject first =
-        JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
-            .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    JsonObject first = firstGoldenCase(fixture);
     String[] args = {
       "generate", "--model", "google/tiny-gemma2-tok", "--prompt", first.get("prompt").getAsString(),
       "--max-new-tokens", "20", "--ignore-eos"
@@ -89,9 +91,7 @@ class PackagedJarIT {
   @Test
   void generatesTheGoldenTextOnTheNpuBackendOverTheAscendEmulator() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject first =
-        JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
-            .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    JsonObject first = firstGoldenCase(fixture);
     Map<String, String> env = Map.of("ASCEND_HOME_PATH", System.getProperty("ascend.emulator"));
     Result backends = java(env, "backends");
     assertTrue(backends.out().contains("npu  rank 1   available"), backends.out());
