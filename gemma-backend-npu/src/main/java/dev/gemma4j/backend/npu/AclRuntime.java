@@ -54,14 +54,19 @@ final class AclRuntime {
     }
   }
 
-  private int call(String name, FunctionDescriptor d, Object... args) {
+  /** Calls {@code name} with {@code args}; a failure of the call itself becomes an {@link AscendException}. */
+  Object invoke(String name, FunctionDescriptor d, Object... args) {
     try {
-      return (int) fn(name, d).invokeWithArguments(args);
+      return fn(name, d).invokeWithArguments(args);
     } catch (AscendException e) {
       throw e;
     } catch (Throwable t) {
       throw new AscendException(name, -1, "the call itself failed: " + t);
     }
+  }
+
+  private int call(String name, FunctionDescriptor d, Object... args) {
+    return (int) invoke(name, d, args);
   }
 
   /** {@code aclInit(NULL)}; a repeated initialization (100002) is not an error. */

@@ -115,13 +115,7 @@ final class Aclnn implements AutoCloseable {
   }
 
   private int invoke(String name, FunctionDescriptor descriptor, Object[] values) {
-    try {
-      return (int) runtime.library().function(name, descriptor).invokeWithArguments(values);
-    } catch (AscendException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new AscendException(name, -1, "the call itself failed: " + t);
-    }
+    return (int) runtime.invoke(name, descriptor, values);
   }
 
   private long workspace(long bytes) {
@@ -140,24 +134,13 @@ final class Aclnn implements AutoCloseable {
     MemorySegment dims = arena.allocateFrom(JAVA_LONG, t.shape());
     MemorySegment strides = arena.allocateFrom(JAVA_LONG, t.strides());
     MemorySegment storage = arena.allocateFrom(JAVA_LONG, t.storageElements());
-    MemorySegment handle;
-    try {
-      handle =
-          (MemorySegment)
-              runtime
-                  .library()
-                  .function(
-                      "aclCreateTensor",
-                      FunctionDescriptor.of(
-                          ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS))
-                  .invokeWithArguments(
-                      dims, (long) t.shape().length, t.dtype().code(), strides, t.offset(), FORMAT_ND, storage, 1L,
-                      MemorySegment.ofAddress(t.address()));
-    } catch (AscendException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new AscendException("aclCreateTensor", -1, e.toString());
-    }
+    MemorySegment handle =
+        (MemorySegment)
+            runtime.invoke(
+                "aclCreateTensor",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS),
+                dims, (long) t.shape().length, t.dtype().code(), strides, t.offset(), FORMAT_ND, storage, 1L,
+                MemorySegment.ofAddress(t.address()));
     if (handle.equals(MemorySegment.NULL)) {
       throw new AscendException("aclCreateTensor", -1, runtime.recentErrorMessage() + " (tensor " + t + ")");
     }
@@ -166,20 +149,13 @@ final class Aclnn implements AutoCloseable {
 
   private MemorySegment createScalar(float value, Arena arena) {
     MemorySegment boxed = arena.allocateFrom(JAVA_FLOAT, value);
-    try {
-      MemorySegment handle =
-          (MemorySegment)
-              runtime.library().function("aclCreateScalar", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT))
-                  .invokeWithArguments(boxed, AclDType.FLOAT.code());
-      if (handle.equals(MemorySegment.NULL)) {
-        throw new AscendException("aclCreateScalar", -1, runtime.recentErrorMessage());
-      }
-      return handle;
-    } catch (AscendException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new AscendException("aclCreateScalar", -1, e.toString());
+    MemorySegment handle =
+        (MemorySegment)
+            runtime.invoke("aclCreateScalar", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), boxed, AclDType.FLOAT.code());
+    if (handle.equals(MemorySegment.NULL)) {
+      throw new AscendException("aclCreateScalar", -1, runtime.recentErrorMessage());
     }
+    return handle;
   }
 
   private void destroyTensor(MemorySegment handle) {
@@ -191,13 +167,7 @@ final class Aclnn implements AutoCloseable {
   }
 
   private void destroy(String function, MemorySegment handle) {
-    try {
-      runtime.check(function, (int) runtime.library().function(function, FunctionDescriptor.of(JAVA_INT, ADDRESS)).invokeWithArguments(handle));
-    } catch (AscendException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new AscendException(function, -1, e.toString());
-    }
+    runtime.check(function, (int) runtime.invoke(function, FunctionDescriptor.of(JAVA_INT, ADDRESS), handle));
   }
 
   @Override
