@@ -92,6 +92,9 @@ public final class Gemma implements AutoCloseable {
               new BackendOptions(options.precision(), options.resolvedDeviceIndex(), options.threads()));
       long start = System.nanoTime();
       model = Gemma2Model.load(checkpoint, backend.ops());
+      if (!backend.ops().readsCheckpointAfterLoad()) {
+        checkpoint.close(); // the weights were copied: unmapping the files frees their pages
+      }
       LOG.info(
           "loaded {} on {} in {} ms",
           checkpoint.config().summary(),

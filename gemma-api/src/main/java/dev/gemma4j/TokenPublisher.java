@@ -26,8 +26,14 @@ final class TokenPublisher implements Flow.Publisher<TokenEvent> {
   public void subscribe(Flow.Subscriber<? super TokenEvent> subscriber) {
     Subscription subscription = new Subscription(subscriber);
     subscriber.onSubscribe(subscription);
+    if (subscription.cancelled) {
+      return; // cancelled in onSubscribe: nothing to start
+    }
     try {
       subscription.handle = start.apply(subscription::offer);
+      if (subscription.cancelled) {
+        subscription.handle.cancel(); // cancelled while the generation was being started
+      }
       subscription.handle.result().whenComplete((g, e) -> subscription.finish(e));
     } catch (RuntimeException e) {
       subscription.finish(e);

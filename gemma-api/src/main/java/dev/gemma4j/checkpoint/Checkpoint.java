@@ -36,6 +36,7 @@ public final class Checkpoint implements AutoCloseable {
   private final List<SafetensorsFile> files;
   private final Map<String, TensorInfo> tensors;
   private final Map<Path, SafetensorsFile> fileByPath;
+  private boolean closed;
 
   private Checkpoint(
       Path folder, ModelConfig config, GenerationDefaults defaults, List<SafetensorsFile> files) {
@@ -207,9 +208,13 @@ public final class Checkpoint implements AutoCloseable {
     return file.segment(tensor, offset, length);
   }
 
-  /** Unmaps every file. */
+  /** Unmaps every file; later calls do nothing. Tensor metadata stays readable, tensor data does not. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     files.forEach(SafetensorsFile::close);
   }
 }

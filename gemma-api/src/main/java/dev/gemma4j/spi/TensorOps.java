@@ -115,6 +115,15 @@ public interface TensorOps<T> extends AutoCloseable {
   AttentionStep<T> prepareAttention(
       List<SequenceAttention> slidingLayers, List<SequenceAttention> fullLayers, double scale, double softcap);
 
+  /**
+   * Whether the loaded weights still read the checkpoint's memory-mapped files (a CPU backend using
+   * float32 weights in place does). When not, the files are unmapped after loading, so their pages stop
+   * counting against the process. The default assumes they do.
+   */
+  default boolean readsCheckpointAfterLoad() {
+    return true;
+  }
+
   /** Bytes held for weights. */
   long weightBytes();
 

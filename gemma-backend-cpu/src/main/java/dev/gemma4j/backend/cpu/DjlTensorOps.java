@@ -249,6 +249,11 @@ final class DjlTensorOps implements TensorOps<NDArray> {
   }
 
   @Override
+  public boolean readsCheckpointAfterLoad() {
+    return hostWeights.mappedInPlace();
+  }
+
+  @Override
   public long weightBytes() {
     return weightBytes;
   }

@@ -24,6 +24,7 @@ final class HostWeights implements AutoCloseable {
 
   private final Arena arena = Arena.ofShared();
   private long allocatedBytes;
+  private boolean mappedInPlace;
 
   /**
    * Rows {@code [rowFrom, rowFrom + rowCount)} of a tensor as float32 little-endian bytes, rounded to
@@ -39,6 +40,7 @@ final class HostWeights implements AutoCloseable {
       throw new IllegalArgumentException(tensor.name() + ": " + rowCount + " rows exceed 2 GiB");
     }
     if (tensor.dtype() == DType.F32 && precision == Precision.FLOAT32) {
+      mappedInPlace = true;
       return source.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
     MemorySegment target = arena.allocate(elements * 4, 64);
@@ -61,6 +63,11 @@ final class HostWeights implements AutoCloseable {
     for (long i = 0; i < count; i++) {
       values.setAtIndex(layout, i, precision.round(values.getAtIndex(layout, i)));
     }
+  }
+
+  /** Whether some tensor is used in place from the memory-mapped checkpoint. */
+  boolean mappedInPlace() {
+    return mappedInPlace;
   }
 
   /** Native bytes allocated for widened copies (memory-mapped float32 tensors are not counted). */

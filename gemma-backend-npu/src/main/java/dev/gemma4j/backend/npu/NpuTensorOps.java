@@ -409,6 +409,12 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return new NpuAttentionStep(this, slidingLayers, fullLayers, (float) scale, (float) softcap);
   }
 
+  /** Weights are copied to device memory: the checkpoint's files are not needed after loading. */
+  @Override
+  public boolean readsCheckpointAfterLoad() {
+    return false;
+  }
+
   @Override
   public long weightBytes() {
     return weightBytes;
