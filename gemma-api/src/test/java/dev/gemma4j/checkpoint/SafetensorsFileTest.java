@@ -121,6 +121,32 @@ class SafetensorsFileTest {
   }
 
   @Test
+  void damagedHeadersAreRejectedCleanlyNeverWithAnotherFailure() throws IOException {
+    byte[] original = Files.readAllBytes(dev.gemma4j.TestFixtures.path("tiny-gemma2-bf16").resolve("model.safetensors"));
+    java.util.Random random = new java.util.Random(2026);
+    Path file = dir.resolve("fuzzed.safetensors");
+    int rejected = 0;
+    for (int round = 0; round < 300; round++) {
+      byte[] damaged = original.clone();
+      int headerEnd = 8 + (int) ByteBuffer.wrap(original, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+      for (int flips = 1 + random.nextInt(4); flips > 0; flips--) {
+        damaged[random.nextInt(headerEnd)] = (byte) random.nextInt(256);
+      }
+      Files.write(file, round % 10 == 0 ? java.util.Arrays.copyOf(damaged, random.nextInt(damaged.length)) : damaged);
+      try (SafetensorsFile f = SafetensorsFile.open(file)) {
+        // A change that keeps the header valid (a letter of a name) opens; the offsets then still fit.
+        for (TensorInfo t : f.tensors().values()) {
+          f.segment(t, 0, t.byteLength());
+        }
+      } catch (ModelFormatException e) {
+        rejected++;
+        assertTrue(e.getMessage().contains("fuzzed.safetensors"), e.getMessage());
+      }
+    }
+    assertTrue(rejected > 100, "most damage is detected: " + rejected);
+  }
+
+  @Test
   void namesAMissingFile() {
     String message = problem(dir.resolve("absent.safetensors"));
     assertTrue(message.contains("absent.safetensors") && message.contains("does not exist"), message);
