@@ -36,16 +36,17 @@ final class DjlAttentionStep implements AttentionStep<NDArray> {
       float softcap,
       List<LayerType> layerTypes) {
     this.ops = ops;
-    this.sliding = upload(ops.stepManager(), sliding);
-    this.full = upload(ops.stepManager(), full);
+    this.sliding = upload(ops, sliding);
+    this.full = upload(ops, full);
     this.scale = scale;
     this.softcap = softcap;
     this.layerTypes = layerTypes;
   }
 
-  private static Plan upload(NDManager manager, List<SequenceAttention> sequences) {
+  private static Plan upload(DjlTensorOps ops, List<SequenceAttention> sequences) {
+    NDManager manager = ops.stepManager();
     int rows = sequences.stream().mapToInt(SequenceAttention::rowCount).sum();
-    long[] writes = new long[rows];
+    int[] writes = new int[rows];
     List<NDArray> keySlots = new ArrayList<>();
     List<NDArray> masks = new ArrayList<>();
     int row = 0;
@@ -53,18 +54,14 @@ final class DjlAttentionStep implements AttentionStep<NDArray> {
       for (int slot : s.writeSlots()) {
         writes[row++] = slot;
       }
-      long[] keys = new long[s.keySlots().length];
-      for (int j = 0; j < keys.length; j++) {
-        keys[j] = s.keySlots()[j];
-      }
-      keySlots.add(manager.create(keys));
+      keySlots.add(ops.index(s.keySlots()));
       float[] additive = new float[s.mask().length];
       for (int j = 0; j < additive.length; j++) {
         additive[j] = s.mask()[j] ? 0f : Float.NEGATIVE_INFINITY;
       }
-      masks.add(manager.create(additive, new Shape(s.rowCount(), keys.length)));
+      masks.add(manager.create(additive, new Shape(s.rowCount(), s.keySlots().length)));
     }
-    return new Plan(manager.create(writes), List.copyOf(sequences), keySlots, masks);
+    return new Plan(ops.index(writes), List.copyOf(sequences), keySlots, masks);
   }
 
   @Override

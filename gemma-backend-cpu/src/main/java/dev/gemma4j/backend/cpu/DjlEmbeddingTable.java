@@ -42,7 +42,7 @@ final class DjlEmbeddingTable implements EmbeddingTable<NDArray> {
   @Override
   public NDArray lookup(int[] ids) {
     if (chunks.size() == 1) {
-      return ops.own(chunks.getFirst().get(ops.stepManager().create(toLongs(ids, 0, ids.length))));
+      return ops.own(chunks.getFirst().get(ops.index(ids)));
     }
     NDList rows = new NDList();
     for (int id : ids) {
@@ -59,13 +59,5 @@ final class DjlEmbeddingTable implements EmbeddingTable<NDArray> {
       parts.add(hidden.matMul(slice));
     }
     return ops.round(parts.size() == 1 ? parts.getFirst() : NDArrays.concat(parts, 1));
-  }
-
-  private static long[] toLongs(int[] values, int from, int to) {
-    long[] out = new long[to - from];
-    for (int i = from; i < to; i++) {
-      out[i - from] = values[i];
-    }
-    return out;
   }
 }

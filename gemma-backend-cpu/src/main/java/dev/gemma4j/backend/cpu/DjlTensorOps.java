@@ -16,6 +16,7 @@ import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.SequenceAttention;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -170,13 +171,14 @@ final class DjlTensorOps implements TensorOps<NDArray> {
     return out;
   }
 
+  /** An int64 index tensor of the current step, as PyTorch's indexing wants. */
+  NDArray index(int[] values) {
+    return step.create(Arrays.stream(values).asLongStream().toArray());
+  }
+
   @Override
   public NDArray selectRows(NDArray x, int[] rows) {
-    long[] index = new long[rows.length];
-    for (int i = 0; i < rows.length; i++) {
-      index[i] = rows[i];
-    }
-    return x.get(step.create(index));
+    return x.get(index(rows));
   }
 
   @Override
