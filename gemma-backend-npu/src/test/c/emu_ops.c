@@ -536,3 +536,46 @@ aclnnStatus aclnnArgMaxGetWorkspaceSize(const aclTensor *self, int64_t dim, bool
   return make(op, 0, k_argmax, ts, 2, ws, ex, &e);
 }
 LAUNCH(aclnnArgMax)
+
+/* aclnnMaxDim: the largest value of each row and its index (the first among equals). A NaN counts as the
+ * largest (the first NaN is reported), as torch.max(dim) and torch_npu do, so non-finite rows show. */
+static void k_max_dim(aclOpExecutor *e) {
+  const aclTensor *x = &e->t[0], *o = &e->t[1], *ix = &e->t[2];
+  char *px = base_of(x), *po = base_of(o), *pi = base_of(ix);
+  if (!px || !po || !pi) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t D = x->dims[x->ndim - 1], rows = numel(x) / D;
+  for (int64_t row = 0; row < rows; row++) {
+    int64_t best = 0;
+    double bestValue = get(x, px, view_offset(x, row * D));
+    for (int64_t c = 1; c < D && !isnan(bestValue); c++) {
+      double v = get(x, px, view_offset(x, row * D + c));
+      if (isnan(v) || v > bestValue) {
+        bestValue = v;
+        best = c;
+      }
+    }
+    put(o, po, view_offset(o, row), bestValue);
+    put(ix, pi, view_offset(ix, row), (double)best);
+  }
+}
+
+aclnnStatus aclnnMaxDimGetWorkspaceSize(const aclTensor *self, int64_t dim, bool keepdim, aclTensor *out,
+                                        aclTensor *indices, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnMaxDim";
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "out", out)) ||
+      (rc = check_tensor(op, "indices", indices)))
+    return rc;
+  if (norm_dim(dim, self->ndim) != self->ndim - 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
+  if (indices->dtype != DT_INT64) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: indices must be INT64", op);
+  if (out->dtype != self->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must have self's dtype", op);
+  int64_t rows = numel(self) / self->dims[self->ndim - 1];
+  if (numel(out) != rows || numel(indices) != rows)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out and indices must hold one element per row", op);
+  (void)keepdim;
+  const aclTensor *ts[3] = {self, out, indices};
+  aclOpExecutor *e;
+  return make(op, 0, k_max_dim, ts, 3, ws, ex, &e);
+}
+LAUNCH(aclnnMaxDim)

@@ -1,66 +1,39 @@
 package dev.gemma4j;
 
-import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.config.ModelConfig;
-import dev.gemma4j.engine.BatchEngine;
 import dev.gemma4j.engine.EngineStats;
 import dev.gemma4j.hub.ModelResolver;
-import dev.gemma4j.model.Gemma2Model;
-import dev.gemma4j.spi.Backend;
-import dev.gemma4j.spi.BackendOptions;
-import dev.gemma4j.spi.BackendProvider;
-import dev.gemma4j.spi.Backends;
+import dev.gemma4j.internal.engine.LocalEngine;
+import dev.gemma4j.spi.Engine;
+import dev.gemma4j.spi.EngineInfo;
 import dev.gemma4j.spi.Generator;
 import dev.gemma4j.spi.MemorySnapshot;
-import dev.gemma4j.tokenizer.ChatTemplate;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * A Gemma 2 model, loaded and ready to generate. Thread-safe: concurrent calls are batched.
+ * A Gemma 2 model, ready to generate. Thread-safe: concurrent calls share one running batch.
  *
  * <pre>{@code
  * try (var gemma = Gemma.open("google/gemma-2-9b-it")) {
  *   System.out.println(gemma.generate("The capital of France is"));
  * }
  * }</pre>
+ *
+ * <p>The facade runs on an {@link Engine}: a model loaded in this process, or any engine given to
+ * {@link #on(Engine)}. Listeners and subscribers never run on the thread that computes the batch, so a
+ * slow or failing consumer affects only its own request.
  */
 public final class Gemma implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(Gemma.class);
+  private final Engine engine;
 
-  private final Path folder;
-  private final Checkpoint checkpoint;
-  private final @Nullable GemmaTokenizer tokenizer;
-  private final Backend backend;
-  private final Gemma2Model<?> model;
-  private final BatchEngine engine;
-  private final GenerationConfig defaultConfig;
-  private boolean closed;
-
-  private Gemma(
-      Path folder,
-      Checkpoint checkpoint,
-      @Nullable GemmaTokenizer tokenizer,
-      Backend backend,
-      Gemma2Model<?> model,
-      BatchEngine engine) {
-    this.folder = folder;
-    this.checkpoint = checkpoint;
-    this.tokenizer = tokenizer;
-    this.backend = backend;
-    this.model = model;
+  private Gemma(Engine engine) {
     this.engine = engine;
-    this.defaultConfig = GenerationConfig.from(checkpoint.generationDefaults()).build();
   }
 
   /** Opens a model id ({@code google/gemma-2-2b-it}) or checkpoint folder with default options. */
@@ -75,68 +48,43 @@ public final class Gemma implements AutoCloseable {
    * @throws GemmaException when the model cannot be found, read or loaded; the message says why
    */
   public static Gemma open(String model, GemmaOptions options) {
-    return open(ModelResolver.fromEnvironment(options).resolve(model), options);
+    Path folder = ModelResolver.fromEnvironment(options).resolve(model);
+    return new Gemma(LocalEngine.open(model, folder, options));
   }
 
   /** Opens a checkpoint folder. */
   public static Gemma open(Path folder, GemmaOptions options) {
-    BackendProvider provider = Backends.discover().select(options.backend());
-    Checkpoint checkpoint = Checkpoint.open(folder);
-    GemmaTokenizer tokenizer = null;
-    Backend backend = null;
-    Gemma2Model<?> model = null;
-    try {
-      tokenizer = Files.isRegularFile(folder.resolve("tokenizer.json")) ? GemmaTokenizer.load(folder) : null;
-      backend =
-          provider.open(
-              new BackendOptions(options.precision(), options.resolvedDeviceIndex(), options.threads()));
-      long start = System.nanoTime();
-      model = Gemma2Model.load(checkpoint, backend.ops());
-      if (!backend.ops().readsCheckpointAfterLoad()) {
-        checkpoint.close(); // the weights were copied: unmapping the files frees their pages
-      }
-      LOG.info(
-          "loaded {} on {} in {} ms",
-          checkpoint.config().summary(),
-          backend.deviceName(),
-          (System.nanoTime() - start) / 1_000_000);
-      Set<Integer> eos = new LinkedHashSet<>(checkpoint.generationDefaults().eosIds());
-      eos.addAll(checkpoint.config().eosIds());
-      BatchEngine engine =
-          new BatchEngine(
-              model, tokenizer, eos, backend.memoryProbe(), options.engine().withDefaultBlockSize(backend.preferredBlockSize()));
-      return new Gemma(folder, checkpoint, tokenizer, backend, model, engine);
-    } catch (RuntimeException | Error e) {
-      if (model != null) {
-        model.close();
-      }
-      if (backend != null) {
-        backend.close();
-      }
-      if (tokenizer != null) {
-        tokenizer.close();
-      }
-      checkpoint.close();
-      throw e;
-    }
+    return new Gemma(LocalEngine.open(folder.toString(), folder, options));
   }
 
-  /** Greedy generation of up to 256 tokens from plain text; returns the text. */
+  /** The facade over an engine of your own (a remote server's, a test double); closing it closes the engine. */
+  public static Gemma on(Engine engine) {
+    return new Gemma(Objects.requireNonNull(engine, "engine"));
+  }
+
+  /** Greedy generation (or the model's default decoding) of up to 256 tokens from plain text; returns the text. */
   public String generate(String prompt) {
-    return generate(Prompt.text(prompt), defaultConfig).text();
-  }
-
-  /** Generates and waits for the result. */
-  public Generation generate(Prompt prompt, GenerationConfig config) {
-    return submit(prompt, config, event -> {}).result().join();
+    return generate(Prompt.text(prompt), defaultConfig()).text();
   }
 
   /**
-   * Starts a generation and returns at once; {@code listener} receives each token as it is generated
-   * (on the engine thread: keep it short). The handle's future completes with the result.
+   * Generates and waits for the result.
+   *
+   * @throws GemmaException when the request fails, naming why; when the calling thread is interrupted, the
+   *     generation is cancelled and this throws at once with the interrupt flag set
+   */
+  public Generation generate(Prompt prompt, GenerationConfig config) {
+    return engine.submit(prompt, config, event -> {}).await();
+  }
+
+  /**
+   * Starts a generation and returns at once; {@code listener} receives each token as it is generated, in
+   * order, on a delivery thread of this request (never the engine's). The handle's future completes with
+   * the result after the last token was delivered; cancelling the future or the handle cancels the
+   * generation.
    */
   public Generator.Handle submit(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
-    return engine.submit(encode(prompt), config, listener);
+    return engine.submit(prompt, config, listener);
   }
 
   /** Like {@link #submit}: streams tokens to {@code listener} as they are generated. */
@@ -149,17 +97,16 @@ public final class Gemma implements AutoCloseable {
    * {@link TokenStream#events()}; close it to cancel.
    */
   public TokenStream stream(Prompt prompt, GenerationConfig config) {
-    int[] ids = encode(prompt);
-    return new TokenStream(listener -> engine.submit(ids, config, listener));
+    return new TokenStream(listener -> engine.submit(prompt, config, listener));
   }
 
   /**
-   * A cold {@link Flow.Publisher} of tokens: each subscription runs the generation once, honouring the
-   * subscriber's demand; cancelling the subscription cancels the generation.
+   * A cold {@link Flow.Publisher} of tokens that follows the reactive-streams rules: each subscription
+   * runs the generation once, honouring the subscriber's demand; cancelling the subscription cancels the
+   * generation; a non-positive request signals {@code onError} with an {@link IllegalArgumentException}.
    */
   public Flow.Publisher<TokenEvent> publisher(Prompt prompt, GenerationConfig config) {
-    int[] ids = encode(prompt);
-    return new TokenPublisher(listener -> engine.submit(ids, config, listener));
+    return new TokenPublisher(listener -> engine.submit(prompt, config, listener));
   }
 
   /** Answers the last user turn of a conversation. */
@@ -170,103 +117,109 @@ public final class Gemma implements AutoCloseable {
   /**
    * The token ids a prompt runs as: BOS, then the text's tokens (chat prompts through the template).
    *
-   * @throws GemmaException for text prompts when the checkpoint has no tokenizer
+   * @throws GemmaException for text prompts when the model has no tokenizer in this process
    */
   public int[] encode(Prompt prompt) {
     int[] ids = prompt.tokenIds();
     if (ids != null) {
       return ids;
     }
-    List<ChatMessage> messages = prompt.messages();
-    String text = messages != null ? ChatTemplate.render(messages) : prompt.plainText();
-    return requireTokenizer().encode(text == null ? "" : text);
+    return tokenizer()
+        .orElseThrow(() -> new GemmaException(
+            info().model() + " has no tokenizer in this process (no tokenizer.json), so text prompts cannot"
+                + " be encoded here; pass token ids (Prompt.ids) or add the model's tokenizer.json"))
+        .encode(prompt);
   }
 
-  private GemmaTokenizer requireTokenizer() {
-    if (tokenizer == null) {
-      throw new GemmaException(
-          folder + " has no tokenizer.json, so text prompts cannot be encoded; pass token ids"
-              + " (Prompt.ids) or add the model's tokenizer.json to the folder");
-    }
-    return tokenizer;
-  }
-
-  /** The tokenizer, when the checkpoint has one. */
+  /** The tokenizer, when the model has one in this process. */
   public Optional<GemmaTokenizer> tokenizer() {
-    return Optional.ofNullable(tokenizer);
+    return engine.tokenizer();
   }
 
   /** The defaults of the checkpoint's {@code generation_config.json}. */
   public GenerationConfig defaultConfig() {
-    return defaultConfig;
+    return info().defaults();
   }
 
-  /** The architecture. */
+  /**
+   * The architecture.
+   *
+   * @throws GemmaException when the engine does not know it (a remote model)
+   */
   public ModelConfig config() {
-    return checkpoint.config();
+    ModelConfig config = info().config();
+    if (config == null) {
+      throw new GemmaException("the architecture of " + info().model() + " is not known here: it is served by "
+          + info().device());
+    }
+    return config;
   }
 
-  /** The checkpoint folder. */
+  /**
+   * The checkpoint folder.
+   *
+   * @throws GemmaException when the model is not loaded from a folder in this process
+   */
   public Path folder() {
+    Path folder = info().folder();
+    if (folder == null) {
+      throw new GemmaException(info().model() + " is not loaded from a folder here: it is served by " + info().device());
+    }
     return folder;
   }
 
   /**
    * What identifies the weights: the hub commit when the folder is a cache snapshot
    * ({@code .../snapshots/<commit>}), else a fingerprint of {@code config.json} and the weight files'
-   * names and sizes.
+   * names and sizes (for a remote model, the server's model name).
    */
   public String revision() {
-    return ModelRevision.of(folder, checkpoint);
+    return info().revision();
   }
 
-  /** The backend's name ({@code cpu}, {@code npu}). */
+  /** The backend's name ({@code cpu}, {@code npu}, {@code remote}). */
   public String backendName() {
-    return backend.name();
+    return info().backend();
   }
 
   /** The device in words. */
   public String deviceName() {
-    return backend.deviceName();
+    return info().device();
+  }
+
+  /** What the engine serves and where. */
+  public EngineInfo info() {
+    return engine.info();
   }
 
   /** Memory now, as the backend's probe reads it. */
   public MemorySnapshot memory() {
-    return backend.memoryProbe().snapshot();
+    return engine.memoryProbe().snapshot();
   }
 
   /** The process's memory right after loading (weights and KV cache allocated). */
   public long memoryAfterLoadBytes() {
-    return engine.memoryAfterLoad();
+    return info().memoryAfterLoadBytes();
   }
 
-  /** The batching engine and its KV cache now: blocks in use and at peak, prefix hits, preemptions. */
+  /** The batching engine and its KV cache now: requests running and waiting, blocks, prefix hits. */
   public EngineStats engineStats() {
     return engine.stats();
   }
 
-  /** The generator the facade runs on, for applications that work with token ids. */
+  /** The generator of token ids the facade runs on, for applications that work with ids. */
   public Generator generator() {
     return engine;
   }
 
-  /** The loaded model, for low-level use (scoring, golden checks). */
-  public Gemma2Model<?> model() {
-    return model;
-  }
-
-  /** Stops the engine (running requests end as cancelled) and frees the model; later calls do nothing. */
+  /**
+   * Stops the engine and frees the model. Requests in flight and queued end with
+   * {@link FinishReason#CANCELLED} (their futures complete normally with the tokens they have); later
+   * calls fail with a {@link GemmaException}. Safe to call from any thread, a token listener included,
+   * and more than once.
+   */
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
+  public void close() {
     engine.close();
-    backend.close();
-    if (tokenizer != null) {
-      tokenizer.close();
-    }
-    checkpoint.close();
   }
 }

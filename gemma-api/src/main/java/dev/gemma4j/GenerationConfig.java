@@ -1,6 +1,7 @@
 package dev.gemma4j;
 
 import dev.gemma4j.config.GenerationDefaults;
+import dev.gemma4j.spi.Sampler;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,7 +24,10 @@ import org.jspecify.annotations.Nullable;
  * @param stopTokenIds generation ends after one of these tokens, besides the model's end-of-sequence ids
  * @param ignoreEos do not stop at the model's end-of-sequence ids (benchmarks use it for fixed lengths)
  * @param topLogits record the {@code topLogits} highest logits of each step; 0 records none
- * @param timeout end the request with {@link FinishReason#TIMEOUT} after this long, or {@code null}
+ * @param timeout end the request with {@link FinishReason#TIMEOUT} after this long, or {@code null};
+ *     durations too long to count in nanoseconds mean no timeout
+ * @param sampler chooses every token instead of the built-in greedy or sampled decoding, or {@code null};
+ *     see {@link Builder#sampler(Sampler)}
  */
 public record GenerationConfig(
     int maxNewTokens,
@@ -38,7 +42,8 @@ public record GenerationConfig(
     Set<Integer> stopTokenIds,
     boolean ignoreEos,
     int topLogits,
-    @Nullable Duration timeout) {
+    @Nullable Duration timeout,
+    @Nullable Sampler sampler) {
 
   /** The default length: 256 new tokens. */
   public static final int DEFAULT_MAX_NEW_TOKENS = 256;
@@ -106,6 +111,7 @@ public record GenerationConfig(
     b.ignoreEos = ignoreEos;
     b.topLogits = topLogits;
     b.timeout = timeout;
+    b.sampler = sampler;
     return b;
   }
 
@@ -124,6 +130,7 @@ public record GenerationConfig(
     private boolean ignoreEos;
     private int topLogits;
     private @Nullable Duration timeout;
+    private @Nullable Sampler sampler;
 
     private Builder() {}
 
@@ -209,9 +216,21 @@ public record GenerationConfig(
       return this;
     }
 
-    /** End the request after this long. */
+    /** End the request after this long; {@code null} for no timeout. */
     public Builder timeout(@Nullable Duration value) {
       timeout = value;
+      return this;
+    }
+
+    /**
+     * A sampler of your own that chooses every token of requests made with this config, in place of the
+     * built-in decoding (the sampling parameters are then ignored). It receives each step's logits
+     * (after final soft-capping) and the tokens so far, on the engine thread, one call at a time per
+     * request: keep it fast, and make it thread-safe if concurrent requests share it. If it throws or
+     * returns an id outside the vocabulary, its request fails and no other.
+     */
+    public Builder sampler(@Nullable Sampler value) {
+      sampler = value;
       return this;
     }
 
@@ -234,7 +253,8 @@ public record GenerationConfig(
           stopTokenIds,
           ignoreEos,
           topLogits,
-          timeout);
+          timeout,
+          sampler);
     }
   }
 }

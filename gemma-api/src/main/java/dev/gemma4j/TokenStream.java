@@ -7,7 +7,6 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -17,7 +16,8 @@ import java.util.stream.StreamSupport;
 /**
  * A generation consumed by pulling: iterate it (or take {@link #events()} as a {@link Stream}) to get
  * each token as it is generated, then read {@link #result()}. Closing it before the end cancels the
- * generation. One consumer at a time.
+ * generation. One consumer at a time. A failed generation ends the iteration with a
+ * {@link GemmaException}; an interrupt while waiting cancels the generation and throws one.
  */
 public final class TokenStream implements AutoCloseable, Iterable<TokenEvent> {
   private static final Object END = new Object();
@@ -49,9 +49,9 @@ public final class TokenStream implements AutoCloseable, Iterable<TokenEvent> {
           try {
             next = queue.take();
           } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             handle.cancel();
-            throw new CompletionException(e);
+            Thread.currentThread().interrupt();
+            throw new GemmaException("interrupted while waiting for the next token; the generation was cancelled", e);
           }
         }
         if (next == END) {
@@ -76,7 +76,7 @@ public final class TokenStream implements AutoCloseable, Iterable<TokenEvent> {
 
   private void rethrowFailure() {
     if (handle.result().isCompletedExceptionally()) {
-      handle.result().join();
+      handle.await(); // throws the failure as a GemmaException
     }
   }
 

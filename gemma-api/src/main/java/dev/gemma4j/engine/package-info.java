@@ -1,4 +1,7 @@
-/** The generation engine: the step loop that batches concurrent requests, the KV-cache bookkeeping and stop conditions. */
+/**
+ * The sizes of the batching engine and its KV cache ({@link dev.gemma4j.engine.EngineOptions}) and what it
+ * reports ({@link dev.gemma4j.engine.EngineStats}). The engine itself is internal.
+ */
 @NullMarked
 package dev.gemma4j.engine;
 

@@ -2,6 +2,7 @@ package dev.gemma4j.hub;
 
 import java.io.Console;
 import java.io.PrintStream;
+import dev.gemma4j.internal.ByteSizes;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -78,16 +79,7 @@ final class DownloadProgress {
   }
 
   static String bytes(long n) {
-    if (n < 1024) {
-      return n + " B";
-    }
-    String[] units = {"KiB", "MiB", "GiB", "TiB"};
-    double v = n;
-    int u = -1;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    return ByteSizes.format(n);
   }
+
 }

@@ -2,7 +2,6 @@ package dev.gemma4j.sampling;
 
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.spi.Sampler;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -11,31 +10,41 @@ public final class Samplers {
   private Samplers() {}
 
   /**
-   * Greedy when the configuration does not sample; otherwise repetition penalty, temperature, top-k,
-   * top-p and min-p in that order (Hugging Face's order), then a seeded draw. Without a seed, a random
-   * one is chosen.
+   * The sampler of a request: the config's own {@link GenerationConfig#sampler()} when it has one;
+   * greedy when it does not sample (with the repetition penalty when one is set); otherwise Hugging Face's
+   * pipeline (repetition penalty, temperature, top-k, top-p, min-p, a seeded draw) fused into a few linear
+   * passes over the row. Without a seed, a random one is chosen. A temperature so small that it rounds to
+   * zero in float32 decodes greedily.
    */
   public static Sampler forConfig(GenerationConfig config) {
-    List<LogitsProcessor> processors = new ArrayList<>();
-    if (config.repetitionPenalty() != 1.0) {
-      processors.add(LogitsProcessors.repetitionPenalty(config.repetitionPenalty()));
+    Sampler own = config.sampler();
+    if (own != null) {
+      return own;
     }
-    if (!config.sample()) {
-      return new GreedySampler(processors);
-    }
-    if (config.temperature() != 1.0) {
-      processors.add(LogitsProcessors.temperature(config.temperature()));
-    }
-    if (config.topK() > 0) {
-      processors.add(LogitsProcessors.topK(config.topK()));
-    }
-    if (config.topP() < 1.0) {
-      processors.add(LogitsProcessors.topP(config.topP()));
-    }
-    if (config.minP() > 0) {
-      processors.add(LogitsProcessors.minP(config.minP()));
+    if (greedy(config)) {
+      return config.repetitionPenalty() != 1.0
+          ? new GreedySampler(List.of(LogitsProcessors.repetitionPenalty(config.repetitionPenalty())))
+          : new GreedySampler(List.of());
     }
     Long seed = config.seed();
-    return new RandomSampler(processors, seed != null ? seed : ThreadLocalRandom.current().nextLong());
+    return new FusedSampler(
+        config.repetitionPenalty(),
+        config.temperature(),
+        config.topK(),
+        config.topP(),
+        config.minP(),
+        seed != null ? seed : ThreadLocalRandom.current().nextLong());
+  }
+
+  /**
+   * Whether the config's choice is always the argmax of the raw logits (greedy, no penalty, no sampler
+   * of its own), so a device may choose and send back only the token id.
+   */
+  public static boolean choosesArgmax(GenerationConfig config) {
+    return config.sampler() == null && greedy(config) && config.repetitionPenalty() == 1.0;
+  }
+
+  private static boolean greedy(GenerationConfig config) {
+    return !config.sample() || (float) config.temperature() == 0f;
   }
 }

@@ -2,17 +2,15 @@ package dev.gemma4j.spi;
 
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.TensorInfo;
-import dev.gemma4j.config.LayerType;
-import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * The tensor operations a backend provides; {@link dev.gemma4j.model.Gemma2Model} writes the Gemma 2
+ * The tensor operations a backend provides; the Gemma 2 architecture ({@code Gemma2Model}) writes the
  * forward pass once against them. Tensors are 2-D {@code [rows, columns]} unless stated; a step's
  * activations have one row per token of the batch.
  *
- * <p>Tensors created inside {@link #openStep()} are freed when the step closes; weights and the KV
- * cache live until {@link #close()}. Implementations are used from one thread at a time.
+ * <p>Tensors created inside {@link #openStep()} are freed when the step closes; weights live until
+ * {@link #close()}, a KV cache until it is closed. Implementations are used from one thread at a time.
  *
  * @param <T> the backend's tensor type
  */
@@ -48,13 +46,16 @@ public interface TensorOps<T> extends AutoCloseable {
   EmbeddingTable<T> loadEmbedding(Checkpoint checkpoint, TensorInfo tensor);
 
   /**
-   * Allocates the KV cache: for each of {@code layers}, {@code fullSlots} token positions on full-attention
-   * layers and {@code slidingSlots} on sliding layers (which keep only their window), each position
-   * holding {@code kvHeads * headDim} keys and as many values. Replaces any earlier cache.
-   *
-   * @return the bytes allocated
+   * Bytes this backend stores per KV-cache element (4 for float32, 2 for bfloat16): what sizing the cache
+   * from free memory divides by.
    */
-  long allocateKvCache(List<LayerType> layers, int fullSlots, int slidingSlots, int kvHeads, int headDim);
+  int kvCacheBytesPerElement();
+
+  /**
+   * Allocates a KV cache of the spec's shape, in device memory, in {@link #kvCacheBytesPerElement()} bytes
+   * per element. Several may exist at once; each is freed by its own {@link KvCache#close()}.
+   */
+  KvCache allocateKvCache(KvCacheSpec spec);
 
   /** Starts a step; close it to free the step's tensors. */
   Step openStep();
@@ -67,19 +68,14 @@ public interface TensorOps<T> extends AutoCloseable {
 
   /**
    * The index of the largest value of each row of a {@code [rows, columns]} tensor (the first one among
-   * equals), computed where the tensor lives so only the ids travel. The default copies the tensor to
-   * the host.
+   * equals), or -1 for a row that holds a NaN or an infinity, computed where the tensor lives so only
+   * the ids travel. The default copies the tensor to the host.
    */
   default int[] argmaxRows(T tensor, int columns) {
     float[] values = toHost(tensor);
     int[] best = new int[values.length / columns];
     for (int r = 0; r < best.length; r++) {
-      int base = r * columns;
-      for (int c = 1; c < columns; c++) {
-        if (values[base + c] > values[base + best[r]]) {
-          best[r] = c;
-        }
-      }
+      best[r] = HostArgmax.ofRow(values, r * columns, columns);
     }
     return best;
   }
@@ -111,9 +107,15 @@ public interface TensorOps<T> extends AutoCloseable {
   /** {@code tanh(x / cap) * cap}, elementwise. */
   T softcap(T x, double cap);
 
-  /** Prepares the attention of one step from its per-sequence plans. */
-  AttentionStep<T> prepareAttention(
-      List<SequenceAttention> slidingLayers, List<SequenceAttention> fullLayers, double scale, double softcap);
+  /**
+   * Prepares the attention of one step for all layers: what the batch's block tables and lengths need on
+   * the device is uploaded once here and reused by every layer.
+   *
+   * @param cache a cache this backend allocated
+   * @param scale the factor applied to {@code q·kᵀ}
+   * @param softcap the attention soft-cap; 0 for none
+   */
+  AttentionStep<T> prepareAttention(AttentionBatch batch, KvCache cache, double scale, double softcap);
 
   /**
    * Whether the loaded weights still read the checkpoint's memory-mapped files (a CPU backend using
@@ -127,10 +129,10 @@ public interface TensorOps<T> extends AutoCloseable {
   /** Bytes held for weights. */
   long weightBytes();
 
-  /** Bytes held for the KV cache. */
+  /** Bytes held by the KV caches allocated and not yet closed. */
   long kvCacheBytes();
 
-  /** Frees weights and the KV cache. */
+  /** Frees the weights and any KV cache still open. */
   @Override
   void close();
 }

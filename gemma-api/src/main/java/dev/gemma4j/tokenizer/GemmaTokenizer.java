@@ -5,6 +5,8 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.gemma4j.ChatMessage;
+import dev.gemma4j.Prompt;
 import dev.gemma4j.config.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,6 +83,20 @@ public final class GemmaTokenizer implements AutoCloseable {
   private static int idOf(Vocabulary vocabulary, String piece, int fallback) {
     Integer id = vocabulary.id(piece);
     return id != null ? id : fallback;
+  }
+
+  /**
+   * The token ids a prompt runs as: given ids unchanged; text with BOS first; a chat rendered with Gemma 2's
+   * template (see {@link ChatTemplate}), BOS first.
+   */
+  public int[] encode(Prompt prompt) {
+    int[] ids = prompt.tokenIds();
+    if (ids != null) {
+      return ids;
+    }
+    List<ChatMessage> messages = prompt.messages();
+    String text = messages != null ? ChatTemplate.render(messages) : prompt.plainText();
+    return encode(text == null ? "" : text);
   }
 
   /** Token ids of {@code text}, starting with BOS. */

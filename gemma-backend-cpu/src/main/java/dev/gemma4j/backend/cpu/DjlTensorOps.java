@@ -9,11 +9,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.TensorInfo;
-import dev.gemma4j.config.LayerType;
+import dev.gemma4j.spi.AttentionBatch;
 import dev.gemma4j.spi.AttentionStep;
 import dev.gemma4j.spi.EmbeddingTable;
+import dev.gemma4j.spi.KvCache;
+import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.Precision;
-import dev.gemma4j.spi.SequenceAttention;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,9 +33,7 @@ final class DjlTensorOps implements TensorOps<NDArray> {
   private final NDManager root;
   private final Precision precision;
   private final HostWeights hostWeights = new HostWeights();
-  private final List<NDArray> keyCache = new ArrayList<>();
-  private final List<NDArray> valueCache = new ArrayList<>();
-  private List<LayerType> layerTypes = List.of();
+  private final List<DjlKvCache> kvCaches = new ArrayList<>();
   private NDManager step;
   private long weightBytes;
   private long kvCacheBytes;
@@ -86,35 +85,24 @@ final class DjlTensorOps implements TensorOps<NDArray> {
     return new DjlEmbeddingTable(this, chunks, (int) rowsPerChunk);
   }
 
+  /** The KV cache is float32: DJL 0.36 aborts the JVM on any bfloat16 tensor. */
   @Override
-  public long allocateKvCache(
-      List<LayerType> layers, int fullSlots, int slidingSlots, int kvHeads, int headDim) {
-    closeKvCache();
-    layerTypes = List.copyOf(layers);
-    for (LayerType type : layers) {
-      int slots = type == LayerType.SLIDING ? slidingSlots : fullSlots;
-      // Uninitialized: a slot is always written before it is read, and untouched pages cost no RAM.
-      keyCache.add(root.create(new Shape(slots, kvHeads, headDim), DataType.FLOAT32));
-      valueCache.add(root.create(new Shape(slots, kvHeads, headDim), DataType.FLOAT32));
-      kvCacheBytes += 2L * slots * kvHeads * headDim * 4;
+  public int kvCacheBytesPerElement() {
+    return Float.BYTES;
+  }
+
+  @Override
+  public KvCache allocateKvCache(KvCacheSpec spec) {
+    DjlKvCache cache = new DjlKvCache(spec, root, this::released);
+    kvCaches.add(cache);
+    kvCacheBytes += cache.bytes();
+    return cache;
+  }
+
+  private void released(DjlKvCache cache) {
+    if (kvCaches.remove(cache)) {
+      kvCacheBytes -= cache.bytes();
     }
-    return kvCacheBytes;
-  }
-
-  private void closeKvCache() {
-    keyCache.forEach(NDArray::close);
-    valueCache.forEach(NDArray::close);
-    keyCache.clear();
-    valueCache.clear();
-    kvCacheBytes = 0;
-  }
-
-  NDArray keyCache(int layer) {
-    return keyCache.get(layer);
-  }
-
-  NDArray valueCache(int layer) {
-    return valueCache.get(layer);
   }
 
   @Override
@@ -238,16 +226,11 @@ final class DjlTensorOps implements TensorOps<NDArray> {
   }
 
   @Override
-  public AttentionStep<NDArray> prepareAttention(
-      List<SequenceAttention> slidingLayers,
-      List<SequenceAttention> fullLayers,
-      double scale,
-      double softcap) {
-    if (layerTypes.isEmpty()) {
-      throw new IllegalStateException("allocateKvCache must be called before the first step");
+  public AttentionStep<NDArray> prepareAttention(AttentionBatch batch, KvCache cache, double scale, double softcap) {
+    if (!(cache instanceof DjlKvCache own) || !kvCaches.contains(own)) {
+      throw new IllegalArgumentException("the KV cache was not allocated by this CPU backend, or is closed");
     }
-    return new DjlAttentionStep(
-        this, slidingLayers, fullLayers, (float) scale, (float) softcap, layerTypes);
+    return new DjlAttentionStep(this, own, batch, (float) scale, (float) softcap);
   }
 
   @Override
@@ -271,7 +254,7 @@ final class DjlTensorOps implements TensorOps<NDArray> {
       return;
     }
     closed = true;
-    closeKvCache();
+    List.copyOf(kvCaches).forEach(DjlKvCache::close);
     step.close();
     root.close();
     hostWeights.close();

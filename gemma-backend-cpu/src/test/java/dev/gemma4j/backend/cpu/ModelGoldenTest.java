@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemma4j.checkpoint.Checkpoint;
-import dev.gemma4j.model.Gemma2Model;
-import dev.gemma4j.model.SequenceChunk;
+import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
+import dev.gemma4j.spi.KvCache;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,12 +33,13 @@ class ModelGoldenTest {
       int vocab = checkpoint.config().vocabSize();
       for (Golden.Case c : golden.cases()) {
         int[] full = concat(c.inputIds(), c.greedyNewIds());
-        model.allocateKvCache(full.length);
-        float[] prefill = forwardAll(model, c.inputIds());
+        KvCache cache = ModelSteps.cache(model, full.length);
+        float[] prefill = ModelSteps.allLogits(model, cache, c.inputIds());
         assertArrayEquals(c.prefillArgmax(), argmaxRows(prefill, vocab), fixture + ": prefill argmax");
         assertClose(c.prefillLastLogits(), lastRow(prefill, vocab), fixture + ": prefill logits");
 
-        float[] noCache = forwardAll(model, full);
+        float[] noCache = ModelSteps.allLogits(model, cache, full);
+        cache.close();
         assertArrayEquals(c.fullSequenceArgmax(), argmaxRows(noCache, vocab), fixture + ": full-sequence argmax");
         assertClose(c.fullSequenceLastLogits(), lastRow(noCache, vocab), fixture + ": full-sequence logits");
       }
@@ -53,13 +55,13 @@ class ModelGoldenTest {
       Gemma2Model<?> model = Gemma2Model.load(checkpoint, backend.ops());
       for (Golden.Case c : golden.cases()) {
         int[] full = concat(c.inputIds(), c.greedyNewIds());
-        // Slots in reverse order: the cache must follow the slot table, not assume positions.
-        int[] slots = new int[full.length];
-        for (int i = 0; i < slots.length; i++) {
-          slots[i] = full.length - 1 - i;
+        // Blocks of one position in reverse order: the cache must follow the block table, not positions.
+        int[] table = new int[full.length];
+        for (int i = 0; i < table.length; i++) {
+          table[i] = full.length - 1 - i;
         }
-        model.allocateKvCache(full.length);
-        float[] logits = model.forward(List.of(SequenceChunk.sharedSlots(c.inputIds(), 0, slots, false))).getFirst();
+        KvCache cache = ModelSteps.cache(model, full.length);
+        float[] logits = ModelSteps.lastLogits(model, cache, c.inputIds(), 0, table);
         for (int step = 0; step < c.greedyNewIds().length; step++) {
           Golden.Step expected = c.steps().get(step);
           assertEquals(expected.ids()[0], argmax(logits), fixture + ": greedy id of step " + step);
@@ -67,18 +69,13 @@ class ModelGoldenTest {
             assertEquals(expected.logits()[k], logits[expected.ids()[k]], TOLERANCE, fixture + ": step " + step + " top-" + k);
           }
           int position = c.inputIds().length + step;
-          logits = model.forward(List.of(SequenceChunk.sharedSlots(new int[] {full[position]}, position, slots, false))).getFirst();
+          logits = ModelSteps.lastLogits(model, cache, new int[] {full[position]}, position, table);
         }
+        cache.close();
         assertClose(c.fullSequenceLastLogits(), logits, fixture + ": cached decode vs no-cache pass");
         assertEquals(c.fullSequenceArgmax()[full.length - 1], argmax(logits));
       }
     }
-  }
-
-  static float[] forwardAll(Gemma2Model<?> model, int[] ids) {
-    int[] slots = new int[ids.length];
-    Arrays.setAll(slots, i -> i);
-    return model.forward(List.of(SequenceChunk.sharedSlots(ids, 0, slots, true))).getFirst();
   }
 
   static void assertClose(float[] expected, float[] actual, String what) {

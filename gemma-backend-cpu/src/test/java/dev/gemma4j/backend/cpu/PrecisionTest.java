@@ -7,7 +7,8 @@ import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.SafetensorsWriter;
 import dev.gemma4j.checkpoint.TensorInfo;
-import dev.gemma4j.model.Gemma2Model;
+import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
 import dev.gemma4j.spi.Precision;
@@ -29,8 +30,10 @@ class PrecisionTest {
     try (Checkpoint checkpoint = Checkpoint.open(folder);
         Backend backend = new CpuBackendProvider().open(new BackendOptions(precision, 0, 0))) {
       Gemma2Model<?> model = Gemma2Model.load(checkpoint, backend.ops());
-      model.allocateKvCache(c.inputIds().length);
-      float[] logits = ModelGoldenTest.lastRow(ModelGoldenTest.forwardAll(model, c.inputIds()), checkpoint.config().vocabSize());
+      float[] logits =
+          ModelGoldenTest.lastRow(
+              ModelSteps.allLogits(model, ModelSteps.cache(model, c.inputIds().length), c.inputIds()),
+              checkpoint.config().vocabSize());
       double worst = 0;
       for (int i = 0; i < logits.length; i++) {
         assertTrue(Float.isFinite(logits[i]));

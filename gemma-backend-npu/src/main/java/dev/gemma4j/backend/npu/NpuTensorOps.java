@@ -8,11 +8,12 @@ import java.lang.foreign.ValueLayout;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.TensorInfo;
-import dev.gemma4j.config.LayerType;
+import dev.gemma4j.spi.AttentionBatch;
 import dev.gemma4j.spi.AttentionStep;
 import dev.gemma4j.spi.EmbeddingTable;
+import dev.gemma4j.spi.KvCache;
+import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.Precision;
-import dev.gemma4j.spi.SequenceAttention;
 import dev.gemma4j.spi.TensorOps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -38,12 +39,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final Precision precision;
   private final AclDType activation;
   private final List<Long> persistent = new ArrayList<>();
-  private final List<Long> kvAllocations = new ArrayList<>();
-  private final List<NpuTensor> keyCache = new ArrayList<>();
-  private final List<NpuTensor> valueCache = new ArrayList<>();
-  private List<LayerType> layerTypes = List.of();
-  private int kvHeads;
-  private int headDim;
+  private final List<NpuKvCache> kvCaches = new ArrayList<>();
   private List<Long> stepAllocations;
   private long weightBytes;
   private long kvCacheBytes;
@@ -82,7 +78,17 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   // ---- memory ----
 
+  /** Device memory for a tensor: freed when the open step closes, else with the backend. */
   NpuTensor allocate(AclDType dtype, long... shape) {
+    NpuTensor t = allocateUntracked(dtype, shape);
+    List<Long> owner = stepAllocations != null ? stepAllocations : persistent;
+    owner.add(t.address());
+    owner.add(bytesOf(t));
+    return t;
+  }
+
+  /** Device memory for a tensor that its owner frees with {@link #free(NpuTensor)} (the KV cache's). */
+  NpuTensor allocateUntracked(AclDType dtype, long... shape) {
     long elements = 1;
     for (long d : shape) {
       elements = Math.multiplyExact(elements, d);
@@ -91,14 +97,16 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     long address = runtime.malloc(bytes);
     allocated += bytes;
     peakAllocated = Math.max(peakAllocated, allocated);
-    if (stepAllocations != null) {
-      stepAllocations.add(address);
-      stepAllocations.add(bytes);
-    } else {
-      persistent.add(address);
-      persistent.add(bytes);
-    }
     return NpuTensor.contiguous(address, dtype, shape);
+  }
+
+  private static long bytesOf(NpuTensor t) {
+    return Math.max(1, t.elements()) * t.dtype().bytes();
+  }
+
+  private void free(NpuTensor t) {
+    runtime.free(t.address());
+    allocated -= bytesOf(t);
   }
 
   private void upload(NpuTensor target, MemorySegment host) {
@@ -220,54 +228,30 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return new NpuEmbeddingTable(this, uploadTensor(checkpoint, tensor));
   }
 
+  /** The KV cache is stored in the activation dtype (bf16 when the math is bf16). */
   @Override
-  public long allocateKvCache(List<LayerType> layers, int fullSlots, int slidingSlots, int kvHeads, int headDim) {
-    if (!keyCache.isEmpty()) {
-      runtime.synchronize(nn.stream());
-      freeAll(kvAllocations);
-      keyCache.clear();
-      valueCache.clear();
-      kvCacheBytes = 0;
-    }
-    layerTypes = List.copyOf(layers);
-    this.kvHeads = kvHeads;
-    this.headDim = headDim;
-    for (LayerType type : layers) {
-      int slots = type == LayerType.SLIDING ? slidingSlots : fullSlots;
-      keyCache.add(allocateKv(slots, (long) kvHeads * headDim));
-      valueCache.add(allocateKv(slots, (long) kvHeads * headDim));
-      kvCacheBytes += 2L * slots * kvHeads * headDim * activation.bytes();
-    }
-    return kvCacheBytes;
+  public int kvCacheBytesPerElement() {
+    return activation.bytes();
   }
 
-  private NpuTensor allocateKv(long slots, long width) {
-    NpuTensor t = allocate(activation, slots, width);
-    // allocate() filed it under the persistent allocations; the KV cache is freed on its own.
-    persistent.subList(persistent.size() - 2, persistent.size()).clear();
-    kvAllocations.add(t.address());
-    kvAllocations.add(slots * width * activation.bytes());
-    return t;
+  @Override
+  public KvCache allocateKvCache(KvCacheSpec spec) {
+    NpuKvCache cache = new NpuKvCache(spec, activation, this, this::released);
+    kvCaches.add(cache);
+    kvCacheBytes += cache.bytes();
+    return cache;
   }
 
-  NpuTensor keyCache(int layer) {
-    return keyCache.get(layer);
-  }
-
-  NpuTensor valueCache(int layer) {
-    return valueCache.get(layer);
-  }
-
-  List<LayerType> layerTypes() {
-    return layerTypes;
-  }
-
-  int kvHeads() {
-    return kvHeads;
-  }
-
-  int headDim() {
-    return headDim;
+  /** Frees a closed cache's device memory, on the device thread, once queued operators are done with it. */
+  private void released(NpuKvCache cache) {
+    device.call(() -> {
+      if (kvCaches.remove(cache)) {
+        runtime.synchronize(nn.stream());
+        cache.tensors().forEach(this::free);
+        kvCacheBytes -= cache.bytes();
+      }
+      return null;
+    });
   }
 
   // ---- steps ----
@@ -313,19 +297,29 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     }
   }
 
+  /**
+   * Greedy ids chosen on the device with {@code aclnnMaxDim}, which also gives each row's maximum: a row
+   * whose maximum is NaN or infinite (a NaN counts as the maximum) answers -1. Only 12 bytes per row come
+   * back.
+   */
   @Override
   public int[] argmaxRows(NpuTensor tensor, int columns) {
     long rows = tensor.elements() / columns;
+    NpuTensor input = as(tensor, AclDType.FLOAT);
+    NpuTensor maxima = allocate(AclDType.FLOAT, rows);
     NpuTensor ids = allocate(AclDType.INT64, rows);
-    nn.run("aclnnArgMax", tensor, -1L, false, ids);
+    nn.run("aclnnMaxDim", input, -1L, false, maxima, ids);
     runtime.synchronize(nn.stream());
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment host = arena.allocate(rows * 8);
-      runtime.memcpy(host, host.byteSize(), MemorySegment.ofAddress(ids.address()), host.byteSize(), AclRuntime.DEVICE_TO_HOST);
-      long[] best = host.toArray(JAVA_LONG);
+      MemorySegment hostIds = arena.allocate(rows * 8);
+      MemorySegment hostMaxima = arena.allocate(rows * 4);
+      runtime.memcpy(hostIds, hostIds.byteSize(), MemorySegment.ofAddress(ids.address()), hostIds.byteSize(), AclRuntime.DEVICE_TO_HOST);
+      runtime.memcpy(hostMaxima, hostMaxima.byteSize(), MemorySegment.ofAddress(maxima.address()), hostMaxima.byteSize(), AclRuntime.DEVICE_TO_HOST);
+      long[] best = hostIds.toArray(JAVA_LONG);
+      float[] values = hostMaxima.toArray(JAVA_FLOAT);
       int[] out = new int[best.length];
       for (int i = 0; i < best.length; i++) {
-        out[i] = Math.toIntExact(best[i]);
+        out[i] = Float.isFinite(values[i]) ? Math.toIntExact(best[i]) : -1;
       }
       return out;
     }
@@ -401,12 +395,11 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   @Override
-  public AttentionStep<NpuTensor> prepareAttention(
-      List<SequenceAttention> slidingLayers, List<SequenceAttention> fullLayers, double scale, double softcap) {
-    if (layerTypes.isEmpty()) {
-      throw new IllegalStateException("allocateKvCache must be called before the first step");
+  public AttentionStep<NpuTensor> prepareAttention(AttentionBatch batch, KvCache cache, double scale, double softcap) {
+    if (!(cache instanceof NpuKvCache own) || !kvCaches.contains(own)) {
+      throw new IllegalArgumentException("the KV cache was not allocated by this NPU backend, or is closed");
     }
-    return new NpuAttentionStep(this, slidingLayers, fullLayers, (float) scale, (float) softcap);
+    return new NpuAttentionStep(this, own, batch, (float) scale, (float) softcap);
   }
 
   /** Weights are copied to device memory: the checkpoint's files are not needed after loading. */
@@ -448,9 +441,11 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
           runtime.synchronize(nn.stream());
           nn.close();
           freeAll(persistent);
-          freeAll(kvAllocations);
-          keyCache.clear();
-          valueCache.clear();
+          for (NpuKvCache cache : kvCaches) {
+            cache.tensors().forEach(this::free);
+          }
+          kvCaches.clear();
+          kvCacheBytes = 0;
           return null;
         });
   }

@@ -154,6 +154,10 @@ class EmulatorOperatorsTest {
 
     int[] best = onDevice(() -> ops.argmaxRows(ops.uploadFloats(new float[] {1, 9, 9, 2, 0, -1, 7, 7}, 2, 4), 4));
     assertArrayEquals(new int[] {1, 2}, best, "the first of equal maxima");
+    float nan = Float.NaN;
+    float inf = Float.POSITIVE_INFINITY;
+    int[] broken = onDevice(() -> ops.argmaxRows(ops.uploadFloats(new float[] {1, nan, 9, 2, 0, inf, 7, 7, 3, 1, 2, 0}, 3, 4), 4));
+    assertArrayEquals(new int[] {-1, -1, 0}, broken, "rows with NaN or infinity have no greedy id");
   }
 
   @Test
@@ -162,7 +166,7 @@ class EmulatorOperatorsTest {
     float[] q = random(3 * 4, 11);
     float[] k = random(3 * 2, 12);
     float[] v = random(3 * 2, 13);
-    boolean[] causal = {true, false, false, true, true, false, true, true, true};
+    boolean[] causal = {true, false, false, true, true, false, true, true, true}; // what the batch's mask says
     float[] expected = new float[12];
     for (int h = 0; h < 2; h++) {
       for (int i = 0; i < 3; i++) {
@@ -190,11 +194,15 @@ class EmulatorOperatorsTest {
     float[] actual =
         ops.execute(() -> {
           NpuTensorOps fresh = new NpuTensorOps(backendRuntime(), ops.nn(), deviceThread(), dev.gemma4j.spi.Precision.FLOAT32);
-          fresh.allocateKvCache(layers, 8, 8, 1, 2);
+          // Blocks of one position: positions 0, 1, 2 live in slots 6, 2, 4.
+          var cache = fresh.allocateKvCache(new dev.gemma4j.spi.KvCacheSpec(layers, 1, 8, 8, 1, 2));
+          var tables = dev.gemma4j.spi.BlockTables.of(new int[][] {{6, 2, 4}});
+          var batch = new dev.gemma4j.spi.AttentionBatch(1, 100, new int[] {0, 3}, new int[] {3}, tables, tables);
           try (var step = fresh.openStep()) {
-            var plan = new dev.gemma4j.spi.SequenceAttention(0, 3, new int[] {6, 2, 4}, new int[] {6, 2, 4}, causal);
-            var attention = fresh.prepareAttention(java.util.List.of(), java.util.List.of(plan), 0.5, 3.0);
+            var attention = fresh.prepareAttention(batch, cache, 0.5, 3.0);
             return fresh.toHost(attention.attend(0, fresh.uploadFloats(q, 3, 4), fresh.uploadFloats(k, 3, 2), fresh.uploadFloats(v, 3, 2)));
+          } finally {
+            cache.close();
           }
         });
     assertClose(expected, actual, 1e-5);

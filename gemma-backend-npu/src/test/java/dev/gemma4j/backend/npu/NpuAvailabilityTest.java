@@ -9,8 +9,9 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.TestFixtures;
 import dev.gemma4j.backend.cpu.CpuBackendProvider;
 import dev.gemma4j.checkpoint.Checkpoint;
-import dev.gemma4j.model.Gemma2Model;
-import dev.gemma4j.model.SequenceChunk;
+import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.ModelSteps;
+import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.Availability;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
@@ -70,11 +71,11 @@ class NpuAvailabilityTest {
     try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path("tiny-gemma2"));
         Backend npu = Emulator.provider(toolkit).open(BackendOptions.defaults())) {
       Gemma2Model<?> model = Gemma2Model.load(checkpoint, npu.ops());
-      model.allocateKvCache(16);
+      KvCache cache = ModelSteps.cache(model, 16);
       AscendException e =
           assertThrows(
               AscendException.class,
-              () -> model.forward(List.of(SequenceChunk.sharedSlots(new int[] {2, 5}, 0, new int[] {0, 1}, false))));
+              () -> ModelSteps.lastLogits(model, cache, new int[] {2, 5}, 0, ModelSteps.identity(2)));
       assertTrue(e.getMessage().startsWith("aclnnSoftmaxGetWorkspaceSize failed with status 561000"), e.getMessage());
       assertTrue(e.getMessage().contains("injected failure"), e.getMessage());
       // The backend stays usable for other work after the failure.

@@ -16,8 +16,8 @@ import dev.gemma4j.Prompt;
 import dev.gemma4j.TestFixtures;
 import dev.gemma4j.backend.cpu.CpuBackendProvider;
 import dev.gemma4j.checkpoint.Checkpoint;
-import dev.gemma4j.model.Gemma2Model;
-import dev.gemma4j.model.SequenceChunk;
+import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
 import java.io.IOException;
@@ -105,13 +105,8 @@ class NpuGoldenTest {
       int vocab = checkpoint.config().vocabSize();
       for (Case c : cases(fixture)) {
         int[] all = concat(c.prompt(), c.greedy());
-        onNpu.allocateKvCache(0 + all.length);
-        onCpu.allocateKvCache(all.length);
-        int[] slots = new int[all.length];
-        Arrays.setAll(slots, i -> i);
-        List<SequenceChunk> chunk = List.of(SequenceChunk.sharedSlots(all, 0, slots, true));
-        float[] npuLogits = onNpu.forward(chunk).getFirst();
-        float[] cpuLogits = onCpu.forward(chunk).getFirst();
+        float[] npuLogits = ModelSteps.allLogits(onNpu, ModelSteps.cache(onNpu, all.length), all);
+        float[] cpuLogits = ModelSteps.allLogits(onCpu, ModelSteps.cache(onCpu, all.length), all);
         double worst = 0;
         for (int i = 0; i < npuLogits.length; i++) {
           worst = Math.max(worst, Math.abs(npuLogits[i] - cpuLogits[i]));
@@ -134,10 +129,8 @@ class NpuGoldenTest {
         Backend npu = Emulator.provider(Emulator.home()).open(BackendOptions.defaults())) {
       Gemma2Model<?> model = Gemma2Model.load(checkpoint, npu.ops());
       assertTrue(npu.ops().weightBytes() < checkpoint.storedBytes() * 0.6, "matrices in 2 bytes instead of 4");
-      model.allocateKvCache(first.prompt().length);
-      int[] slots = new int[first.prompt().length];
-      Arrays.setAll(slots, i -> i);
-      float[] logits = model.forward(List.of(SequenceChunk.sharedSlots(first.prompt(), 0, slots, false))).getFirst();
+      int n = first.prompt().length;
+      float[] logits = ModelSteps.lastLogits(model, ModelSteps.cache(model, n), first.prompt(), 0, ModelSteps.identity(n));
       for (int i = 0; i < logits.length; i++) {
         assertEquals(first.prefillLastLogits()[i], logits[i], 0.01, "float16 weights drift a little");
       }

@@ -1,0 +1,61 @@
+package dev.gemma4j.internal.engine;
+
+import dev.gemma4j.internal.model.ForwardBatch;
+import dev.gemma4j.internal.model.ForwardResult;
+import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.spi.KvCache;
+
+/** The {@link ModelRunner} of a loaded Gemma 2 model and the KV cache it owns. */
+final class GemmaModelRunner implements ModelRunner {
+  private final Gemma2Model<?> model;
+  private final KvCache cache;
+
+  GemmaModelRunner(Gemma2Model<?> model, KvCache cache) {
+    this.model = model;
+    this.cache = cache;
+  }
+
+  @Override
+  public int vocabSize() {
+    return model.config().vocabSize();
+  }
+
+  @Override
+  public StepOutput execute(StepPlan plan) {
+    ForwardBatch.Builder batch = ForwardBatch.builder(cache.spec().blockSize(), model.config().slidingWindow());
+    for (ScheduledChunk chunk : plan.chunks()) {
+      ForwardBatch.Logits logits =
+          !chunk.sample()
+              ? ForwardBatch.Logits.NONE
+              : chunk.request().needsLogits() ? ForwardBatch.Logits.LAST_HOST : ForwardBatch.Logits.LAST_GREEDY;
+      batch.add(chunk.tokens(), chunk.start(), chunk.fullTable(), chunk.slidingTable(), logits);
+    }
+    ForwardResult result = model.forward(batch.build(), cache);
+    int chunks = plan.chunks().size();
+    int[] greedy = new int[chunks];
+    float[][] logits = new float[chunks][];
+    int logitRow = 0;
+    int hostRow = 0;
+    for (int i = 0; i < chunks; i++) {
+      ScheduledChunk chunk = plan.chunks().get(i);
+      greedy[i] = -1;
+      if (!chunk.sample()) {
+        continue;
+      }
+      greedy[i] = result.greedyIds()[logitRow++];
+      if (chunk.request().needsLogits()) {
+        logits[i] = result.hostRow(hostRow++);
+      }
+    }
+    return new StepOutput(greedy, logits);
+  }
+
+  @Override
+  public void close() {
+    try {
+      cache.close();
+    } finally {
+      model.close();
+    }
+  }
+}

@@ -1,0 +1,232 @@
+package dev.gemma4j.internal.engine;
+
+import dev.gemma4j.engine.EngineOptions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Plans each step of continuous batching, and owns all the state that takes: which requests wait and
+ * which run, where each one's computation stands, and its KV-cache blocks.
+ *
+ * <p>Requests wait in arrival order and are admitted while the first chunk of the head fits in the free
+ * blocks (after reusing the blocks of a cached prompt prefix). Each step runs the next token of every
+ * decoding sequence and fills the rest of the token budget with prompt chunks, so a long prompt is
+ * prefilled in pieces alongside the others. A running sequence that cannot grow preempts the most
+ * recently admitted one: its blocks are freed and it goes back to the head of the queue, to be recomputed
+ * from its tokens later. Used by the engine thread only, except {@link #waitingCount()}.
+ */
+final class Scheduler {
+  private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+
+  /** A request's scheduling state. */
+  private static final class SequenceState {
+    final Request request;
+    final SequenceBlocks blocks = new SequenceBlocks();
+    /** Positions whose keys and values are in the cache. */
+    int computed;
+    /** Whether it was admitted before (a preempted sequence is recomputed, not counted again). */
+    boolean admittedBefore;
+    /** Prompt positions served from the prefix cache at the first admission. */
+    int cachedPromptTokens;
+
+    SequenceState(Request request) {
+      this.request = request;
+    }
+
+    int pending() {
+      return request.size() - computed;
+    }
+  }
+
+  private final KvBlockManager blocks;
+  private final int maxBatchSize;
+  private final int maxBatchTokens;
+  private final Deque<SequenceState> waiting = new ArrayDeque<>();
+  private final List<SequenceState> running = new ArrayList<>();
+  private final Map<Request, SequenceState> states = new IdentityHashMap<>();
+  private volatile int waitingCount;
+  private long preemptions;
+  private @Nullable SequenceState blockedHead;
+  private long blockedAtVersion;
+
+  Scheduler(KvBlockManager blocks, EngineOptions options) {
+    this.blocks = blocks;
+    this.maxBatchSize = options.maxBatchSize();
+    this.maxBatchTokens = options.maxBatchTokens();
+  }
+
+  /** Queues a request at the end of the waiting line. */
+  void add(Request request) {
+    SequenceState state = new SequenceState(request);
+    states.put(request, state);
+    waiting.addLast(state);
+    waitingCount = waiting.size();
+  }
+
+  /** Requests admitted or waiting. */
+  List<Request> requests() {
+    List<Request> all = new ArrayList<>(states.size());
+    running.forEach(s -> all.add(s.request));
+    waiting.forEach(s -> all.add(s.request));
+    return all;
+  }
+
+  boolean hasWork() {
+    return !states.isEmpty();
+  }
+
+  int runningCount() {
+    return running.size();
+  }
+
+  /** Requests waiting for admission; readable from any thread. */
+  int waitingCount() {
+    return waitingCount;
+  }
+
+  long preemptions() {
+    return preemptions;
+  }
+
+  /** Prompt positions served from the prefix cache when {@code request} was first admitted. */
+  int cachedPromptTokens(Request request) {
+    SequenceState state = states.get(request);
+    return state == null ? 0 : state.cachedPromptTokens;
+  }
+
+  /** Plans the next step: admits what fits, reserves blocks (preempting when short) and chunks prompts. */
+  StepPlan schedule() {
+    admit();
+    List<ScheduledChunk> chunks = new ArrayList<>();
+    List<StepPlan.Rejection> rejected = new ArrayList<>();
+    long decoding = running.stream().filter(s -> s.pending() == 1).count();
+    int prefillBudget = (int) Math.max(1, maxBatchTokens - decoding);
+    int rows = 0;
+    for (int i = 0; i < running.size(); i++) {
+      SequenceState s = running.get(i);
+      int pending = s.pending();
+      int count = pending == 1 ? 1 : Math.min(pending, prefillBudget);
+      if (count == 0) {
+        continue;
+      }
+      if (!reserve(s, count, rejected)) {
+        if (!running.contains(s)) {
+          i--; // s itself was preempted or rejected
+        }
+        continue;
+      }
+      if (count > 1 || s.computed < s.request.promptLength()) {
+        prefillBudget -= count;
+      }
+      int end = s.computed + count;
+      chunks.add(
+          new ScheduledChunk(
+              s.request,
+              s.computed,
+              count,
+              rows,
+              blocks.fullTable(s.blocks, end),
+              blocks.slidingTable(s.blocks, end),
+              count == pending));
+      rows += count;
+    }
+    waitingCount = waiting.size();
+    return new StepPlan(chunks, rejected);
+  }
+
+  /** Admits waiting sequences while the first chunk of each fits in the free blocks. */
+  private void admit() {
+    while (!waiting.isEmpty() && running.size() < maxBatchSize) {
+      SequenceState s = waiting.peek();
+      if (s == blockedHead && blocks.version() == blockedAtVersion) {
+        return; // nothing came back since it last did not fit
+      }
+      s.computed = blocks.reusePrefix(s.blocks, s.request.tokens());
+      int firstChunk = Math.min(s.pending(), maxBatchTokens);
+      if (!blocks.canGrow(s.blocks, s.computed + firstChunk)) {
+        blocks.free(s.blocks);
+        s.computed = 0;
+        blockedHead = s;
+        blockedAtVersion = blocks.version();
+        return; // wait for running sequences to finish
+      }
+      blockedHead = null;
+      if (!s.admittedBefore) {
+        s.cachedPromptTokens = s.computed;
+        blocks.countPrompt(s.request.promptLength(), s.computed);
+        s.admittedBefore = true;
+      }
+      running.add(waiting.poll());
+    }
+  }
+
+  /**
+   * Grows {@code s}'s block tables for {@code count} more positions, preempting the most recently
+   * admitted sequences (possibly {@code s} itself) while blocks are short. False when {@code s} was
+   * preempted, or rejected because it cannot fit even alone.
+   */
+  private boolean reserve(SequenceState s, int count, List<StepPlan.Rejection> rejected) {
+    while (!blocks.grow(s.blocks, s.computed + count)) {
+      SequenceState victim = running.getLast();
+      if (victim == s && running.size() == 1) {
+        remove(s.request);
+        rejected.add(new StepPlan.Rejection(s.request,
+            "the KV cache (" + blocks.fullPool().blockCount() * blocks.blockSize() + " positions) cannot hold"
+                + " this sequence even alone; give the cache more room (EngineOptions.kvCacheTokens or"
+                + " kvCacheMemoryFraction) or lower maxNewTokens"));
+        return false;
+      }
+      preempt(victim);
+      if (victim == s) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void preempt(SequenceState victim) {
+    running.remove(victim);
+    blocks.free(victim.blocks);
+    victim.computed = 0;
+    waiting.addFirst(victim);
+    preemptions++;
+    LOG.debug("preempted a sequence of {} tokens for lack of KV-cache blocks", victim.request.size());
+  }
+
+  /**
+   * After the step ran and its new tokens were appended: advances every chunk's computed positions,
+   * registers newly filled blocks in the prefix cache and releases sliding blocks out of the window.
+   */
+  void completeStep(StepPlan plan) {
+    for (ScheduledChunk chunk : plan.chunks()) {
+      SequenceState s = states.get(chunk.request());
+      if (s == null) {
+        continue; // finished or failed during output processing: its blocks are already free
+      }
+      s.computed = chunk.contextLength();
+      blocks.afterStep(s.blocks, s.request.tokenArray(), s.computed);
+    }
+  }
+
+  /** Removes a finished, cancelled or failed request and frees its blocks; does nothing if unknown. */
+  void remove(Request request) {
+    SequenceState s = states.remove(request);
+    if (s == null) {
+      return;
+    }
+    running.remove(s);
+    waiting.remove(s);
+    if (blockedHead == s) {
+      blockedHead = null;
+    }
+    blocks.free(s.blocks);
+    waitingCount = waiting.size();
+  }
+}

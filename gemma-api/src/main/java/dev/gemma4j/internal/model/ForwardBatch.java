@@ -1,0 +1,163 @@
+package dev.gemma4j.internal.model;
+
+import dev.gemma4j.spi.AttentionBatch;
+import dev.gemma4j.spi.BlockTables;
+import java.util.Arrays;
+
+/**
+ * The input of one forward step: the tokens of every sequence's chunk concatenated into one batch of
+ * rows, their positions, the attention metadata (block tables, lengths, window), and which rows'
+ * logits are wanted: {@code logitRows}, of which those listed in {@code hostRows} (indices into
+ * {@code logitRows}) come back as whole rows of logits and the rest as greedy ids only.
+ *
+ * @param tokens token id of every row
+ * @param positions position of every row in its sequence
+ * @param attention what attention reads and writes
+ * @param logitRows rows whose logits are computed, in order
+ * @param hostRows indices into {@code logitRows} whose logits return to the host
+ */
+public record ForwardBatch(
+    int[] tokens, int[] positions, AttentionBatch attention, int[] logitRows, int[] hostRows) {
+
+  /** Checks that the arrays agree. */
+  public ForwardBatch {
+    if (tokens.length != positions.length || tokens.length != attention.rows()) {
+      throw new IllegalArgumentException(tokens.length + " tokens, " + positions.length + " positions and "
+          + attention.rows() + " attention rows must agree");
+    }
+  }
+
+  /** Rows of the step. */
+  public int rows() {
+    return tokens.length;
+  }
+
+  /**
+   * A builder of batches whose sequences are given by their chunk of tokens, the chunk's first position,
+   * and their block tables: what tests and the model runner both use.
+   */
+  public static Builder builder(int blockSize, int window) {
+    return new Builder(blockSize, window);
+  }
+
+  /** Builds a {@link ForwardBatch} one sequence at a time. */
+  public static final class Builder {
+    private final int blockSize;
+    private final int window;
+    private int[] tokens = new int[16];
+    private int[] positions = new int[16];
+    private int rows;
+    private int sequences;
+    private int[] queryStart = new int[9];
+    private int[] contextLength = new int[8];
+    private int[][] full = new int[8][];
+    private int[][] sliding = new int[8][];
+    private int[] logitRows = new int[8];
+    private int logitCount;
+    private int[] hostRows = new int[8];
+    private int hostCount;
+
+    private Builder(int blockSize, int window) {
+      this.blockSize = blockSize;
+      this.window = window;
+    }
+
+    /**
+     * Adds a sequence's chunk: {@code chunk} at positions {@code [start, start + chunk.length)}.
+     *
+     * @param fullTable the blocks of full-attention layers from position 0
+     * @param slidingTable the blocks of sliding layers from position 0, -1 where released
+     * @param logits which logits to compute for this chunk
+     */
+    public Builder add(int[] chunk, int start, int[] fullTable, int[] slidingTable, Logits logits) {
+      if (chunk.length == 0) {
+        throw new IllegalArgumentException("a chunk needs at least one token");
+      }
+      ensureRows(rows + chunk.length);
+      if (sequences == contextLength.length) {
+        int capacity = sequences * 2;
+        queryStart = Arrays.copyOf(queryStart, capacity + 1);
+        contextLength = Arrays.copyOf(contextLength, capacity);
+        full = Arrays.copyOf(full, capacity);
+        sliding = Arrays.copyOf(sliding, capacity);
+      }
+      for (int i = 0; i < chunk.length; i++) {
+        tokens[rows + i] = chunk[i];
+        positions[rows + i] = start + i;
+      }
+      switch (logits) {
+        case NONE -> {}
+        case LAST_GREEDY -> addLogitRow(rows + chunk.length - 1, false);
+        case LAST_HOST -> addLogitRow(rows + chunk.length - 1, true);
+        case ALL_HOST -> {
+          for (int i = 0; i < chunk.length; i++) {
+            addLogitRow(rows + i, true);
+          }
+        }
+      }
+      contextLength[sequences] = start + chunk.length;
+      full[sequences] = fullTable;
+      sliding[sequences] = slidingTable;
+      rows += chunk.length;
+      sequences++;
+      queryStart[sequences] = rows;
+      return this;
+    }
+
+    /** A sequence whose full and sliding layers share one block table (no block released). */
+    public Builder add(int[] chunk, int start, int[] table, Logits logits) {
+      return add(chunk, start, table, table, logits);
+    }
+
+    private void addLogitRow(int row, boolean host) {
+      if (logitCount == logitRows.length) {
+        logitRows = Arrays.copyOf(logitRows, logitCount * 2);
+      }
+      if (host) {
+        if (hostCount == hostRows.length) {
+          hostRows = Arrays.copyOf(hostRows, hostCount * 2);
+        }
+        hostRows[hostCount++] = logitCount;
+      }
+      logitRows[logitCount++] = row;
+    }
+
+    private void ensureRows(int needed) {
+      if (needed > tokens.length) {
+        int size = Math.max(needed, tokens.length * 2);
+        tokens = Arrays.copyOf(tokens, size);
+        positions = Arrays.copyOf(positions, size);
+      }
+    }
+
+    /** The batch. */
+    public ForwardBatch build() {
+      AttentionBatch attention =
+          new AttentionBatch(
+              blockSize,
+              window,
+              Arrays.copyOf(queryStart, sequences + 1),
+              Arrays.copyOf(contextLength, sequences),
+              BlockTables.of(Arrays.copyOf(full, sequences)),
+              BlockTables.of(Arrays.copyOf(sliding, sequences)));
+      return new ForwardBatch(
+          Arrays.copyOf(tokens, rows),
+          Arrays.copyOf(positions, rows),
+          attention,
+          Arrays.copyOf(logitRows, logitCount),
+          Arrays.copyOf(hostRows, hostCount));
+    }
+  }
+
+  /** Which logits a chunk needs. */
+  public enum Logits {
+    /** None: a prefill chunk that does not reach the prompt's end. */
+    NONE,
+    /** The last row's greedy id, chosen on the device. */
+    LAST_GREEDY,
+    /** The last row's logits, on the host (for sampling). */
+    LAST_HOST,
+    /** Every row's logits, on the host (scoring, golden checks). */
+    ALL_HOST
+  }
+}

@@ -1,0 +1,213 @@
+package dev.gemma4j.internal.model;
+
+import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.config.LayerType;
+import dev.gemma4j.config.ModelConfig;
+import dev.gemma4j.config.ModelFormatException;
+import dev.gemma4j.spi.AttentionStep;
+import dev.gemma4j.spi.EmbeddingTable;
+import dev.gemma4j.spi.HostArgmax;
+import dev.gemma4j.spi.KvCache;
+import dev.gemma4j.spi.KvCacheSpec;
+import dev.gemma4j.spi.Precision;
+import dev.gemma4j.spi.TensorOps;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Gemma 2 forward pass, written once against {@link TensorOps} so every backend runs the same
+ * sequence of operations (see {@code DESIGN.md}, "Gemma 2 numerics"):
+ *
+ * <ol>
+ *   <li>{@code h = embed[ids] * sqrt(hidden)}, the scale rounded to the activation precision;
+ *   <li>per layer: {@code h += post_attn_norm(attn(input_norm(h)))}, then
+ *       {@code h += post_ffn_norm(mlp(pre_ffn_norm(h)))};
+ *   <li>{@code logits = softcap(norm(h) · embedᵀ)}.
+ * </ol>
+ *
+ * <p>Batches mix sequences of any length: their tokens are concatenated into one activation matrix for
+ * the linear layers, and attention reads each sequence's cached keys through its block tables. The KV
+ * cache is not part of the model: the caller allocates it ({@link #allocateKvCache}) and passes it to
+ * every step.
+ *
+ * @param <T> the backend's tensor type
+ */
+public final class Gemma2Model<T> implements AutoCloseable {
+  private final ModelConfig config;
+  private final TensorOps<T> ops;
+  private final EmbeddingTable<T> embedding;
+  private final List<LayerWeights<T>> layers;
+  private final T finalNorm;
+  private final RopeTable rope;
+  private final float embedScale;
+
+  private record LayerWeights<T>(
+      LayerType type,
+      T inputNorm,
+      T q,
+      T k,
+      T v,
+      T o,
+      T postAttentionNorm,
+      T preFeedforwardNorm,
+      T gate,
+      T up,
+      T down,
+      T postFeedforwardNorm) {}
+
+  private Gemma2Model(
+      ModelConfig config,
+      TensorOps<T> ops,
+      EmbeddingTable<T> embedding,
+      List<LayerWeights<T>> layers,
+      T finalNorm) {
+    this.config = config;
+    this.ops = ops;
+    this.embedding = embedding;
+    this.layers = layers;
+    this.finalNorm = finalNorm;
+    String frequencyDtype =
+        ops.precision() == Precision.BFLOAT16 ? "bfloat16" : config.storedDtype();
+    this.rope = new RopeTable(config.headDim(), config.ropeTheta(), frequencyDtype);
+    this.embedScale = ops.precision().round((float) Math.sqrt(config.hiddenSize()));
+  }
+
+  /**
+   * Loads the weights of a checkpoint through a backend's operations, checking every tensor's shape
+   * against {@code config.json}.
+   *
+   * @throws dev.gemma4j.config.ModelFormatException when a tensor is missing or of the wrong shape
+   */
+  public static <T> Gemma2Model<T> load(Checkpoint checkpoint, TensorOps<T> ops) {
+    return ops.execute(() -> loadOnDevice(checkpoint, ops));
+  }
+
+  private static <T> Gemma2Model<T> loadOnDevice(Checkpoint checkpoint, TensorOps<T> ops) {
+    ModelConfig c = checkpoint.config();
+    long hidden = c.hiddenSize();
+    long qWidth = (long) c.numHeads() * c.headDim();
+    long kvWidth = (long) c.numKvHeads() * c.headDim();
+    long inter = c.intermediateSize();
+    if (!c.tieWordEmbeddings()) {
+      throw new ModelFormatException(
+          checkpoint.folder().resolve("config.json")
+              + " sets tie_word_embeddings to false; Gemma 2 ties its output head to the embedding"
+              + " and gemma4j supports only that");
+    }
+    EmbeddingTable<T> embedding =
+        ops.loadEmbedding(checkpoint, checkpoint.tensor("model.embed_tokens.weight", c.vocabSize(), hidden));
+    List<LayerWeights<T>> layers = new ArrayList<>();
+    for (int i = 0; i < c.numLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      layers.add(
+          new LayerWeights<>(
+              c.layerType(i),
+              ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "input_layernorm.weight", hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.q_proj.weight", qWidth, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.k_proj.weight", kvWidth, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.v_proj.weight", kvWidth, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.o_proj.weight", hidden, qWidth)),
+              ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "post_attention_layernorm.weight", hidden)),
+              ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "pre_feedforward_layernorm.weight", hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.gate_proj.weight", inter, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.up_proj.weight", inter, hidden)),
+              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.down_proj.weight", hidden, inter)),
+              ops.loadNormWeight(
+                  checkpoint, checkpoint.tensor(p + "post_feedforward_layernorm.weight", hidden))));
+    }
+    T finalNorm = ops.loadNormWeight(checkpoint, checkpoint.tensor("model.norm.weight", hidden));
+    return new Gemma2Model<>(c, ops, embedding, List.copyOf(layers), finalNorm);
+  }
+
+  /** The architecture. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The backend operations this model runs on. */
+  public TensorOps<T> ops() {
+    return ops;
+  }
+
+  /** The bytes the backend stores per KV-cache element. */
+  public int kvCacheBytesPerElement() {
+    return ops.kvCacheBytesPerElement();
+  }
+
+  /** The spec of a KV cache for this model with the given blocks per layer kind. */
+  public KvCacheSpec kvCacheSpec(int blockSize, int fullBlocks, int slidingBlocks) {
+    return new KvCacheSpec(
+        config.layerTypes(), blockSize, fullBlocks, slidingBlocks, config.numKvHeads(), config.headDim());
+  }
+
+  /** Allocates a KV cache on this model's backend. */
+  public KvCache allocateKvCache(KvCacheSpec spec) {
+    return ops.execute(() -> ops.allocateKvCache(spec));
+  }
+
+  /**
+   * Runs one batched step: every row through all layers, its keys and values into {@code cache}, and for
+   * the batch's logit rows the final logits (after soft-capping): greedy ids chosen on the device, and
+   * whole rows for those the batch wants on the host.
+   */
+  public ForwardResult forward(ForwardBatch batch, KvCache cache) {
+    int vocab = config.vocabSize();
+    return ops.execute(() -> {
+      try (TensorOps.Step ignored = ops.openStep()) {
+        T h = layers(batch, cache);
+        int[] logitRows = batch.logitRows();
+        int[] hostRows = batch.hostRows();
+        if (logitRows.length == 0) {
+          return new ForwardResult(new int[0], new float[0], vocab);
+        }
+        T logits = head(ops.selectRows(h, logitRows));
+        if (hostRows.length == logitRows.length) {
+          float[] host = ops.toHost(logits);
+          int[] greedy = new int[logitRows.length];
+          for (int r = 0; r < greedy.length; r++) {
+            greedy[r] = HostArgmax.ofRow(host, r * vocab, vocab);
+          }
+          return new ForwardResult(greedy, host, vocab);
+        }
+        int[] greedy = ops.argmaxRows(logits, vocab);
+        float[] host = hostRows.length == 0 ? new float[0] : ops.toHost(ops.selectRows(logits, hostRows));
+        return new ForwardResult(greedy, host, vocab);
+      }
+    });
+  }
+
+  /** The hidden state of every row after the last layer. */
+  private T layers(ForwardBatch batch, KvCache cache) {
+    T h = ops.scale(embedding.lookup(batch.tokens()), embedScale);
+    T cos = ops.fromHost(rope.cos(batch.positions()), batch.rows(), config.headDim());
+    T sin = ops.fromHost(rope.sin(batch.positions()), batch.rows(), config.headDim());
+    AttentionStep<T> attention =
+        ops.prepareAttention(batch.attention(), cache, config.attentionScale(), config.attnSoftcap());
+    double eps = config.rmsNormEps();
+    for (int i = 0; i < layers.size(); i++) {
+      LayerWeights<T> w = layers.get(i);
+      T x = ops.rmsNorm(h, w.inputNorm(), eps);
+      T q = ops.rope(ops.linear(x, w.q()), cos, sin, config.numHeads());
+      T k = ops.rope(ops.linear(x, w.k()), cos, sin, config.numKvHeads());
+      T v = ops.linear(x, w.v());
+      T attended = ops.linear(attention.attend(i, q, k, v), w.o());
+      h = ops.add(h, ops.rmsNorm(attended, w.postAttentionNorm(), eps));
+      x = ops.rmsNorm(h, w.preFeedforwardNorm(), eps);
+      T mlp = ops.linear(ops.geluTanhMul(ops.linear(x, w.gate()), ops.linear(x, w.up())), w.down());
+      h = ops.add(h, ops.rmsNorm(mlp, w.postFeedforwardNorm(), eps));
+    }
+    return h;
+  }
+
+  /** The final norm, the tied output head and the final soft-cap. */
+  private T head(T hidden) {
+    T logits = embedding.project(ops.rmsNorm(hidden, finalNorm, config.rmsNormEps()));
+    return config.finalSoftcap() > 0 ? ops.softcap(logits, config.finalSoftcap()) : logits;
+  }
+
+  /** Frees the weights (and any KV cache not closed yet). */
+  @Override
+  public void close() {
+    ops.close();
+  }
+}
