@@ -33,8 +33,12 @@ public interface TensorOps<T> extends AutoCloseable {
     return work.get();
   }
 
-  /** Uploads a weight matrix or vector in the math dtype; {@code [out, in]} for linear layers. */
-  T loadWeight(Checkpoint checkpoint, TensorInfo tensor);
+  /**
+   * Prepares a linear layer's weight in the form this backend's {@link #linear} reads: used in place from
+   * the memory-mapped checkpoint where the device can (the checkpoint then stays open, see
+   * {@link #readsCheckpointAfterLoad()}), otherwise converted once, here.
+   */
+  LinearWeight loadLinear(Checkpoint checkpoint, LinearSource source);
 
   /** Uploads an RMSNorm weight {@code w} as {@code 1 + w} in float32. */
   T loadNormWeight(Checkpoint checkpoint, TensorInfo tensor);
@@ -90,7 +94,7 @@ public interface TensorOps<T> extends AutoCloseable {
   T rmsNorm(T x, T onePlusWeight, double eps);
 
   /** {@code x · wᵀ} for {@code x [rows, in]} and {@code w [out, in]}. */
-  T linear(T x, T weight);
+  T linear(T x, LinearWeight weight);
 
   /**
    * Rotary embedding in rotate-half layout: {@code x·cos + rotate_half(x)·sin} per head, where

@@ -9,6 +9,8 @@ import dev.gemma4j.spi.EmbeddingTable;
 import dev.gemma4j.spi.HostArgmax;
 import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.KvCacheSpec;
+import dev.gemma4j.spi.LinearSource;
+import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
@@ -44,15 +46,15 @@ public final class Gemma2Model<T> implements AutoCloseable {
   private record LayerWeights<T>(
       LayerType type,
       T inputNorm,
-      T q,
-      T k,
-      T v,
-      T o,
+      LinearWeight q,
+      LinearWeight k,
+      LinearWeight v,
+      LinearWeight o,
       T postAttentionNorm,
       T preFeedforwardNorm,
-      T gate,
-      T up,
-      T down,
+      LinearWeight gate,
+      LinearWeight up,
+      LinearWeight down,
       T postFeedforwardNorm) {}
 
   private Gemma2Model(
@@ -103,20 +105,25 @@ public final class Gemma2Model<T> implements AutoCloseable {
           new LayerWeights<>(
               c.layerType(i),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "input_layernorm.weight", hidden)),
-              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.q_proj.weight", qWidth, hidden)),
-              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.k_proj.weight", kvWidth, hidden)),
-              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.v_proj.weight", kvWidth, hidden)),
-              ops.loadWeight(checkpoint, checkpoint.tensor(p + "self_attn.o_proj.weight", hidden, qWidth)),
+              linear(checkpoint, ops, p + "self_attn.q_proj", qWidth, hidden),
+              linear(checkpoint, ops, p + "self_attn.k_proj", kvWidth, hidden),
+              linear(checkpoint, ops, p + "self_attn.v_proj", kvWidth, hidden),
+              linear(checkpoint, ops, p + "self_attn.o_proj", hidden, qWidth),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "post_attention_layernorm.weight", hidden)),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "pre_feedforward_layernorm.weight", hidden)),
-              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.gate_proj.weight", inter, hidden)),
-              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.up_proj.weight", inter, hidden)),
-              ops.loadWeight(checkpoint, checkpoint.tensor(p + "mlp.down_proj.weight", hidden, inter)),
+              linear(checkpoint, ops, p + "mlp.gate_proj", inter, hidden),
+              linear(checkpoint, ops, p + "mlp.up_proj", inter, hidden),
+              linear(checkpoint, ops, p + "mlp.down_proj", hidden, inter),
               ops.loadNormWeight(
                   checkpoint, checkpoint.tensor(p + "post_feedforward_layernorm.weight", hidden))));
     }
     T finalNorm = ops.loadNormWeight(checkpoint, checkpoint.tensor("model.norm.weight", hidden));
     return new Gemma2Model<>(c, ops, embedding, List.copyOf(layers), finalNorm);
+  }
+
+  /** A linear layer's weight as the checkpoint stores it, checked against the shape the config implies. */
+  private static LinearWeight linear(Checkpoint checkpoint, TensorOps<?> ops, String layer, long out, long in) {
+    return ops.loadLinear(checkpoint, new LinearSource.Dense(checkpoint.tensor(layer + ".weight", out, in)));
   }
 
   /** The architecture. */

@@ -3,6 +3,7 @@ package dev.gemma4j.backend.cpu;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.gemma4j.GemmaException;
+import dev.gemma4j.internal.vector.VectorSupport;
 import dev.gemma4j.spi.Availability;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
@@ -60,17 +61,19 @@ public final class CpuBackendProvider implements BackendProvider {
     } catch (RuntimeException | LinkageError e) {
       throw new GemmaException("the CPU backend cannot start: " + availability().detail(), e);
     }
-    int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+    int threads = CpuThreads.resolve(options.threads());
     JniUtils.setNumThreads(threads);
+    String vector = VectorSupport.enabled() ? "Vector API kernels" : "scalar kernels (add --add-modules jdk.incubator.vector)";
     String device =
-        String.format(Locale.ROOT, "cpu (%s, %d threads, PyTorch %s)", cpuName(), threads, engine.getVersion());
-    return new CpuBackend(engine, options.precision(), device);
+        String.format(Locale.ROOT, "cpu (%s, %d threads, %s, PyTorch %s)", cpuName(), threads, vector, engine.getVersion());
+    return new CpuBackend(engine, options.precision(), threads, device);
   }
 
   private static Engine engine() {
     if (System.getProperty("ai.djl.offline") == null) {
       System.setProperty("ai.djl.offline", "true");
     }
+    CpuThreads.quietOpenMp();
     return Engine.getEngine(ENGINE);
   }
 

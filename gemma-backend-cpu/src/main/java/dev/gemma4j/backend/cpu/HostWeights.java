@@ -1,5 +1,7 @@
 package dev.gemma4j.backend.cpu;
 
+import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
+import dev.gemma4j.backend.cpu.kernels.Widening;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.TensorInfo;
@@ -7,72 +9,69 @@ import dev.gemma4j.spi.Precision;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Float32 copies of checkpoint tensors in native memory, for PyTorch to wrap without another copy.
- *
- * <p>float32 tensors are served straight from the memory-mapped file when the math is float32. Every
- * other case (bfloat16 or float16 stored, or bfloat16 math) is widened here, in Java, because DJL 0.36
- * aborts the JVM on any bfloat16 NDArray. The memory lives until {@link #close()}, which must come after
- * the NDArrays that wrap it are closed.
+ * Checkpoint tensors in the form the CPU backend computes with. Matrices stay where they are, in the
+ * memory-mapped file and in the checkpoint's dtype, and the kernels read them there; only bfloat16 math
+ * over a wider checkpoint gets a bf16-rounded copy (half the file's size for float32), since the
+ * reference rounds the weights too. Small vectors (norm weights) are widened onto the Java heap.
  */
 final class HostWeights implements AutoCloseable {
-  /** Elements widened per pass; keeps each {@link ByteBuffer} view well under 2 GiB. */
-  private static final int WIDEN_CHUNK = 1 << 24;
+  private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private final Arena arena = Arena.ofShared();
-  private long allocatedBytes;
-  private boolean mappedInPlace;
+  private final Precision precision;
+  private long copiedBytes;
+  private long mappedBytes;
 
-  /**
-   * Rows {@code [rowFrom, rowFrom + rowCount)} of a tensor as float32 little-endian bytes, rounded to
-   * the precision. The result is at most 2 GiB; callers split larger tensors by rows.
-   */
-  ByteBuffer float32Rows(
-      Checkpoint checkpoint, TensorInfo tensor, long rowFrom, long rowCount, Precision precision) {
-    long elements = rowCount * tensor.rowLength();
-    long sourceOffset = rowFrom * tensor.rowLength() * tensor.dtype().bytes();
-    MemorySegment source =
-        checkpoint.segment(tensor, sourceOffset, elements * tensor.dtype().bytes());
-    if (elements * 4 > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(tensor.name() + ": " + rowCount + " rows exceed 2 GiB");
-    }
-    if (tensor.dtype() == DType.F32 && precision == Precision.FLOAT32) {
-      mappedInPlace = true;
-      return source.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    }
-    MemorySegment target = arena.allocate(elements * 4, 64);
-    allocatedBytes += elements * 4;
-    for (long done = 0; done < elements; done += WIDEN_CHUNK) {
-      int count = (int) Math.min(WIDEN_CHUNK, elements - done);
-      ByteBuffer in =
-          source.asSlice(done * tensor.dtype().bytes(), (long) count * tensor.dtype().bytes()).asByteBuffer();
-      ByteBuffer out = target.asSlice(done * 4, count * 4L).asByteBuffer();
-      tensor.dtype().widenToFloat32(in, out, count);
-    }
-    if (precision != Precision.FLOAT32 && tensor.dtype() != DType.BF16) {
-      roundInPlace(target, elements, precision);
-    }
-    return target.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+  HostWeights(Precision precision) {
+    this.precision = precision;
   }
 
-  private static void roundInPlace(MemorySegment values, long count, Precision precision) {
-    ValueLayout.OfFloat layout = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    for (long i = 0; i < count; i++) {
-      values.setAtIndex(layout, i, precision.round(values.getAtIndex(layout, i)));
+  /** A 2-D tensor as a {@link WeightMatrix}: the mapped bytes, or a bf16 copy for bf16 math. */
+  WeightMatrix matrix(Checkpoint checkpoint, TensorInfo tensor) {
+    int rows = Math.toIntExact(tensor.shape().get(0));
+    int columns = Math.toIntExact(tensor.shape().get(1));
+    MemorySegment mapped = checkpoint.segment(tensor, 0, tensor.byteLength());
+    if (precision == Precision.FLOAT32 || tensor.dtype() == DType.BF16) {
+      mappedBytes += tensor.byteLength();
+      return new WeightMatrix(mapped, tensor.dtype(), rows, columns);
     }
+    long elements = (long) rows * columns;
+    MemorySegment copy = arena.allocate(elements * 2, 64);
+    float[] row = new float[columns];
+    for (int r = 0; r < rows; r++) {
+      Widening.toFloat32(mapped, (long) r * columns * tensor.dtype().bytes(), tensor.dtype(), row, 0, columns);
+      for (int c = 0; c < columns; c++) {
+        copy.set(SHORT, 2 * ((long) r * columns + c), (short) (Float.floatToRawIntBits(precision.round(row[c])) >>> 16));
+      }
+    }
+    copiedBytes += elements * 2;
+    return new WeightMatrix(copy, DType.BF16, rows, columns);
   }
 
-  /** Whether some tensor is used in place from the memory-mapped checkpoint. */
+  /** A 1-D tensor widened to float32, rounded to the math precision. */
+  float[] vector(Checkpoint checkpoint, TensorInfo tensor) {
+    int n = Math.toIntExact(tensor.elementCount());
+    float[] values = new float[n];
+    Widening.toFloat32(checkpoint.segment(tensor, 0, tensor.byteLength()), 0, tensor.dtype(), values, 0, n);
+    if (tensor.dtype() != DType.BF16) {
+      for (int i = 0; i < n; i++) {
+        values[i] = precision.round(values[i]);
+      }
+    }
+    return values;
+  }
+
+  /** Whether some matrix is read in place from the memory-mapped checkpoint. */
   boolean mappedInPlace() {
-    return mappedInPlace;
+    return mappedBytes > 0;
   }
 
-  /** Native bytes allocated for widened copies (memory-mapped float32 tensors are not counted). */
-  long allocatedBytes() {
-    return allocatedBytes;
+  /** Bytes of weights: mapped in place plus copied. */
+  long bytes() {
+    return mappedBytes + copiedBytes;
   }
 
   @Override

@@ -90,12 +90,17 @@ class SchedulingTest {
 
   /** Submits every request from its own thread, each after a random delay, and checks the ids. */
   static EngineStats runConcurrently(EngineOptions engine) throws Exception {
+    return runConcurrently(engine, 300);
+  }
+
+  /** Like {@link #runConcurrently(EngineOptions)} with delays below {@code maxDelayMillis} (0: all at once). */
+  static EngineStats runConcurrently(EngineOptions engine, int maxDelayMillis) throws Exception {
     try (Gemma gemma = open(engine);
         ExecutorService clients = Executors.newFixedThreadPool(REQUESTS.size())) {
       Random delays = new Random(11);
       List<CompletableFuture<Generation>> results = new ArrayList<>();
       for (Request r : REQUESTS) {
-        long delay = delays.nextInt(300);
+        long delay = maxDelayMillis == 0 ? 0 : delays.nextInt(maxDelayMillis);
         results.add(
             CompletableFuture.supplyAsync(
                 () -> {
@@ -136,7 +141,7 @@ class SchedulingTest {
   @Test
   void preemptionUnderCachePressureChangesNoOutput() throws Exception {
     // 30 blocks of 4 tokens cannot hold all 16 sequences at once: some are preempted and recomputed.
-    EngineStats stats = runConcurrently(EngineOptions.defaults().withKvCacheTokens(120).withBlockSize(4));
+    EngineStats stats = runConcurrently(EngineOptions.defaults().withKvCacheTokens(120).withBlockSize(4), 0);
     assertTrue(stats.preemptions() > 0, "the pool was small enough to preempt: " + stats);
   }
 

@@ -13,6 +13,8 @@ import dev.gemma4j.spi.AttentionStep;
 import dev.gemma4j.spi.EmbeddingTable;
 import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.KvCacheSpec;
+import dev.gemma4j.spi.LinearSource;
+import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.TensorOps;
 import java.lang.foreign.Arena;
@@ -183,8 +185,14 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   @Override
-  public NpuTensor loadWeight(Checkpoint checkpoint, TensorInfo tensor) {
-    return float16Weights && tensor.dtype() != DType.F16 ? uploadAsFloat16(checkpoint, tensor) : uploadTensor(checkpoint, tensor);
+  public LinearWeight loadLinear(Checkpoint checkpoint, LinearSource source) {
+    return switch (source) {
+      case LinearSource.Dense dense -> {
+        TensorInfo tensor = dense.weight();
+        yield new NpuLinear(
+            float16Weights && tensor.dtype() != DType.F16 ? uploadAsFloat16(checkpoint, tensor) : uploadTensor(checkpoint, tensor));
+      }
+    };
   }
 
   private NpuTensor uploadAsFloat16(Checkpoint checkpoint, TensorInfo tensor) {
@@ -349,7 +357,8 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   @Override
-  public NpuTensor linear(NpuTensor x, NpuTensor weight) {
+  public NpuTensor linear(NpuTensor x, LinearWeight linear) {
+    NpuTensor weight = ((NpuLinear) linear).weight();
     NpuTensor out = allocate(activation, x.dim(0), weight.dim(0));
     nn.run("aclnnMm", x, as(weight, activation).transposed(), out, (byte) 0);
     return out;

@@ -70,7 +70,7 @@ class EmulatorOperatorsTest {
         expected[i * 5 + j] = (float) acc;
       }
     }
-    float[] actual = onDevice(() -> ops.toHost(ops.linear(ops.uploadFloats(x, 3, 4), ops.uploadFloats(w, 5, 4))));
+    float[] actual = onDevice(() -> ops.toHost(ops.linear(ops.uploadFloats(x, 3, 4), new NpuLinear(ops.uploadFloats(w, 5, 4)))));
     assertClose(expected, actual, 1e-5);
   }
 
