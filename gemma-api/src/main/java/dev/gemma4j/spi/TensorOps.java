@@ -130,6 +130,14 @@ public interface TensorOps<T> extends AutoCloseable {
     return true;
   }
 
+  /**
+   * Bytes the weights of {@code checkpoint} will occupy on this device once loaded, known before loading
+   * them (for the memory check). The default: as stored in the checkpoint.
+   */
+  default long weightBytesFor(Checkpoint checkpoint) {
+    return checkpoint.storedBytes();
+  }
+
   /** Bytes held for weights. */
   long weightBytes();
 

@@ -127,6 +127,9 @@ public final class LocalEngine implements Engine {
           provider.open(new BackendOptions(options.precision(), options.resolvedDeviceIndex(), options.threads()));
       opened.addFirst(backend);
       ModelConfig config = checkpoint.config();
+      EngineOptions engineOptions = options.engine().withDefaultBlockSize(backend.preferredBlockSize());
+      MemoryBudget.of(config, engineOptions, backend.ops().weightBytesFor(checkpoint), backend.ops().kvCacheBytesPerElement())
+          .check(model, backend.deviceName(), backend.memoryProbe().snapshot().freeBytes());
       long start = System.nanoTime();
       Gemma2Model<?> loaded = Gemma2Model.load(checkpoint, backend.ops());
       opened.addFirst(loaded);
@@ -134,7 +137,6 @@ public final class LocalEngine implements Engine {
         checkpoint.close(); // the weights were copied: unmapping the files frees their pages
       }
       LOG.info("loaded {} on {} in {} ms", config.summary(), backend.deviceName(), (System.nanoTime() - start) / 1_000_000);
-      EngineOptions engineOptions = options.engine().withDefaultBlockSize(backend.preferredBlockSize());
       KvCacheSizing sizing =
           KvCacheSizing.of(
               config, engineOptions, backend.memoryProbe().snapshot().freeBytes(), loaded.kvCacheBytesPerElement());

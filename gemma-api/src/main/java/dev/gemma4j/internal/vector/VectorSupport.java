@@ -39,7 +39,7 @@ public final class VectorSupport {
       }
     }
     if (TOLD.compareAndSet(false, true)) {
-      LOG.info(
+      LOG.warn(
           "the Java Vector API is not enabled, so {} and other kernels run on the slower scalar path; start"
               + " the JVM with --add-modules jdk.incubator.vector for the fast one",
           what);

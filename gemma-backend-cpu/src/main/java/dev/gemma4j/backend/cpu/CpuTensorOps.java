@@ -107,6 +107,20 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     return hostWeights.bytes();
   }
 
+  /** The checkpoint as stored, plus the bf16 copies that bf16 math over wider matrices makes. */
+  @Override
+  public long weightBytesFor(Checkpoint checkpoint) {
+    long bytes = checkpoint.storedBytes();
+    if (precision == Precision.BFLOAT16) {
+      for (TensorInfo t : checkpoint.tensors().values()) {
+        if (t.shape().size() == 2 && t.dtype() != DType.BF16) {
+          bytes += t.elementCount() * 2;
+        }
+      }
+    }
+    return bytes;
+  }
+
   // ---- KV cache ----
 
   /** The KV cache is as wide as the math: float32, or bf16 for bf16 math. */

@@ -38,11 +38,19 @@ public final class ServingBenchmark implements AutoCloseable {
     return new ServingBenchmark(gemma, false);
   }
 
-  /** Runs the workload after one short warm-up request; progress goes to {@code log}. */
+  /**
+   * Runs the workload after a warm-up (one round of {@code concurrency} short requests, unmeasured, so
+   * that the kernels of the batch sizes measured are compiled); progress goes to {@code log}.
+   */
   public BenchReport.Result run(Workload w, long seed, PrintWriter log) {
     SplittableRandom random = new SplittableRandom(seed);
     int vocab = gemma.config().vocabSize();
-    gemma.generate(Prompt.ids(prompt(random, Math.min(8, w.promptTokens()), vocab)), GenerationConfig.builder().maxNewTokens(2).build());
+    GenerationConfig warmup = GenerationConfig.builder().maxNewTokens(4).ignoreEos(true).build();
+    List<CompletableFuture<Generation>> warming = new ArrayList<>();
+    for (int i = 0; i < Math.min(w.concurrency(), w.requests()); i++) {
+      warming.add(gemma.submit(Prompt.ids(prompt(random, Math.min(32, w.promptTokens()), vocab)), warmup, e -> {}).result());
+    }
+    warming.forEach(CompletableFuture::join);
     GenerationConfig config = GenerationConfig.builder().maxNewTokens(w.newTokens()).ignoreEos(true).build();
     List<int[]> prompts = new ArrayList<>();
     for (int i = 0; i < w.requests(); i++) {

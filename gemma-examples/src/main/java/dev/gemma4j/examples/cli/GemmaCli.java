@@ -35,8 +35,18 @@ public final class GemmaCli implements Runnable {
     return in;
   }
 
-  /** Runs the program and exits with its status. */
+  /**
+   * Runs the program and exits with its status. Started without the Java Vector API, it first reruns
+   * itself with it (see {@link VectorRelaunch}).
+   */
   public static void main(String[] args) {
+    var relaunch = VectorRelaunch.command(args);
+    if (relaunch.isPresent()) {
+      int status = VectorRelaunch.run(relaunch.get());
+      if (status >= 0) {
+        System.exit(status);
+      }
+    }
     System.exit(run(args, System.in, System.out, System.err));
   }
 

@@ -109,6 +109,26 @@ class PackagedJarIT {
   }
 
   @Test
+  void theJarEnablesTheVectorApiAndTheScalarPathStillGivesTheGoldens() throws Exception {
+    Path fixture = CliRun.fixture("tiny-gemma2-tok");
+    JsonObject first = firstGoldenCase(fixture);
+    String[] args = {"generate", "--model", fixture.toString(), "--prompt", first.get("prompt").getAsString(),
+        "--max-new-tokens", "20", "--ignore-eos", "--json"};
+
+    Result fast = java(args);
+    assertEquals(0, fast.status(), fast.err());
+    assertTrue(!fast.err().contains("scalar path"), "the jar reran itself with the Vector API: " + fast.err());
+    assertTrue(!fast.err().contains("incubator"), "the JVM's incubator warning is not shown: " + fast.err());
+
+    Result scalar = java(Map.of("GEMMA_NO_RELAUNCH", "1"), args);
+    assertEquals(0, scalar.status(), scalar.err());
+    assertTrue(scalar.err().contains("--add-modules jdk.incubator.vector"), "one line says how to enable the fast path: " + scalar.err());
+    JsonObject out = JsonParser.parseString(scalar.out()).getAsJsonObject();
+    assertEquals(first.getAsJsonArray("greedy_new_ids"), out.getAsJsonArray("ids"), "the scalar kernels give the goldens");
+    assertEquals(first.get("generated_text").getAsString(), out.get("text").getAsString());
+  }
+
+  @Test
   void listsBackendsAndFailsCleanly() throws Exception {
     Result backends = java("backends");
     assertEquals(0, backends.status(), backends.err());
