@@ -49,7 +49,15 @@ public record GemmaOptions(
     if (threads < 0) {
       throw new IllegalArgumentException("threads must not be negative: " + threads);
     }
+    if (!REVISION.matcher(revision).matches() || revision.contains("..") || revision.length() > 200) {
+      throw new IllegalArgumentException(
+          "revision \"" + revision + "\" is not a branch, tag or commit name (letters, digits, '.', '_', '-' and"
+              + " '/' between names); a revision is never a path");
+    }
   }
+
+  private static final java.util.regex.Pattern REVISION =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*");
 
   /** Automatic backend, float32 math, revision {@code main}, the standard cache. */
   public static GemmaOptions defaults() {

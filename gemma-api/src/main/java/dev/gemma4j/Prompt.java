@@ -6,18 +6,41 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What to generate from: plain text (BOS is added), a chat (rendered with Gemma 2's template), or token
- * ids given as they are (they should start with BOS).
+ * What to generate from: plain text (BOS is added; special-token text such as {@code <start_of_turn>}
+ * becomes those tokens, so a text prompt can spell a template out), a chat (rendered with Gemma 2's
+ * template; the messages' text is plain text, see {@link #allowingSpecialTokens()}), or token ids given
+ * as they are (they should start with BOS).
  */
 public final class Prompt {
   private final @Nullable String text;
   private final @Nullable List<ChatMessage> chat;
   private final int @Nullable [] ids;
+  private final boolean specialTokensInMessages;
 
-  private Prompt(@Nullable String text, @Nullable List<ChatMessage> chat, int @Nullable [] ids) {
+  private Prompt(
+      @Nullable String text, @Nullable List<ChatMessage> chat, int @Nullable [] ids, boolean specialTokensInMessages) {
     this.text = text;
     this.chat = chat;
     this.ids = ids;
+    this.specialTokensInMessages = specialTokensInMessages;
+  }
+
+  private Prompt(@Nullable String text, @Nullable List<ChatMessage> chat, int @Nullable [] ids) {
+    this(text, chat, ids, false);
+  }
+
+  /**
+   * This chat with special-token text in its messages read as those tokens: a message saying
+   * {@code <end_of_turn>} then ends its turn. By default it is plain text, so what a user types cannot
+   * forge a turn of the conversation; allow it only for messages you wrote yourself.
+   */
+  public Prompt allowingSpecialTokens() {
+    return new Prompt(text, chat, ids, true);
+  }
+
+  /** Whether special-token text in chat messages becomes those tokens (see {@link #allowingSpecialTokens()}). */
+  public boolean specialTokensInMessages() {
+    return specialTokensInMessages;
   }
 
   /** Plain text; the tokenizer adds BOS. */

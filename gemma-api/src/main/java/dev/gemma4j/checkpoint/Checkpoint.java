@@ -2,13 +2,12 @@ package dev.gemma4j.checkpoint;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.gemma4j.config.GenerationDefaults;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.config.ModelFormatException;
+import dev.gemma4j.internal.SafeFiles;
+import dev.gemma4j.internal.StrictJson;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -76,6 +76,7 @@ public final class Checkpoint implements AutoCloseable {
       }
       Checkpoint checkpoint = new Checkpoint(folder, config, defaults, opened);
       checkpoint.checkIndex();
+      checkpoint.checkLayers();
       return checkpoint;
     } catch (RuntimeException e) {
       opened.forEach(SafetensorsFile::close);
@@ -85,11 +86,11 @@ public final class Checkpoint implements AutoCloseable {
 
   private static List<Path> weightFiles(Path folder) {
     Path index = folder.resolve(INDEX_FILE);
-    if (Files.isRegularFile(index)) {
+    if (Files.exists(index)) {
       List<Path> shards = new ArrayList<>();
       for (String name : new LinkedHashSet<>(readIndex(index).values())) {
         Path shard = folder.resolve(name);
-        if (!Files.isRegularFile(shard)) {
+        if (!Files.exists(shard)) {
           throw new ModelFormatException(
               index + " lists the shard " + name + " but " + shard + " does not exist;"
                   + " the download is incomplete: fetch the missing shard");
@@ -99,7 +100,7 @@ public final class Checkpoint implements AutoCloseable {
       return shards;
     }
     Path single = folder.resolve(SINGLE_FILE);
-    if (Files.isRegularFile(single)) {
+    if (Files.exists(single)) {
       return List.of(single);
     }
     try (Stream<Path> list = Files.list(folder)) {
@@ -112,27 +113,71 @@ public final class Checkpoint implements AutoCloseable {
       }
       return found;
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new ModelFormatException("cannot list " + folder + ": " + e.getMessage(), e);
     }
   }
 
+  /**
+   * The shard files a {@code model.safetensors.index.json} names, checked to be plain file names.
+   *
+   * @throws ModelFormatException when the index is not valid
+   */
+  public static java.util.Set<String> shardNames(Path index) {
+    return new LinkedHashSet<>(readIndex(index).values());
+  }
+
+  /**
+   * The index's {@code weight_map}: tensor name to shard file. Every shard must be a plain file name in the
+   * checkpoint's folder: an index that names {@code ../x} or {@code /etc/...} is refused, never opened.
+   */
   static Map<String, String> readIndex(Path index) {
-    try {
-      JsonElement root = JsonParser.parseString(Files.readString(index));
-      JsonObject map = root.getAsJsonObject().getAsJsonObject("weight_map");
-      if (map == null) {
-        throw new ModelFormatException(index + " has no \"weight_map\"");
-      }
-      Map<String, String> out = new LinkedHashMap<>();
-      for (Map.Entry<String, JsonElement> e : map.entrySet()) {
-        out.put(e.getKey(), e.getValue().getAsString());
-      }
-      return out;
-    } catch (IOException e) {
-      throw new ModelFormatException("cannot read " + index + ": " + e.getMessage(), e);
-    } catch (JsonParseException | IllegalStateException | ClassCastException e) {
-      throw new ModelFormatException(index + " is not a valid safetensors index: " + e.getMessage(), e);
+    JsonObject root =
+        StrictJson.parseObject(
+            SafeFiles.readText(index, 64L << 20, "safetensors index", ModelFormatException::new),
+            index.toString(), ModelFormatException::new);
+    JsonElement map = root.get("weight_map");
+    if (map == null || !map.isJsonObject()) {
+      throw new ModelFormatException(index + ": \"weight_map\" must be an object of tensor name to shard file, found "
+          + map + "; the index is corrupt: download it again");
     }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonElement> e : map.getAsJsonObject().entrySet()) {
+      JsonElement shard = e.getValue();
+      if (!shard.isJsonPrimitive() || !shard.getAsJsonPrimitive().isString()) {
+        throw new ModelFormatException(index + ": the shard of tensor " + e.getKey() + " must be a file name, found "
+            + shard + "; the index is corrupt: download it again");
+      }
+      String name = shard.getAsString();
+      if (name.contains("/") || !SafeFiles.staysInside(index.getParent(), name)) {
+        throw new ModelFormatException(index + ": the shard of tensor " + e.getKey() + " is \"" + name + "\"; a shard"
+            + " must be a file name in the checkpoint's folder, never a path");
+      }
+      out.put(e.getKey(), name);
+    }
+    return out;
+  }
+
+  /** Weights for layers the config does not declare mean the config and the weights disagree. */
+  private void checkLayers() {
+    for (String name : tensors.keySet()) {
+      if (name.startsWith("model.layers.")) {
+        int end = name.indexOf('.', "model.layers.".length());
+        String number = end < 0 ? "" : name.substring("model.layers.".length(), end);
+        if (number.matches("\\d+") && (number.length() > 9 || Integer.parseInt(number) >= config.numLayers())) {
+          throw new ModelFormatException(
+              tensors.get(name).file() + " holds " + name + " but config.json declares " + config.numLayers()
+                  + " layers (num_hidden_layers); config.json and the weights belong to different models");
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether every weight file on disk is still the one mapped (same size and modification time).
+   * Mapped checkpoint files must not change while a model is loaded; this names what did.
+   */
+  public Optional<Path> changedFile() {
+    return files.stream().filter(f -> !f.unchanged()).map(SafetensorsFile::path).findFirst();
   }
 
   private void checkIndex() {

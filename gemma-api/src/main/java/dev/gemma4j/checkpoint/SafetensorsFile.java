@@ -3,9 +3,9 @@ package dev.gemma4j.checkpoint;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.gemma4j.config.ModelFormatException;
+import dev.gemma4j.internal.SafeFiles;
+import dev.gemma4j.internal.StrictJson;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,11 +14,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,12 +43,29 @@ public final class SafetensorsFile implements AutoCloseable {
   private final Arena arena;
   private final MemorySegment mapped;
   private final Map<String, TensorInfo> tensors;
+  private final long size;
+  private final FileTime modified;
 
-  private SafetensorsFile(Path file, Arena arena, MemorySegment mapped, Map<String, TensorInfo> tensors) {
+  private SafetensorsFile(
+      Path file, Arena arena, MemorySegment mapped, Map<String, TensorInfo> tensors, long size, FileTime modified) {
     this.file = file;
     this.arena = arena;
     this.mapped = mapped;
     this.tensors = tensors;
+    this.size = size;
+    this.modified = modified;
+  }
+
+  /**
+   * Whether the file on disk is still the one mapped: same size and modification time. A mapped file that
+   * is truncated or rewritten while in use makes reads fault, so a fault is checked against this.
+   */
+  public boolean unchanged() {
+    try {
+      return Files.size(file) == size && Files.getLastModifiedTime(file).equals(modified);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /**
@@ -54,12 +75,14 @@ public final class SafetensorsFile implements AutoCloseable {
    *     safetensors; the message names the file and the problem
    */
   public static SafetensorsFile open(Path file) {
+    SafeFiles.requireRegularFile(file, "safetensors file", ModelFormatException::new);
     Arena arena = Arena.ofShared();
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = channel.size();
+      FileTime modified = Files.getLastModifiedTime(file);
       MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
       Map<String, TensorInfo> tensors = parseHeader(file, mapped);
-      return new SafetensorsFile(file, arena, mapped, tensors);
+      return new SafetensorsFile(file, arena, mapped, tensors, size, modified);
     } catch (NoSuchFileException e) {
       arena.close();
       throw new ModelFormatException("safetensors file " + file + " does not exist", e);
@@ -88,16 +111,9 @@ public final class SafetensorsFile implements AutoCloseable {
               + " bytes after the length field (truncated or not a safetensors file)");
     }
     byte[] headerBytes = mapped.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
-    JsonObject header;
-    try {
-      JsonElement root = JsonParser.parseString(new String(headerBytes, StandardCharsets.UTF_8));
-      if (!root.isJsonObject()) {
-        throw corrupt(file, "the header is not a JSON object");
-      }
-      header = root.getAsJsonObject();
-    } catch (JsonParseException e) {
-      throw corrupt(file, "the header is not valid JSON (" + e.getMessage() + ")");
-    }
+    JsonObject header =
+        StrictJson.parseObject(
+            new String(headerBytes, StandardCharsets.UTF_8), "the header of " + file, message -> corrupt(file, message));
     long dataStart = 8 + headerLength;
     long dataSize = size - dataStart;
     Map<String, TensorInfo> tensors = new LinkedHashMap<>();
@@ -107,25 +123,46 @@ public final class SafetensorsFile implements AutoCloseable {
       }
       tensors.put(entry.getKey(), tensorInfo(file, entry.getKey(), entry.getValue(), dataStart, dataSize));
     }
+    checkNoOverlap(file, tensors.values());
     return Collections.unmodifiableMap(tensors);
+  }
+
+  /** Two tensors sharing bytes would each read the other's data: a forged or corrupt header. */
+  private static void checkNoOverlap(Path file, Collection<TensorInfo> tensors) {
+    List<TensorInfo> byOffset = new ArrayList<>(tensors);
+    byOffset.sort(Comparator.comparingLong(TensorInfo::fileOffset));
+    for (int i = 1; i < byOffset.size(); i++) {
+      TensorInfo a = byOffset.get(i - 1);
+      TensorInfo b = byOffset.get(i);
+      if (b.fileOffset() < a.fileOffset() + a.byteLength()) {
+        throw corrupt(file, "tensors " + a.name() + " and " + b.name() + " claim overlapping bytes");
+      }
+    }
   }
 
   private static TensorInfo tensorInfo(
       Path file, String name, JsonElement element, long dataStart, long dataSize) {
     try {
       JsonObject o = element.getAsJsonObject();
-      DType dtype = DType.fromSafetensors(o.get("dtype").getAsString(), file.toString(), name);
+      JsonElement dtypeName = o.get("dtype");
+      if (dtypeName == null || !dtypeName.isJsonPrimitive() || !dtypeName.getAsJsonPrimitive().isString()) {
+        throw corrupt(file, "tensor " + name + " has no \"dtype\" string");
+      }
+      DType dtype = DType.fromSafetensors(dtypeName.getAsString(), file.toString(), name);
       List<Long> shape = new ArrayList<>();
       long elements = 1;
       for (JsonElement d : o.getAsJsonArray("shape")) {
-        long dim = d.getAsLong();
-        if (dim < 0) {
-          throw corrupt(file, "tensor " + name + " has a negative dimension");
+        if (!StrictJson.isInteger(d) || d.getAsLong() < 0) {
+          throw corrupt(file, "tensor " + name + " has the dimension " + d + "; dimensions are integers from 0");
         }
+        long dim = d.getAsLong();
         shape.add(dim);
         elements = Math.multiplyExact(elements, dim);
       }
       JsonArray offsets = o.getAsJsonArray("data_offsets");
+      if (offsets.size() != 2 || !StrictJson.isInteger(offsets.get(0)) || !StrictJson.isInteger(offsets.get(1))) {
+        throw corrupt(file, "tensor " + name + " has data_offsets " + offsets + "; expected [begin, end] in bytes");
+      }
       long begin = offsets.get(0).getAsLong();
       long end = offsets.get(1).getAsLong();
       if (begin < 0 || end < begin || end > dataSize) {

@@ -29,16 +29,26 @@ public record GenerationDefaults(
   /** Reads {@code generation_config.json} from a folder; falls back to the model config's EOS ids. */
   public static GenerationDefaults load(Path folder, ModelConfig config) {
     Path file = folder.resolve("generation_config.json");
-    if (!Files.isRegularFile(file)) {
+    if (!Files.exists(file)) {
       return new GenerationDefaults(config.eosIds(), false, null, null, null);
     }
     JsonFields f = JsonFields.read(file, "");
     List<Integer> eos = f.intList("eos_token_id");
-    return new GenerationDefaults(
-        eos.isEmpty() ? config.eosIds() : eos,
-        f.booleanOr("do_sample", false),
-        f.has("temperature") ? f.requireDouble("temperature") : null,
-        f.has("top_k") ? f.requireInt("top_k") : null,
-        f.has("top_p") ? f.requireDouble("top_p") : null);
+    for (int id : eos) {
+      ModelConfig.requireToken(id, config.vocabSize(), "eos_token_id", file.toString());
+    }
+    Double temperature = f.has("temperature") ? f.requireDouble("temperature") : null;
+    Integer topK = f.has("top_k") ? f.requireInt("top_k") : null;
+    Double topP = f.has("top_p") ? f.requireDouble("top_p") : null;
+    if (temperature != null && !(temperature > 0)) {
+      throw new ModelFormatException(file + ": temperature must be positive, found " + temperature);
+    }
+    if (topK != null && topK < 0) {
+      throw new ModelFormatException(file + ": top_k must be 0 (off) or positive, found " + topK);
+    }
+    if (topP != null && !(topP > 0 && topP <= 1)) {
+      throw new ModelFormatException(file + ": top_p must be in (0, 1], found " + topP);
+    }
+    return new GenerationDefaults(eos.isEmpty() ? config.eosIds() : eos, f.booleanOr("do_sample", false), temperature, topK, topP);
   }
 }

@@ -3,11 +3,9 @@ package dev.gemma4j.config;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import java.io.IOException;
+import dev.gemma4j.internal.SafeFiles;
+import dev.gemma4j.internal.StrictJson;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,28 +21,18 @@ final class JsonFields {
     this.source = source;
   }
 
+  /** A config file is kilobytes; anything this large is not one. */
+  private static final long MAX_FILE_BYTES = 16L << 20;
+
   static JsonFields read(Path file, String fixHint) {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new ModelFormatException(file + " does not exist; " + fixHint, e);
-    } catch (IOException e) {
-      throw new ModelFormatException("cannot read " + file + ": " + e.getMessage(), e);
+    if (!Files.exists(file)) {
+      throw new ModelFormatException(file + " does not exist; " + fixHint);
     }
-    return parse(text, file.toString());
+    return parse(SafeFiles.readText(file, MAX_FILE_BYTES, "file", ModelFormatException::new), file.toString());
   }
 
   static JsonFields parse(String json, String source) {
-    try {
-      JsonElement root = JsonParser.parseString(json);
-      if (!root.isJsonObject()) {
-        throw new ModelFormatException(source + " is not a JSON object");
-      }
-      return new JsonFields(root.getAsJsonObject(), source);
-    } catch (JsonParseException | IllegalStateException e) {
-      throw new ModelFormatException(source + " is not valid JSON: " + e.getMessage(), e);
-    }
+    return new JsonFields(StrictJson.parseObject(json, source, ModelFormatException::new), source);
   }
 
   String source() {
@@ -161,20 +149,16 @@ final class JsonFields {
   }
 
   private int asInt(JsonElement e, String key) {
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+    if (!StrictJson.isInteger(e) || Math.abs(e.getAsLong()) > Integer.MAX_VALUE) {
       throw invalid(key, "an integer");
     }
-    double d = e.getAsDouble();
-    if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-      throw invalid(key, "an integer");
-    }
-    return (int) d;
+    return e.getAsInt();
   }
 
   private double doubleValue(String key) {
     JsonElement e = object.get(key);
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-      throw invalid(key, "a number");
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber() || !Double.isFinite(e.getAsDouble())) {
+      throw invalid(key, "a finite number");
     }
     return e.getAsDouble();
   }

@@ -54,23 +54,32 @@ public record ModelConfig(
     List<Integer> eosIds,
     int padId,
     String storedDtype) {
+  /** More layers than any Gemma 2 has by far; a larger count is a damaged config. */
+  private static final int MAX_LAYERS = 1024;
+
+
+  /** How the constructor names the file in its messages; {@link #fromJson} puts the real path there. */
+  private static final String UNNAMED_SOURCE = "config.json";
 
   private static final String SUPPORTED_ACTIVATION = "gelu_pytorch_tanh";
+  private static final List<String> SUPPORTED_DTYPES = List.of("float32", "bfloat16", "float16");
 
   /** Validates the fields; see {@link #load(Path)} for the messages a bad file gets. */
   public ModelConfig {
     layerTypes = List.copyOf(layerTypes);
     eosIds = List.copyOf(eosIds);
-    String where = "config.json";
-    positive(vocabSize, "vocab_size", where);
-    positive(hiddenSize, "hidden_size", where);
-    positive(intermediateSize, "intermediate_size", where);
-    positive(numLayers, "num_hidden_layers", where);
-    positive(numHeads, "num_attention_heads", where);
-    positive(numKvHeads, "num_key_value_heads", where);
-    positive(headDim, "head_dim", where);
-    positive(maxPositions, "max_position_embeddings", where);
-    positive(slidingWindow, "sliding_window", where);
+    String where = UNNAMED_SOURCE;
+    // Bounded far above any Gemma 2 (27B: 46 layers, hidden 4608, 256000 tokens), so that a corrupt or
+    // hostile file cannot size an allocation.
+    within(vocabSize, 1 << 20, "vocab_size", where);
+    within(hiddenSize, 1 << 16, "hidden_size", where);
+    within(intermediateSize, 1 << 18, "intermediate_size", where);
+    within(numLayers, MAX_LAYERS, "num_hidden_layers", where);
+    within(numHeads, 1024, "num_attention_heads", where);
+    within(numKvHeads, 1024, "num_key_value_heads", where);
+    within(headDim, 4096, "head_dim", where);
+    within(maxPositions, 1 << 22, "max_position_embeddings", where);
+    within(slidingWindow, Integer.MAX_VALUE, "sliding_window", where);
     if (headDim % 2 != 0) {
       throw new ModelFormatException(where + ": head_dim " + headDim + " must be even for RoPE");
     }
@@ -91,15 +100,24 @@ public record ModelConfig(
               + " entries but num_hidden_layers is "
               + numLayers);
     }
-    if (!(rmsNormEps > 0) || !(ropeTheta > 0) || !(queryPreAttnScalar > 0)) {
-      throw new ModelFormatException(
-          where + ": rms_norm_eps, rope_theta and query_pre_attn_scalar must be positive");
+    if (!(rmsNormEps > 0 && rmsNormEps < 1)) {
+      throw new ModelFormatException(where + ": rms_norm_eps must be a small positive number (Gemma 2 uses 1e-6), found "
+          + rmsNormEps);
     }
-    if (attnSoftcap < 0 || finalSoftcap < 0) {
-      throw new ModelFormatException(where + ": soft-capping values must not be negative");
+    if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta) || !(queryPreAttnScalar > 0) || !Double.isFinite(queryPreAttnScalar)) {
+      throw new ModelFormatException(where + ": rope_theta and query_pre_attn_scalar must be positive and finite");
     }
-    if (bosId < 0 || bosId >= vocabSize) {
-      throw new ModelFormatException(where + ": bos_token_id " + bosId + " is outside the vocabulary");
+    if (!(attnSoftcap >= 0) || !(finalSoftcap >= 0) || !Double.isFinite(attnSoftcap) || !Double.isFinite(finalSoftcap)) {
+      throw new ModelFormatException(where + ": soft-capping values must be finite and not negative (0 is off)");
+    }
+    requireToken(bosId, vocabSize, "bos_token_id", where);
+    requireToken(padId, vocabSize, "pad_token_id", where);
+    for (int eos : eosIds) {
+      requireToken(eos, vocabSize, "eos_token_id", where);
+    }
+    if (!SUPPORTED_DTYPES.contains(storedDtype)) {
+      throw new ModelFormatException(where + ": dtype (torch_dtype) \"" + storedDtype + "\" is not supported; gemma4j"
+          + " reads checkpoints stored as " + String.join(", ", SUPPORTED_DTYPES));
     }
   }
 
@@ -152,6 +170,18 @@ public record ModelConfig(
     int hidden = f.requireInt("hidden_size");
     int heads = f.requireInt("num_attention_heads");
     int layers = f.requireInt("num_hidden_layers");
+    within(layers, MAX_LAYERS, "num_hidden_layers", f.source()); // before it sizes the layer list
+    try {
+      return fromFields(f, hidden, heads, layers);
+    } catch (ModelFormatException e) {
+      if (e.getMessage().startsWith(UNNAMED_SOURCE + ":")) {
+        throw new ModelFormatException(f.source() + e.getMessage().substring(UNNAMED_SOURCE.length()), e);
+      }
+      throw e;
+    }
+  }
+
+  private static ModelConfig fromFields(JsonFields f, int hidden, int heads, int layers) {
     return new ModelConfig(
         f.requireInt("vocab_size"),
         hidden,
@@ -229,9 +259,16 @@ public record ModelConfig(
     return dtype == null ? "float32" : dtype.toLowerCase(Locale.ROOT);
   }
 
-  private static void positive(int value, String key, String where) {
-    if (value <= 0) {
-      throw new ModelFormatException(where + ": " + key + " must be positive, found " + value);
+  private static void within(int value, int max, String key, String where) {
+    if (value <= 0 || value > max) {
+      throw new ModelFormatException(where + ": " + key + " must be from 1 to " + max + ", found " + value);
+    }
+  }
+
+  /** A token id field (bos, eos, pad) must name a token of the vocabulary. */
+  static void requireToken(int id, int vocabSize, String key, String where) {
+    if (id < 0 || id >= vocabSize) {
+      throw new ModelFormatException(where + ": " + key + " " + id + " is outside the vocabulary [0, " + vocabSize + ")");
     }
   }
 

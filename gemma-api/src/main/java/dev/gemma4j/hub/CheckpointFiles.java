@@ -1,12 +1,9 @@
 package dev.gemma4j.hub;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
+import dev.gemma4j.checkpoint.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -21,16 +18,9 @@ final class CheckpointFiles {
     Path index = folder.resolve("model.safetensors.index.json");
     if (Files.isRegularFile(index)) {
       try {
-        Set<String> shards = new LinkedHashSet<>();
-        for (Map.Entry<String, JsonElement> e :
-            JsonParser.parseString(Files.readString(index))
-                .getAsJsonObject()
-                .getAsJsonObject("weight_map")
-                .entrySet()) {
-          shards.add(e.getValue().getAsString());
-        }
+        Set<String> shards = Checkpoint.shardNames(index);
         return !shards.isEmpty() && shards.stream().allMatch(s -> Files.isRegularFile(folder.resolve(s)));
-      } catch (IOException | RuntimeException e) {
+      } catch (RuntimeException e) {
         return false;
       }
     }

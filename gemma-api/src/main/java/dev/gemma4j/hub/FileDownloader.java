@@ -31,6 +31,8 @@ final class FileDownloader {
   private static final Logger LOG = LoggerFactory.getLogger(FileDownloader.class);
   static final String INCOMPLETE = ".incomplete";
   private static final int ATTEMPTS = 3;
+  /** The most a file of unlisted size may be (listings give the size of every weight file). */
+  private static final long UNLISTED_MAX_BYTES = 1L << 30;
 
   private final HubHttp http;
   private final Function<Integer, @Nullable String> statusMessage;
@@ -107,14 +109,18 @@ final class FileDownloader {
               StandardOpenOption.WRITE,
               append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
         byte[] buffer = new byte[1 << 16];
+        long limit = file.size() >= 0 ? file.size() : UNLISTED_MAX_BYTES;
+        long written = append ? have : 0;
         int n;
-        while ((n = body.read(buffer)) >= 0) {
-          watchdog.progressed();
+        while ((n = watchdog.read(body, buffer)) >= 0) {
+          written += n;
+          if (written > limit) {
+            Files.deleteIfExists(partial);
+            throw new GemmaException("the server sent more than the " + limit + " bytes " + file.path() + (file.size() >= 0
+                ? " has according to the listing" : " may have") + "; the download was stopped and deleted");
+          }
           out.write(buffer, 0, n);
           progress.advance(n);
-        }
-        if (watchdog.fired()) {
-          throw new IOException("no data for " + stallTimeout.toSeconds() + " s");
         }
       }
     }
@@ -140,6 +146,15 @@ final class FileDownloader {
             "downloaded " + file.path() + " is corrupt: its SHA-256 is " + actual + " but the repository"
                 + " lists " + expected + "; the file was deleted, run again to download it anew");
       }
+    }
+  }
+
+  /** The SHA-256 of {@code bytes} in lower-case hex. */
+  static String sha256Hex(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -1,11 +1,14 @@
 package dev.gemma4j.hub;
 
 import dev.gemma4j.GemmaException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -18,6 +21,13 @@ import org.jspecify.annotations.Nullable;
  */
 final class HubHttp {
   private static final int MAX_REDIRECTS = 8;
+  /** A repository listing is kilobytes; an answer larger than this is not one. */
+  static final int MAX_LISTING_BYTES = 16 << 20;
+  /** How long a listing may take in all, however slowly its bytes trickle. */
+  private static final Duration LISTING_DEADLINE = Duration.ofMinutes(2);
+
+  /** A response read as text, within a size limit and a deadline. */
+  record Text(int status, String body) {}
 
   private final HttpClient client;
   private final @Nullable String token;
@@ -67,9 +77,45 @@ final class HubHttp {
       if (location == null) {
         return response;
       }
-      target = target.resolve(location);
+      try {
+        target = target.resolve(location);
+      } catch (IllegalArgumentException e) {
+        throw new GemmaException(uri.getHost() + " redirected to \"" + location + "\", which is not a URL");
+      }
+      if (!"http".equalsIgnoreCase(target.getScheme()) && !"https".equalsIgnoreCase(target.getScheme())) {
+        throw new GemmaException(uri.getHost() + " redirected to a " + target.getScheme() + ": address (" + location
+            + "); only http and https redirects are followed, so the download stops here");
+      }
     }
     throw new GemmaException("too many redirects fetching " + uri);
+  }
+
+  /**
+   * GETs {@code uri} as UTF-8 text of at most {@code maxBytes}, giving up when the body stalls or takes
+   * longer than the deadline: a server that sends headers and then nothing, or an endless body, ends in
+   * an error instead of a wait or an exhausted heap.
+   */
+  Text getText(URI uri, int maxBytes) throws IOException {
+    HttpResponse<InputStream> response = send("GET", uri, Map.of(), HttpResponse.BodyHandlers.ofInputStream());
+    long deadline = System.nanoTime() + LISTING_DEADLINE.toNanos();
+    try (InputStream body = response.body();
+        StallWatchdog watchdog = new StallWatchdog(body, responseTimeout)) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] buffer = new byte[1 << 14];
+      int n;
+      while ((n = watchdog.read(body, buffer)) >= 0) {
+        if (out.size() + n > maxBytes) {
+          throw new GemmaException(uri + " answered with more than " + (maxBytes >> 20) + " MiB; a listing is far"
+              + " smaller, so the server is not a model hub (check HF_ENDPOINT)");
+        }
+        if (System.nanoTime() > deadline) {
+          throw new GemmaException(uri + " took longer than " + LISTING_DEADLINE.toMinutes() + " minutes to answer"
+              + " a listing; check the network or HF_ENDPOINT");
+        }
+        out.write(buffer, 0, n);
+      }
+      return new Text(response.statusCode(), out.toString(StandardCharsets.UTF_8));
+    }
   }
 
   /** Discards the body of redirect responses instead of handing it to the caller's handler. */

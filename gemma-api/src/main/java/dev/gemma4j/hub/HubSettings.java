@@ -1,5 +1,7 @@
 package dev.gemma4j.hub;
 
+import dev.gemma4j.GemmaException;
+
 import dev.gemma4j.GemmaOptions;
 import java.io.IOException;
 import java.net.URI;
@@ -123,16 +125,21 @@ public record HubSettings(
     while (text.endsWith("/")) {
       text = text.substring(0, text.length() - 1);
     }
+    URI uri;
     try {
-      return URI.create(text);
+      uri = URI.create(text);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(key + "=" + v + " is not a URL", e);
+      throw new GemmaException(key + "=" + v + " is not a URL; set it to an http(s) address such as " + fallback, e);
     }
+    if (!"https".equalsIgnoreCase(uri.getScheme()) && !"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+      throw new GemmaException(key + "=" + v + " is not an http(s) URL with a host; set it to an address such as " + fallback);
+    }
+    return uri;
   }
 
   private static @Nullable String tokenFile(Path file) {
     try {
-      return Files.isRegularFile(file) ? Files.readString(file).strip() : null;
+      return Files.isRegularFile(file) && Files.size(file) < 4096 ? Files.readString(file).strip() : null;
     } catch (IOException e) {
       return null;
     }

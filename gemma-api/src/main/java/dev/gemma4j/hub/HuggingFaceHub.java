@@ -2,9 +2,8 @@ package dev.gemma4j.hub;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.gemma4j.GemmaException;
+import dev.gemma4j.internal.StrictJson;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -21,7 +20,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,8 +28,6 @@ import org.jspecify.annotations.Nullable;
  * {@code blobs/<etag>}.
  */
 final class HuggingFaceHub {
-  private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
-
   private final HubSettings settings;
   private final HubHttp http;
 
@@ -53,12 +49,16 @@ final class HuggingFaceHub {
   }
 
   private Optional<String> commitOf(RepoId repo, String revision) {
-    if (COMMIT.matcher(revision).matches()) {
+    if (HubNames.isCommit(revision)) {
       return Optional.of(revision);
     }
     Path ref = repoDir(repo).resolve("refs").resolve(revision);
     try {
-      return Files.isRegularFile(ref) ? Optional.of(Files.readString(ref).strip()) : Optional.empty();
+      if (!Files.isRegularFile(ref) || Files.size(ref) > 128) {
+        return Optional.empty();
+      }
+      String commit = Files.readString(ref).strip();
+      return HubNames.isCommit(commit) ? Optional.of(commit) : Optional.empty(); // a tampered ref is ignored
     } catch (IOException e) {
       return Optional.empty();
     }
@@ -115,7 +115,8 @@ final class HuggingFaceHub {
       RepoId repo, String commit, RemoteFile file, Path blobs, Path snapshot, FileDownloader downloader,
       DownloadProgress progress) {
     URI url = fileUrl(repo, commit, file.path());
-    String blobName = file.sha256() != null ? file.sha256() : etag(url, repo, commit, file);
+    String from = settings.endpoint() + " (" + repo + "/" + file.path() + ")";
+    String blobName = file.sha256() != null ? HubNames.blobName(file.sha256(), from) : etag(url, repo, commit, file);
     Path blob = blobs.resolve(blobName);
     if (!Files.isRegularFile(blob)) {
       downloader.download(url, file, blob, progress);
@@ -135,9 +136,10 @@ final class HuggingFaceHub {
       String etag =
           head.headers().firstValue("X-Linked-Etag").or(() -> head.headers().firstValue("ETag")).orElse(null);
       if (etag == null) {
-        return commit + "-" + file.path(); // a mirror without ETags: name the blob after what it is
+        // A mirror without ETags: name the blob after what it is, as a digest like every other blob.
+        return FileDownloader.sha256Hex((commit + "/" + file.path()).getBytes(StandardCharsets.UTF_8));
       }
-      return etag.replace("W/", "").replace("\"", "");
+      return HubNames.blobName(etag, settings.endpoint() + " (" + repo + "/" + file.path() + ")");
     } catch (IOException e) {
       throw unreachable(e);
     }
@@ -158,10 +160,14 @@ final class HuggingFaceHub {
   }
 
   private void writeRef(Path repoDir, String commit) {
-    if (COMMIT.matcher(settings.revision()).matches()) {
+    if (HubNames.isCommit(settings.revision())) {
       return;
     }
-    Path ref = repoDir.resolve("refs").resolve(settings.revision());
+    Path refs = repoDir.resolve("refs");
+    if (!dev.gemma4j.internal.SafeFiles.staysInside(refs, settings.revision())) {
+      throw new GemmaException("the revision \"" + settings.revision() + "\" is not a branch or tag name");
+    }
+    Path ref = refs.resolve(settings.revision());
     try {
       Files.createDirectories(ref.getParent());
       Path temp = ref.resolveSibling(ref.getFileName() + FileDownloader.INCOMPLETE);
@@ -176,36 +182,64 @@ final class HuggingFaceHub {
     URI url =
         URI.create(
             settings.endpoint() + "/api/models/" + repo + "/revision/" + encode(settings.revision()) + "?blobs=true");
-    HttpResponse<String> response;
+    HubHttp.Text response;
     try {
-      response = http.send("GET", url, Map.of(), HttpResponse.BodyHandlers.ofString());
+      response = http.getText(url, HubHttp.MAX_LISTING_BYTES);
     } catch (IOException e) {
       throw unreachable(e);
     }
-    if (response.statusCode() != 200) {
-      String message = statusMessage(repo, response.statusCode());
+    if (response.status() != 200) {
+      String message = statusMessage(repo, response.status());
       throw new GemmaException(
-          message != null ? message : "listing " + repo + " at " + settings.endpoint() + " failed with HTTP " + response.statusCode());
+          message != null ? message : "listing " + repo + " at " + settings.endpoint() + " failed with HTTP " + response.status());
     }
-    try {
-      JsonObject o = JsonParser.parseString(response.body()).getAsJsonObject();
-      String commit = o.has("sha") ? o.get("sha").getAsString() : settings.revision();
-      List<RemoteFile> files = new ArrayList<>();
-      for (JsonElement e : o.getAsJsonArray("siblings")) {
-        JsonObject s = e.getAsJsonObject();
-        long size = s.has("size") ? s.get("size").getAsLong() : -1;
-        String sha256 = null;
-        if (s.has("lfs") && s.get("lfs").isJsonObject()) {
-          JsonObject lfs = s.getAsJsonObject("lfs");
-          sha256 = lfs.has("sha256") ? lfs.get("sha256").getAsString() : null;
-          size = lfs.has("size") ? lfs.get("size").getAsLong() : size;
-        }
-        files.add(new RemoteFile(s.get("rfilename").getAsString(), size, sha256));
+    String from = url.toString();
+    JsonObject o = StrictJson.parseObject(response.body(), from, m -> new GemmaException(m + "; it is not a model listing"));
+    String commit;
+    if (o.has("sha")) {
+      commit = HubNames.commit(stringField(o, "sha", from), from);
+    } else if (HubNames.isCommit(settings.revision())) {
+      commit = settings.revision();
+    } else {
+      throw new GemmaException(from + " did not say which commit the revision " + settings.revision()
+          + " is (no \"sha\"); it is not a Hugging Face model listing");
+    }
+    JsonElement siblings = o.get("siblings");
+    if (siblings == null || !siblings.isJsonArray()) {
+      throw new GemmaException(from + " lists no files (no \"siblings\" array); it is not a Hugging Face model listing");
+    }
+    List<RemoteFile> files = new ArrayList<>();
+    for (JsonElement e : siblings.getAsJsonArray()) {
+      if (!e.isJsonObject()) {
+        throw new GemmaException(from + " lists a file as " + e + "; expected an object with \"rfilename\"");
       }
-      return new RepoListing(commit, files);
-    } catch (JsonParseException | IllegalStateException | NullPointerException | ClassCastException e) {
-      throw new GemmaException(url + " did not return a model listing: " + e.getMessage(), e);
+      JsonObject sibling = e.getAsJsonObject();
+      long size = sibling.has("size") ? sizeField(sibling, "size", from) : -1;
+      String sha256 = null;
+      if (sibling.has("lfs") && sibling.get("lfs").isJsonObject()) {
+        JsonObject lfs = sibling.getAsJsonObject("lfs");
+        sha256 = lfs.has("sha256") ? stringField(lfs, "sha256", from) : null;
+        size = lfs.has("size") ? sizeField(lfs, "size", from) : size;
+      }
+      files.add(new RemoteFile(HubNames.fileName(stringField(sibling, "rfilename", from), from), size, sha256));
     }
+    return new RepoListing(commit, files);
+  }
+
+  static String stringField(JsonObject o, String key, String from) {
+    JsonElement e = o.get(key);
+    if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw new GemmaException(from + ": \"" + key + "\" must be a string, found " + e);
+    }
+    return e.getAsString();
+  }
+
+  static long sizeField(JsonObject o, String key, String from) {
+    JsonElement e = o.get(key);
+    if (e == null || !StrictJson.isInteger(e) || e.getAsLong() < 0) {
+      throw new GemmaException(from + ": \"" + key + "\" must be a size in bytes, found " + e);
+    }
+    return e.getAsLong();
   }
 
   private URI fileUrl(RepoId repo, String commit, String path) {

@@ -2,6 +2,7 @@ package dev.gemma4j.hub;
 
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GemmaOptions;
+import dev.gemma4j.internal.SafeFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -47,11 +48,24 @@ public final class ModelResolver {
    *     download fails (gated model without a token, unknown repository, corrupt transfer ...)
    */
   public Path resolve(String model) {
-    Path local = Path.of(model.startsWith("~/") ? System.getProperty("user.home") + model.substring(1) : model);
+    Path local;
+    try {
+      local = Path.of(model.startsWith("~/") ? System.getProperty("user.home") + model.substring(1) : model);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new GemmaException("\"" + model + "\" is neither a folder nor a model id (owner/name such as google/gemma-2-2b-it)");
+    }
     if (Files.isDirectory(local)) {
       return local;
     }
-    if (!RepoId.looksLikeRepoId(model)) {
+    if (SafeFiles.isBrokenLink(local)) {
+      throw new GemmaException(local + " is a symbolic link that leads nowhere (dangling, or a loop); point --model at"
+          + " a checkpoint folder");
+    }
+    if (Files.exists(local)) {
+      throw new GemmaException(local + " is a file, not a checkpoint folder; point --model at the folder that holds"
+          + " config.json and the *.safetensors files");
+    }
+    if (!RepoId.looksLikeRepoId(model) || local.isAbsolute() || model.startsWith(".") || model.startsWith("~")) {
       throw new GemmaException(
           "model folder " + local + " does not exist, and \"" + model + "\" is not a model id"
               + " (owner/name such as google/gemma-2-2b-it)");

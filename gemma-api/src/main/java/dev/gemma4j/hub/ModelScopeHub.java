@@ -2,19 +2,16 @@ package dev.gemma4j.hub;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.gemma4j.GemmaException;
+import dev.gemma4j.internal.StrictJson;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -70,33 +67,38 @@ final class ModelScopeHub {
         URI.create(
             settings.modelScopeEndpoint() + "/api/v1/models/" + repo + "/repo/files?Revision=" + encode(revision)
                 + "&Recursive=True");
-    HttpResponse<String> response;
+    HubHttp.Text response;
     try {
-      response = http.send("GET", url, Map.of(), HttpResponse.BodyHandlers.ofString());
+      response = http.getText(url, HubHttp.MAX_LISTING_BYTES);
     } catch (IOException e) {
       throw new GemmaException(
           "cannot reach " + settings.modelScopeEndpoint() + " (" + e + "); check the network or MODELSCOPE_ENDPOINT", e);
     }
-    if (response.statusCode() != 200) {
-      String message = statusMessage(repo, response.statusCode());
-      throw new GemmaException(message != null ? message : "listing " + repo + " failed with HTTP " + response.statusCode());
+    if (response.status() != 200) {
+      String message = statusMessage(repo, response.status());
+      throw new GemmaException(message != null ? message : "listing " + repo + " failed with HTTP " + response.status());
     }
-    try {
-      JsonObject data = JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonObject("Data");
-      List<RemoteFile> files = new ArrayList<>();
-      for (JsonElement e : data.getAsJsonArray("Files")) {
-        JsonObject f = e.getAsJsonObject();
-        if (f.has("Type") && !f.get("Type").getAsString().equals("blob")) {
-          continue;
-        }
-        String sha = f.has("Sha256") && !f.get("Sha256").isJsonNull() ? f.get("Sha256").getAsString() : null;
-        files.add(new RemoteFile(f.get("Path").getAsString(), f.has("Size") ? f.get("Size").getAsLong() : -1,
-            sha == null || sha.isEmpty() ? null : sha));
+    String from = url.toString();
+    JsonObject root = StrictJson.parseObject(response.body(), from, m -> new GemmaException(m + "; it is not a ModelScope file listing"));
+    JsonElement data = root.get("Data");
+    JsonElement listed = data != null && data.isJsonObject() ? data.getAsJsonObject().get("Files") : null;
+    if (listed == null || !listed.isJsonArray()) {
+      throw new GemmaException(from + " lists no files (no \"Data.Files\" array); it is not a ModelScope file listing");
+    }
+    List<RemoteFile> files = new ArrayList<>();
+    for (JsonElement e : listed.getAsJsonArray()) {
+      if (!e.isJsonObject()) {
+        throw new GemmaException(from + " lists a file as " + e + "; expected an object with \"Path\"");
       }
-      return new RepoListing(revision, files);
-    } catch (JsonParseException | IllegalStateException | NullPointerException | ClassCastException e) {
-      throw new GemmaException(url + " did not return a ModelScope file listing: " + e.getMessage(), e);
+      JsonObject f = e.getAsJsonObject();
+      if (f.has("Type") && !HuggingFaceHub.stringField(f, "Type", from).equals("blob")) {
+        continue;
+      }
+      String sha = f.has("Sha256") && !f.get("Sha256").isJsonNull() ? HuggingFaceHub.stringField(f, "Sha256", from) : null;
+      files.add(new RemoteFile(HubNames.fileName(HuggingFaceHub.stringField(f, "Path", from), from),
+          f.has("Size") ? HuggingFaceHub.sizeField(f, "Size", from) : -1, sha == null || sha.isEmpty() ? null : sha));
     }
+    return new RepoListing(revision, files);
   }
 
   private URI fileUrl(RepoId repo, String path) {

@@ -21,11 +21,26 @@ public final class ChatTemplate {
    *     not the user's
    */
   public static String render(List<ChatMessage> messages) {
+    StringBuilder text = new StringBuilder();
+    segments(messages).forEach(segment -> text.append(segment.text()));
+    return text.toString();
+  }
+
+  /**
+   * A piece of a rendered chat: template text, or the text of a message.
+   *
+   * @param text the characters
+   * @param message whether they are a message's text rather than the template's
+   */
+  public record Segment(String text, boolean message) {}
+
+  /** The rendered chat as template pieces and message texts, in order; see {@link #render}. */
+  public static List<Segment> segments(List<ChatMessage> messages) {
     List<ChatMessage> turns = foldSystem(messages);
     if (turns.isEmpty()) {
       throw new GemmaException("a chat needs at least one user message");
     }
-    StringBuilder text = new StringBuilder();
+    List<Segment> out = new ArrayList<>();
     for (int i = 0; i < turns.size(); i++) {
       ChatMessage m = turns.get(i);
       ChatMessage.Role expected = i % 2 == 0 ? ChatMessage.Role.USER : ChatMessage.Role.MODEL;
@@ -34,16 +49,15 @@ public final class ChatTemplate {
             "chat turns must alternate user, model, user, ...: turn " + (i + 1) + " is " + m.role()
                 + " where " + expected + " was expected");
       }
-      text.append("<start_of_turn>")
-          .append(m.role() == ChatMessage.Role.USER ? "user" : "model")
-          .append('\n')
-          .append(m.text().strip())
-          .append("<end_of_turn>\n");
+      out.add(new Segment("<start_of_turn>" + (m.role() == ChatMessage.Role.USER ? "user" : "model") + "\n", false));
+      out.add(new Segment(m.text().strip(), true));
+      out.add(new Segment("<end_of_turn>\n", false));
     }
     if (turns.getLast().role() != ChatMessage.Role.USER) {
       throw new GemmaException("the last chat turn must be the user's; the model answers it");
     }
-    return text.append("<start_of_turn>model\n").toString();
+    out.add(new Segment("<start_of_turn>model\n", false));
+    return out;
   }
 
   private static List<ChatMessage> foldSystem(List<ChatMessage> messages) {

@@ -4,14 +4,17 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.gemma4j.ChatMessage;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.config.ModelFormatException;
+import dev.gemma4j.internal.SafeFiles;
+import dev.gemma4j.internal.StrictJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.OptionalInt;
@@ -50,7 +53,7 @@ public final class GemmaTokenizer implements AutoCloseable {
    */
   public static GemmaTokenizer load(Path folder) {
     Path file = folder.resolve("tokenizer.json");
-    if (!Files.isRegularFile(file)) {
+    if (!Files.exists(file)) {
       throw new ModelFormatException(
           folder + " has no tokenizer.json; copy it from the model's repository (every Gemma 2"
               + " checkpoint ships one), or pass prompts as token ids");
@@ -95,8 +98,52 @@ public final class GemmaTokenizer implements AutoCloseable {
       return ids;
     }
     List<ChatMessage> messages = prompt.messages();
-    String text = messages != null ? ChatTemplate.render(messages) : prompt.plainText();
-    return encode(text == null ? "" : text);
+    if (messages == null) {
+      String text = prompt.plainText();
+      return encode(text == null ? "" : text);
+    }
+    return encodeChat(messages, prompt.specialTokensInMessages());
+  }
+
+  /**
+   * A chat's token ids, BOS first. With {@code specialTokensInMessages} false (the default of
+   * {@link Prompt#chat}), special-token text inside a message ({@code <end_of_turn>}, {@code <bos>}, ...)
+   * is encoded as the plain characters it is made of, never as the token: the rendered chat is encoded in
+   * pieces cut just after the first character of each such occurrence, so the tokenizer cannot match it.
+   */
+  public int[] encodeChat(List<ChatMessage> messages, boolean specialTokensInMessages) {
+    List<ChatTemplate.Segment> segments = ChatTemplate.segments(messages);
+    StringBuilder rendered = new StringBuilder();
+    List<Integer> cuts = new ArrayList<>();
+    for (ChatTemplate.Segment segment : segments) {
+      if (segment.message() && !specialTokensInMessages) {
+        for (String special : vocabulary.specialTexts()) {
+          for (int at = segment.text().indexOf(special); at >= 0; at = segment.text().indexOf(special, at + 1)) {
+            cuts.add(rendered.length() + at + 1);
+          }
+        }
+      }
+      rendered.append(segment.text());
+    }
+    if (cuts.isEmpty()) {
+      return encode(rendered.toString());
+    }
+    Collections.sort(cuts);
+    List<int[]> pieces = new ArrayList<>();
+    int from = 0;
+    for (int cut : cuts) {
+      if (cut > from) {
+        pieces.add(encode(rendered.substring(from, cut), from == 0));
+        from = cut;
+      }
+    }
+    pieces.add(encode(rendered.substring(from), false));
+    return pieces.stream().flatMapToInt(Arrays::stream).toArray();
+  }
+
+  /** The text of the tokens marked special in {@code tokenizer.json}. */
+  public Set<String> specialTokenTexts() {
+    return vocabulary.specialTexts();
   }
 
   /** Token ids of {@code text}, starting with BOS. */
@@ -173,18 +220,22 @@ public final class GemmaTokenizer implements AutoCloseable {
   private record SpecialTokens(String bos, String eos, String pad, String unk) {
     static SpecialTokens read(Path config) {
       SpecialTokens defaults = new SpecialTokens("<bos>", "<eos>", "<pad>", "<unk>");
-      if (!Files.isRegularFile(config)) {
+      if (!Files.exists(config)) {
         return defaults;
       }
       try {
-        JsonObject o = JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+        JsonObject o = StrictJson.parseObject(
+            SafeFiles.readText(config, 16 << 20, "tokenizer config", ModelFormatException::new),
+            config.toString(), ModelFormatException::new);
         return new SpecialTokens(
             name(o, "bos_token", defaults.bos()),
             name(o, "eos_token", defaults.eos()),
             name(o, "pad_token", defaults.pad()),
             name(o, "unk_token", defaults.unk()));
-      } catch (IOException | RuntimeException e) {
-        throw new ModelFormatException(config + " is not valid JSON: " + e.getMessage(), e);
+      } catch (ModelFormatException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw new ModelFormatException(config + " is not a valid tokenizer config: " + e.getMessage(), e);
       }
     }
 

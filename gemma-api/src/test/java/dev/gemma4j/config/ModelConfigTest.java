@@ -116,4 +116,60 @@ class ModelConfigTest {
     assertTrue(e.getMessage().contains("config.json") && e.getMessage().contains("does not exist"), e.getMessage());
     assertTrue(Files.notExists(dir.resolve("config.json")));
   }
+
+  /** The tiny fixture's config with {@code key} set to the JSON {@code value}. */
+  private static String tinyWith(String key, String value) throws java.io.IOException {
+    com.google.gson.JsonObject o =
+        com.google.gson.JsonParser.parseString(Files.readString(TestFixtures.path("tiny-gemma2").resolve("config.json")))
+            .getAsJsonObject();
+    o.add(key, com.google.gson.JsonParser.parseString(value));
+    if (key.equals("num_hidden_layers")) {
+      o.remove("layer_types");
+    }
+    return o.toString();
+  }
+
+  private static String rejected(String json) {
+    return assertThrows(ModelFormatException.class, () -> ModelConfig.parse(json, "m/config.json")).getMessage();
+  }
+
+  @Test
+  void valuesThatWouldSizeAllocationsOrBreakTheMathAreBoundedUpFront() throws java.io.IOException {
+    String[][] cases = {
+      {"num_hidden_layers", "2e9", "num_hidden_layers"},
+      {"num_hidden_layers", "2000000000", "num_hidden_layers"},
+      {"num_hidden_layers", "3.5", "num_hidden_layers"},
+      {"vocab_size", "1000000000", "vocab_size"},
+      {"hidden_size", "-64", "hidden_size"},
+      {"rms_norm_eps", "1e308", "rms_norm_eps"},
+      {"rms_norm_eps", "0", "rms_norm_eps"},
+      {"dtype", "\"float8_e4m3\"", "float8_e4m3"},
+      {"eos_token_id", "999999999", "eos_token_id"},
+      {"eos_token_id", "[1, -3]", "eos_token_id"},
+      {"bos_token_id", "512", "bos_token_id"},
+      {"final_logit_softcapping", "\"inf\"", "final_logit_softcapping"},
+      {"max_position_embeddings", "\"256\"", "max_position_embeddings"},
+    };
+    for (String[] c : cases) {
+      String message = rejected(tinyWith(c[0], c[1]));
+      assertTrue(message.contains("m/config.json") && message.contains(c[2]), c[0] + "=" + c[1] + ": " + message);
+    }
+    String duplicate = rejected("{\"model_type\": \"gemma2\", \"model_type\": \"llama\"}");
+    assertTrue(duplicate.contains("\"model_type\" twice"), duplicate);
+  }
+
+  @Test
+  void aBadGenerationConfigIsNamed(@TempDir Path dir) throws java.io.IOException {
+    ModelConfig config = ModelConfig.load(TestFixtures.path("tiny-gemma2").resolve("config.json"));
+    for (String[] c : new String[][] {
+        {"{\"temperature\": -1}", "temperature"},
+        {"{\"eos_token_id\": 999999999}", "eos_token_id"},
+        {"{\"top_p\": 1.5}", "top_p"},
+        {"{\"top_k\": 2.5}", "top_k"},
+        {"{\"temperature\": 0.7", "not valid JSON"}}) {
+      Files.writeString(dir.resolve("generation_config.json"), c[0]);
+      String message = assertThrows(ModelFormatException.class, () -> GenerationDefaults.load(dir, config)).getMessage();
+      assertTrue(message.contains("generation_config.json") && message.contains(c[1]), c[0] + ": " + message);
+    }
+  }
 }

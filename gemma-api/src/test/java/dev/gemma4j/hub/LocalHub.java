@@ -32,9 +32,38 @@ import java.util.regex.Pattern;
  * {@code /api/models/{repo}/revision/{rev}} lists {@code siblings}, {@code /{repo}/resolve/{rev}/{file}}
  * serves files with {@code ETag}, {@code X-Repo-Commit} and {@code Range}; gated repositories answer 401
  * without the right {@code Authorization: Bearer} token and 403 with a wrong one. Faults can be injected:
- * a connection cut after some bytes, a corrupted body.
+ * a connection cut after some bytes, a corrupted body; and it can {@linkplain #lie lie} as a hostile
+ * server would.
  */
 public final class LocalHub implements AutoCloseable {
+  /** How a hostile hub departs from the truth. */
+  public enum Lie {
+    /** The listing's {@code "sha"} is the given text instead of the commit. */
+    COMMIT,
+    /** Every file carries the given {@code ETag}. */
+    ETAG,
+    /** Every file carries the given {@code X-Linked-Etag}. */
+    LINKED_ETAG,
+    /** The listing names one more weight file, under the given name. */
+    EXTRA_FILE,
+    /** The listing has no {@code "siblings"} (no {@code "Data.Files"} on ModelScope). */
+    NO_SIBLINGS,
+    /** The listing's body is the given text. */
+    LISTING_BODY,
+    /** The listing sends its headers and then nothing. */
+    STALLED_LISTING,
+    /** The listing never ends. */
+    ENDLESS_LISTING,
+    /** File requests are redirected to the given location. */
+    REDIRECT,
+    /** File bodies send their headers and then nothing. */
+    STALLED_FILE,
+    /** File bodies send a byte now and then, never enough to finish. */
+    TRICKLING_FILE,
+    /** File bodies never end. */
+    ENDLESS_FILE
+  }
+
   /** One request as the server saw it. */
   public record Request(String method, String path, String range, String authorization) {}
 
@@ -53,7 +82,9 @@ public final class LocalHub implements AutoCloseable {
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
+  private final Map<Lie, String> lies = new ConcurrentHashMap<>();
   private volatile long delayMillis;
+  private volatile boolean closed;
 
   /** Starts a server on a free loopback port. */
   public LocalHub() {
@@ -97,6 +128,17 @@ public final class LocalHub implements AutoCloseable {
     corrupt.put(file, true);
   }
 
+  /** From now on, tells {@code lie} with {@code value} (see each {@link Lie}). */
+  public LocalHub lie(Lie lie, String value) {
+    lies.put(lie, value);
+    return this;
+  }
+
+  /** From now on, tells {@code lie}. */
+  public LocalHub lie(Lie lie) {
+    return lie(lie, "");
+  }
+
   /** Slows every file response down, so that parallel downloads overlap. */
   public void delay(long millis) {
     delayMillis = millis;
@@ -121,7 +163,7 @@ public final class LocalHub implements AutoCloseable {
       Matcher m;
       if ((m = API.matcher(path)).matches()) {
         Repo repo = authorized(ex, m.group(1), m.group(2), auth);
-        if (repo != null) {
+        if (repo != null && !lyingListing(ex)) {
           json(ex, listing(m.group(1), repo));
         }
       } else if ((m = RESOLVE.matcher(path)).matches()) {
@@ -131,7 +173,7 @@ public final class LocalHub implements AutoCloseable {
         }
       } else if ((m = MS_FILES.matcher(path)).matches()) {
         Repo repo = authorized(ex, m.group(1), query(ex, "Revision"), auth);
-        if (repo != null) {
+        if (repo != null && !lyingListing(ex)) {
           json(ex, modelScopeListing(repo));
         }
       } else if ((m = MS_FILE.matcher(path)).matches()) {
@@ -182,12 +224,68 @@ public final class LocalHub implements AutoCloseable {
     }
   }
 
-  private static JsonObject listing(String name, Repo repo) {
+  /** Answers a listing request the hostile way, if one is set; whether it did. */
+  private boolean lyingListing(HttpExchange ex) throws IOException {
+    if (lies.containsKey(Lie.LISTING_BODY)) {
+      byte[] body = lies.get(Lie.LISTING_BODY).getBytes(StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      return true;
+    }
+    if (lies.containsKey(Lie.STALLED_LISTING)) {
+      ex.sendResponseHeaders(200, 1000);
+      ex.getResponseBody().flush();
+      stall();
+      return true;
+    }
+    if (lies.containsKey(Lie.ENDLESS_LISTING)) {
+      ex.sendResponseHeaders(200, 0);
+      sendForever(ex, (byte) '[');
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether the client has hung up, after writing for as long as it reads. */
+  private void sendForever(HttpExchange ex, byte fill) {
+    byte[] chunk = new byte[1 << 16];
+    java.util.Arrays.fill(chunk, fill);
+    try (OutputStream out = ex.getResponseBody()) {
+      for (long sent = 0; sent < (8L << 30) && !closed; sent += chunk.length) {
+        out.write(chunk);
+      }
+    } catch (IOException expectedWhenTheClientGivesUp) {
+      // the client closed the connection
+    }
+  }
+
+  /** Holds a response open without sending, until the client gives up or the server closes. */
+  private void stall() {
+    for (int i = 0; i < 300 && !closed; i++) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private Map<String, byte[]> listedFiles(Repo repo) {
+    Map<String, byte[]> files = new TreeMap<>(repo.files());
+    String extra = lies.get(Lie.EXTRA_FILE);
+    if (extra != null) {
+      files.put(extra, "hostile".getBytes(StandardCharsets.UTF_8));
+    }
+    return files;
+  }
+
+  private JsonObject listing(String name, Repo repo) {
     JsonObject o = new JsonObject();
     o.addProperty("id", name);
-    o.addProperty("sha", repo.commit());
+    o.addProperty("sha", lies.getOrDefault(Lie.COMMIT, repo.commit()));
     JsonArray siblings = new JsonArray();
-    repo.files().forEach((file, data) -> {
+    listedFiles(repo).forEach((file, data) -> {
       JsonObject s = new JsonObject();
       s.addProperty("rfilename", file);
       s.addProperty("size", data.length);
@@ -199,13 +297,15 @@ public final class LocalHub implements AutoCloseable {
       }
       siblings.add(s);
     });
-    o.add("siblings", siblings);
+    if (!lies.containsKey(Lie.NO_SIBLINGS)) {
+      o.add("siblings", siblings);
+    }
     return o;
   }
 
-  private static JsonObject modelScopeListing(Repo repo) {
+  private JsonObject modelScopeListing(Repo repo) {
     JsonArray files = new JsonArray();
-    repo.files().forEach((file, data) -> {
+    listedFiles(repo).forEach((file, data) -> {
       JsonObject f = new JsonObject();
       f.addProperty("Path", file);
       f.addProperty("Name", file);
@@ -215,7 +315,9 @@ public final class LocalHub implements AutoCloseable {
       files.add(f);
     });
     JsonObject data = new JsonObject();
-    data.add("Files", files);
+    if (!lies.containsKey(Lie.NO_SIBLINGS)) {
+      data.add("Files", files);
+    }
     JsonObject o = new JsonObject();
     o.addProperty("Code", 200);
     o.add("Data", data);
@@ -228,18 +330,47 @@ public final class LocalHub implements AutoCloseable {
       status(ex, 404);
       return;
     }
+    if (lies.containsKey(Lie.REDIRECT)) {
+      ex.getResponseHeaders().add("Location", lies.get(Lie.REDIRECT));
+      ex.sendResponseHeaders(302, -1);
+      return;
+    }
     headers.forEach((k, v) -> ex.getResponseHeaders().add(k, v));
-    ex.getResponseHeaders().add("ETag", "\"" + (name.endsWith(".safetensors") ? sha256(data) : sha256(data).substring(0, 40)) + "\"");
+    String etag = name.endsWith(".safetensors") ? sha256(data) : sha256(data).substring(0, 40);
+    ex.getResponseHeaders().add("ETag", "\"" + lies.getOrDefault(Lie.ETAG, etag) + "\"");
+    if (lies.containsKey(Lie.LINKED_ETAG)) {
+      ex.getResponseHeaders().add("X-Linked-Etag", "\"" + lies.get(Lie.LINKED_ETAG) + "\"");
+    }
     ex.getResponseHeaders().add("Accept-Ranges", "bytes");
     if (ex.getRequestMethod().equals("HEAD")) {
       ex.getResponseHeaders().add("Content-Length", String.valueOf(data.length));
       ex.sendResponseHeaders(200, -1);
       return;
     }
+    if (lies.containsKey(Lie.STALLED_FILE)) {
+      ex.sendResponseHeaders(200, data.length);
+      ex.getResponseBody().flush();
+      stall();
+      return;
+    }
+    if (lies.containsKey(Lie.TRICKLING_FILE)) {
+      ex.sendResponseHeaders(200, data.length);
+      for (int i = 0; i < data.length && !closed; i++) {
+        ex.getResponseBody().write(data[i]);
+        ex.getResponseBody().flush();
+        sleep(50);
+      }
+      return;
+    }
+    if (lies.containsKey(Lie.ENDLESS_FILE)) {
+      ex.sendResponseHeaders(200, 0);
+      sendForever(ex, (byte) 0);
+      return;
+    }
     int concurrent = inFlight.incrementAndGet();
     maxInFlight.accumulateAndGet(concurrent, Math::max);
     try {
-      sleep();
+      sleep(delayMillis);
       if (corrupt.getOrDefault(name, false)) {
         data = data.clone();
         data[data.length / 2] ^= 0x55;
@@ -275,10 +406,10 @@ public final class LocalHub implements AutoCloseable {
     }
   }
 
-  private void sleep() {
-    if (delayMillis > 0) {
+  private static void sleep(long millis) {
+    if (millis > 0) {
       try {
-        Thread.sleep(delayMillis);
+        Thread.sleep(millis);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -309,6 +440,7 @@ public final class LocalHub implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     server.stop(0);
   }
 }

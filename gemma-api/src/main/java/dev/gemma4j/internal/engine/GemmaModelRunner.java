@@ -1,18 +1,28 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.GemmaException;
 import dev.gemma4j.internal.model.ForwardBatch;
 import dev.gemma4j.internal.model.ForwardResult;
 import dev.gemma4j.internal.model.Gemma2Model;
 import dev.gemma4j.spi.KvCache;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /** The {@link ModelRunner} of a loaded Gemma 2 model and the KV cache it owns. */
 final class GemmaModelRunner implements ModelRunner {
   private final Gemma2Model<?> model;
   private final KvCache cache;
+  private final Supplier<Optional<Path>> changedWeights;
 
-  GemmaModelRunner(Gemma2Model<?> model, KvCache cache) {
+  /**
+   * @param changedWeights names a memory-mapped weight file that changed on disk since it was mapped, if
+   *     one did: reading such a file faults, and the fault is reported as that
+   */
+  GemmaModelRunner(Gemma2Model<?> model, KvCache cache, Supplier<Optional<Path>> changedWeights) {
     this.model = model;
     this.cache = cache;
+    this.changedWeights = changedWeights;
   }
 
   @Override
@@ -30,7 +40,20 @@ final class GemmaModelRunner implements ModelRunner {
               : chunk.request().needsLogits() ? ForwardBatch.Logits.LAST_HOST : ForwardBatch.Logits.LAST_GREEDY;
       batch.add(chunk.tokens(), chunk.start(), chunk.fullTable(), chunk.slidingTable(), logits);
     }
-    ForwardResult result = model.forward(batch.build(), cache);
+    ForwardResult result;
+    try {
+      result = model.forward(batch.build(), cache);
+    } catch (InternalError fault) {
+      Optional<Path> changed = changedWeights.get();
+      if (changed.isEmpty()) {
+        throw fault;
+      }
+      throw new GemmaException(
+          "the checkpoint file " + changed.get() + " was truncated or rewritten while the model had it mapped, so"
+              + " its weights cannot be read (" + fault.getMessage() + "); a loaded checkpoint must not change:"
+              + " restore the file and open the model again",
+          fault);
+    }
     int chunks = plan.chunks().size();
     int[] greedy = new int[chunks];
     float[][] logits = new float[chunks][];

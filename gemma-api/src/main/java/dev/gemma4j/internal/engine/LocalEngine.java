@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,7 +161,9 @@ public final class LocalEngine implements Engine {
               backend.memoryProbe().snapshot().usedBytes());
       KvBlockManager blocks =
           new KvBlockManager(sizing.fullBlocks(), sizing.slidingBlocks(), blockSize, config.slidingWindow());
-      ModelRunner runner = new GemmaModelRunner(loaded, cache);
+      Supplier<Optional<Path>> changed =
+          backend.ops().readsCheckpointAfterLoad() ? checkpoint::changedFile : Optional::empty;
+      ModelRunner runner = new GemmaModelRunner(loaded, cache, changed);
       List<AutoCloseable> after = new ArrayList<>(opened);
       after.remove(cache);
       after.remove(loaded);
@@ -312,7 +315,8 @@ public final class LocalEngine implements Engine {
       output = runner.execute(plan);
       steps++;
     } catch (RuntimeException e) {
-      LOG.error("a forward step failed; failing its {} requests", plan.chunks().size(), e);
+      // Every request of the step gets the failure as its exception: log it only for those who look.
+      LOG.debug("a forward step failed; failing its {} requests", plan.chunks().size(), e);
       GemmaException error = new GemmaException("the forward step failed: " + e.getMessage(), e);
       for (ScheduledChunk chunk : plan.chunks()) {
         scheduler.remove(chunk.request());

@@ -50,9 +50,10 @@ record MemoryBudget(long weights, long kvCache, long working) {
           model + " needs about " + ByteSizes.format(total()) + " on " + device + " (weights "
               + ByteSizes.format(weights) + ", KV cache " + ByteSizes.format(kvCache) + ", working memory "
               + ByteSizes.format(working) + ") but only " + ByteSizes.format(available) + " are available."
-              + " Ways out: a quantized checkpoint (an AWQ 4-bit model, or --quantize int4 / int8), a smaller"
-              + " model (gemma-2-9b-it or gemma-2-2b-it), another backend (--backend npu), or freeing memory;"
-              + " -Dgemma.memory.check=false skips this check");
+              + " Ways out: " + (kvCache > weights
+                  ? "a smaller KV cache (EngineOptions.kvCacheTokens, --kv-cache-tokens), " : "")
+              + "a smaller model (gemma-2-9b-it or gemma-2-2b-it), another backend (--backend npu), or freeing"
+              + " memory; -Dgemma.memory.check=false skips this check");
     }
   }
 }

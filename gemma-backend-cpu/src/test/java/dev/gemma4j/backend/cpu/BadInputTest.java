@@ -93,4 +93,70 @@ class BadInputTest {
             () -> Gemma.open(Golden.fixture("tiny-gemma2"), dev.gemma4j.GemmaOptions.builder().backend("tpu").build()));
     assertTrue(e.getMessage().contains("unknown backend \"tpu\"") && e.getMessage().contains("cpu"), e.getMessage());
   }
+
+  private static int[] generatedIds(Gemma gemma, int[] prompt, GenerationConfig config) {
+    return gemma.generate(Prompt.ids(prompt), config).tokenIds().stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  @Test
+  void temperaturesThatUnderflowChooseTheGreedyIds() {
+    Golden.Case c = Golden.load("tiny-gemma2").cases().getFirst();
+    try (Gemma gemma = Gemma.open(Golden.fixture("tiny-gemma2"), GenerationGoldenTest.cpu())) {
+      for (double t : new double[] {1e-30, 1e-40, 1e-46, Double.MIN_VALUE}) {
+        GenerationConfig config =
+            GenerationConfig.builder().temperature(t).seed(7).maxNewTokens(c.greedyNewIds().length).ignoreEos(true).build();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+            c.greedyNewIds(), generatedIds(gemma, c.inputIds(), config), "temperature " + t);
+      }
+    }
+  }
+
+  /** Overwrites every element of {@code tensor} in the single-file checkpoint at {@code folder} with NaN. */
+  private static void fillWithNaN(Path folder, String tensor) throws IOException {
+    Path weights = folder.resolve("model.safetensors");
+    dev.gemma4j.checkpoint.TensorInfo info;
+    try (var file = dev.gemma4j.checkpoint.SafetensorsFile.open(weights)) {
+      info = file.tensors().get(tensor);
+    }
+    byte[] nan = new byte[(int) info.byteLength()];
+    for (int i = 0; i < nan.length; i += 2) {
+      nan[i] = (byte) 0xC0; // bfloat16 quiet NaN 0x7FC0, little-endian
+      nan[i + 1] = 0x7F;
+    }
+    try (var channel = java.nio.channels.FileChannel.open(weights, java.nio.file.StandardOpenOption.WRITE)) {
+      channel.write(java.nio.ByteBuffer.wrap(nan), info.fileOffset());
+    }
+  }
+
+  @Test
+  void nanWeightsFailTheRequestNamingTheLikelyCauseNeverTokenZero() throws IOException {
+    Path folder = copyOf("tiny-gemma2-bf16");
+    fillWithNaN(folder, "model.norm.weight");
+    try (Gemma gemma = Gemma.open(folder, GenerationGoldenTest.cpu())) {
+      for (GenerationConfig config : new GenerationConfig[] {
+          GenerationConfig.builder().maxNewTokens(3).build(),
+          GenerationConfig.builder().maxNewTokens(3).temperature(0.8).seed(1).build()}) {
+        GemmaException e = assertThrows(GemmaException.class, () -> generatedIds(gemma, new int[] {2, 81}, config));
+        assertTrue(e.getMessage().contains("NaN or infinite logits") && e.getMessage().contains("weights"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(120)
+  void aCheckpointTruncatedWhileLoadedFailsTheRequestNamingTheFile() throws IOException {
+    Path folder = copyOf("tiny-gemma2");
+    Golden.Case c = Golden.load("tiny-gemma2").cases().getFirst();
+    try (Gemma gemma = Gemma.open(folder, GenerationGoldenTest.cpu())) {
+      GenerationConfig config = GenerationConfig.builder().maxNewTokens(c.greedyNewIds().length).ignoreEos(true).build();
+      org.junit.jupiter.api.Assertions.assertArrayEquals(c.greedyNewIds(), generatedIds(gemma, c.inputIds(), config));
+      for (String shard : new String[] {"model-00001-of-00005.safetensors", "model-00003-of-00005.safetensors"}) {
+        try (var channel = java.nio.channels.FileChannel.open(folder.resolve(shard), java.nio.file.StandardOpenOption.WRITE)) {
+          channel.truncate(100);
+        }
+      }
+      GemmaException e = assertThrows(GemmaException.class, () -> generatedIds(gemma, c.inputIds(), config));
+      assertTrue(e.getMessage().contains("was truncated or rewritten") && e.getMessage().contains("model-0000"), e.getMessage());
+    }
+  }
 }

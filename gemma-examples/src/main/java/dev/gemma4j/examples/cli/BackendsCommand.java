@@ -7,7 +7,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code gemma backends}: every backend found on the class path, its availability and why. */
-@Command(name = "backends", description = "List the backends found, their availability and why.")
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "backends", description = "List the backends found, their availability and why.")
 final class BackendsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -21,6 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * output token, KV-cache blocks and memory.
  */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "bench",
     description = "Serving benchmark: concurrent requests of random prompts, fixed lengths.",
     sortOptions = false)
@@ -57,7 +58,7 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     List<Workload> workloads = workloads();
     List<BenchReport.Result> results = new ArrayList<>();
-    try (ServingBenchmark bench = ServingBenchmark.open(model.modelOrBundled(spec.commandLine().getErr()), model.toOptions())) {
+    try (ServingBenchmark bench = ServingBenchmark.open(model.modelOrBundled(spec.commandLine().getErr()), model.toOptions(spec))) {
       for (Workload w : workloads) {
         BenchReport.Result result = bench.run(w, seed, spec.commandLine().getErr());
         results.add(result);
@@ -90,18 +91,27 @@ final class BenchCommand implements Callable<Integer> {
             : switch (workload) {
               case "short" -> Workload.SHORT;
               case "long" -> Workload.LONG;
-              default -> throw new GemmaException("--workload must be short or long, not " + workload);
+              default -> throw GemmaCli.usage(spec, "--workload " + workload + ": use short or long");
             };
     if (base == null && (concurrency == null || promptTokens == null || newTokens == null)) {
-      throw new GemmaException("give --workload short|long, or --concurrency, --prompt-tokens and --new-tokens");
+      throw GemmaCli.usage(spec, "give --workload short|long, or --concurrency, --prompt-tokens and --new-tokens");
     }
     int c = concurrency != null ? concurrency : base.concurrency();
     int p = promptTokens != null ? promptTokens : base.promptTokens();
     int n = newTokens != null ? newTokens : base.newTokens();
-    if (c < 1) {
-      throw new GemmaException("--concurrency must be at least 1");
-    }
     int r = requests != null ? requests : 2 * c;
+    if (c < 1) {
+      throw GemmaCli.usage(spec, "--concurrency " + c + ": at least 1");
+    }
+    if (r < 1) {
+      throw GemmaCli.usage(spec, "--requests " + r + ": at least 1");
+    }
+    if (p < 1) {
+      throw GemmaCli.usage(spec, "--prompt-tokens " + p + ": at least 1 (the BOS token)");
+    }
+    if (n < 1) {
+      throw GemmaCli.usage(spec, "--new-tokens " + n + ": at least 1");
+    }
     return new Workload(workload == null ? "custom" : workload, c, r, p, n);
   }
 }

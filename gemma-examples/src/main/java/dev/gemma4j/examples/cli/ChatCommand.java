@@ -28,7 +28,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * conversation is kept and rendered with Gemma 2's chat template. {@code /reset} starts over,
  * {@code /exit} (or end of input) quits.
  */
-@Command(name = "chat", description = "Interactive chat with streaming output (/reset, /exit).")
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "chat", description = "Interactive chat with streaming output (/reset, /exit).")
 final class ChatCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -58,7 +60,7 @@ final class ChatCommand implements Callable<Integer> {
     if (seed != null) {
       config.seed(seed);
     }
-    try (Gemma gemma = model.open(spec.commandLine().getErr())) {
+    try (Gemma gemma = model.open(spec)) {
       out.println("chatting with " + gemma.config().summary() + " on " + gemma.deviceName() + "; /reset, /exit");
       List<ChatMessage> history = new ArrayList<>();
       BufferedReader in = new BufferedReader(new InputStreamReader(parent.in(), StandardCharsets.UTF_8));

@@ -20,7 +20,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code gemma check}: the deployment check. Device, load, memory, four prompts, a benchmark and a
  * summary; with {@code --json} the last line holds every figure.
  */
-@Command(name = "check", description = "Deployment check: device, load, memory, four prompts, benchmark, summary.")
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "check", description = "Deployment check: device, load, memory, four prompts, benchmark, summary.")
 final class CheckCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -40,7 +42,7 @@ final class CheckCommand implements Callable<Integer> {
     out.println(Backends.discover().diagnostics());
     String path = model.modelOrBundled(err);
     long start = System.nanoTime();
-    try (Gemma gemma = Gemma.open(path, model.toOptions())) {
+    try (Gemma gemma = Gemma.open(path, model.toOptions(spec))) {
       double loadSeconds = (System.nanoTime() - start) / 1e9;
       out.printf(Locale.ROOT, "  using %s%n%n== Model%n  %s%n  loaded in %.2f s; memory after load %s%n%n",
           gemma.deviceName(), gemma.config().summary(), loadSeconds, Figures.bytes(gemma.memoryAfterLoadBytes()));

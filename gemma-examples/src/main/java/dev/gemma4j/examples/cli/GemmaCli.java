@@ -66,7 +66,28 @@ public final class GemmaCli implements Runnable {
           commandLine.getErr().flush();
           return 1;
         });
+    cli.setParameterExceptionHandler(
+        (e, args1) -> {
+          CommandLine command = e.getCommandLine();
+          command.getErr().println("error: " + e.getMessage());
+          command.getErr().println("(gemma " + String.join(" ", subcommandPath(command)) + " --help lists the options)");
+          command.getErr().flush();
+          return CommandLine.ExitCode.USAGE;
+        });
     return cli.execute(args);
+  }
+
+  private static java.util.List<String> subcommandPath(CommandLine command) {
+    java.util.List<String> names = new java.util.ArrayList<>();
+    for (CommandLine c = command; c != null && c.getParent() != null; c = c.getParent()) {
+      names.addFirst(c.getCommandName());
+    }
+    return names;
+  }
+
+  /** A usage error of {@code spec}'s command: exit status 2 and a message that names the one wrong value. */
+  static CommandLine.ParameterException usage(CommandLine.Model.CommandSpec spec, String message) {
+    return new CommandLine.ParameterException(spec.commandLine(), message);
   }
 
   private static String message(Throwable e) {

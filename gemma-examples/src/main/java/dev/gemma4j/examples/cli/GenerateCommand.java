@@ -27,6 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code gemma generate}: generate from one or more prompts. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "generate",
     description = "Generate text from prompts (text, token ids or a JSON Lines file).",
     sortOptions = false)
@@ -98,15 +99,29 @@ final class GenerateCommand implements Callable<Integer> {
   public Integer call() {
     GenerationConfig config = generationConfig();
     if (concurrency < 1) {
-      throw new GemmaException("--concurrency must be at least 1");
+      throw GemmaCli.usage(spec, "--concurrency " + concurrency + ": at least 1");
     }
     List<Prompt> prompts = prompts();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (Gemma gemma = model.open(err)) {
-      List<Generation> results = run(gemma, prompts, config, out);
+    int failed = 0;
+    try (Gemma gemma = model.open(spec)) {
+      List<CompletableFuture<Generation>> results = run(gemma, prompts, config, out);
       for (int i = 0; i < results.size(); i++) {
-        Generation g = results.get(i);
+        Generation g;
+        try {
+          g = results.get(i).join();
+        } catch (java.util.concurrent.CompletionException e) {
+          failed++;
+          String message = e.getCause() instanceof GemmaException ge ? ge.getMessage() : String.valueOf(e.getCause());
+          if (json) {
+            com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+            o.addProperty("error", message);
+            out.println(o);
+          }
+          err.println("error: prompt " + (i + 1) + ": " + message);
+          continue;
+        }
         if (json) {
           out.println(GenerationJson.line(g, topLogits > 0));
         } else {
@@ -114,34 +129,44 @@ final class GenerateCommand implements Callable<Integer> {
             if (prompts.size() > 1) {
               out.println("--- prompt " + (i + 1));
             }
-            out.println(g.text());
+            out.println(gemma.tokenizer().isPresent() ? g.text() : "ids " + ids(g));
           } else {
-            out.println();
+            out.println(gemma.tokenizer().isPresent() ? "" : "ids " + ids(g));
           }
           err.println(summary(g.stats(), g.finishReason().name().toLowerCase(Locale.ROOT)));
         }
       }
       out.flush();
+      if (failed > 0 && prompts.size() > 1) {
+        err.println("error: " + failed + " of " + prompts.size() + " prompts failed; the results of the others are printed");
+      }
     }
-    return 0;
+    return failed == 0 ? 0 : 1;
   }
 
-  private List<Generation> run(Gemma gemma, List<Prompt> prompts, GenerationConfig config, PrintWriter out) {
-    Semaphore slots = new Semaphore(concurrency);
+  private static String ids(Generation g) {
+    return g.tokenIds().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" "));
+  }
+
+  /**
+   * Submits every prompt, keeping at most {@code --concurrency} in flight and never more than the queue
+   * holds; a prompt that cannot be served fails alone (its future), the others go on.
+   */
+  private List<CompletableFuture<Generation>> run(Gemma gemma, List<Prompt> prompts, GenerationConfig config, PrintWriter out) {
+    Semaphore slots = new Semaphore(Math.min(concurrency, model.queueCapacity));
     List<CompletableFuture<Generation>> futures = new ArrayList<>();
     for (Prompt prompt : prompts) {
       slots.acquireUninterruptibly();
       Consumer<TokenEvent> listener = streamPrinter(out, prompts.size());
-      Generator.Handle handle;
       try {
-        handle = gemma.submit(prompt, config, listener);
-      } catch (RuntimeException e) {
+        Generator.Handle handle = gemma.submit(prompt, config, listener);
+        futures.add(handle.result().whenComplete((g, e) -> slots.release()));
+      } catch (GemmaException e) {
         slots.release();
-        throw e;
+        futures.add(CompletableFuture.failedFuture(e));
       }
-      futures.add(handle.result().whenComplete((g, e) -> slots.release()));
     }
-    return futures.stream().map(CompletableFuture::join).toList();
+    return futures;
   }
 
   private Consumer<TokenEvent> streamPrinter(PrintWriter out, int promptCount) {
@@ -155,6 +180,29 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private GenerationConfig generationConfig() {
+    try {
+      return buildConfig();
+    } catch (IllegalArgumentException e) {
+      throw GemmaCli.usage(spec, e.getMessage() + " (--" + optionOf(e.getMessage()) + ")");
+    }
+  }
+
+  /** The option behind a {@link GenerationConfig} field named at the start of its validation message. */
+  private static String optionOf(String message) {
+    String field = message.split(" ", 2)[0];
+    return switch (field) {
+      case "maxNewTokens" -> "max-new-tokens";
+      case "topK" -> "top-k";
+      case "topP" -> "top-p";
+      case "minP" -> "min-p";
+      case "repetitionPenalty" -> "repetition-penalty";
+      case "topLogits" -> "top-logits";
+      case "stop" -> "stop";
+      default -> field;
+    };
+  }
+
+  private GenerationConfig buildConfig() {
     GenerationConfig.Builder b =
         GenerationConfig.builder()
             .maxNewTokens(maxNewTokens)
@@ -163,7 +211,7 @@ final class GenerateCommand implements Callable<Integer> {
             .stopStrings(stops);
     boolean sampling = temperature != null || topP != null || topK != null || minP != null;
     if (greedy && sampling) {
-      throw new GemmaException("--greedy cannot be combined with --temperature, --top-p, --top-k or --min-p");
+      throw GemmaCli.usage(spec, "--greedy cannot be combined with --temperature, --top-p, --top-k or --min-p");
     }
     if (temperature != null) {
       b.temperature(temperature);
@@ -189,7 +237,13 @@ final class GenerateCommand implements Callable<Integer> {
   private List<Prompt> prompts() {
     List<Prompt> prompts = new ArrayList<>();
     inputs.texts.forEach(t -> prompts.add(PromptInputs.text(t, chat)));
-    inputs.ids.forEach(i -> prompts.add(PromptInputs.ids(i)));
+    for (String i : inputs.ids) {
+      try {
+        prompts.add(PromptInputs.ids(i));
+      } catch (GemmaException e) {
+        throw GemmaCli.usage(spec, e.getMessage());
+      }
+    }
     if (inputs.file != null) {
       prompts.addAll(PromptInputs.file(inputs.file, chat));
     }

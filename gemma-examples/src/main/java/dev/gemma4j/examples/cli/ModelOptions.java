@@ -3,11 +3,13 @@ package dev.gemma4j.examples.cli;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.engine.EngineOptions;
+import dev.gemma4j.spi.Backends;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.testkit.BundledModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /** The options every command that loads a model shares. */
@@ -43,20 +45,61 @@ final class ModelOptions {
   @Option(
       names = "--kv-cache-tokens",
       paramLabel = "N",
-      description = "KV-cache size in tokens (default: 30% of free memory).")
+      description = "KV-cache size in tokens (default: 30%% of free memory).")
   int kvCacheTokens;
 
-  GemmaOptions toOptions() {
-    EngineOptions engine = EngineOptions.defaults().withKvCacheTokens(kvCacheTokens);
-    return GemmaOptions.builder()
-        .backend(backend)
-        .precision(Precision.parse(dtype))
-        .threads(threads)
-        .revision(revision)
-        .cacheDir(cacheDir)
-        .offline(offline)
-        .engine(engine)
-        .build();
+  @Option(
+      names = "--queue-capacity",
+      paramLabel = "N",
+      description = "Requests that may wait for the batch (default 1024).")
+  int queueCapacity = EngineOptions.defaults().queueCapacity();
+
+  /**
+   * The options, each value checked here so that a wrong one is a usage error naming it.
+   *
+   * @throws picocli.CommandLine.ParameterException for a value out of range
+   */
+  GemmaOptions toOptions(CommandSpec spec) {
+    int processors = Runtime.getRuntime().availableProcessors();
+    if (threads < 0 || threads > processors) {
+      throw GemmaCli.usage(spec, "--threads " + threads + ": use 1 to " + processors + " (this machine's processors), or 0"
+          + " for one per physical core");
+    }
+    if (kvCacheTokens < 0) {
+      throw GemmaCli.usage(spec, "--kv-cache-tokens " + kvCacheTokens + ": a number of tokens, or 0 (the default) to size"
+          + " the cache from free memory");
+    }
+    if (queueCapacity < 1) {
+      throw GemmaCli.usage(spec, "--queue-capacity " + queueCapacity + ": at least 1");
+    }
+    Precision precision;
+    try {
+      precision = Precision.parse(dtype);
+    } catch (IllegalArgumentException e) {
+      throw GemmaCli.usage(spec, "--dtype " + dtype + ": " + e.getMessage());
+    }
+    if (backend != null && !backend.equals("auto")) {
+      var names = Backends.discover().providers().stream().map(p -> p.name()).toList();
+      String kind = backend.contains(":") ? backend.substring(0, backend.indexOf(':')) : backend;
+      if (!names.contains(kind) || backend.contains(":") && !backend.substring(backend.indexOf(':') + 1).matches("\\d{1,3}")) {
+        throw GemmaCli.usage(spec, "--backend " + backend + ": use auto, " + String.join(", ", names)
+            + " or a device such as npu:1");
+      }
+    }
+    try {
+      EngineOptions engine = EngineOptions.defaults().withKvCacheTokens(kvCacheTokens).withQueueCapacity(queueCapacity);
+      return GemmaOptions.builder()
+          .backend(backend)
+          .precision(precision)
+          .threads(threads)
+          .revision(revision)
+          .cacheDir(cacheDir)
+          .offline(offline)
+          .engine(engine)
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw GemmaCli.usage(spec, e.getMessage());
+    }
   }
 
   /** The model to open: the one given, else the bundled tiny model (said on standard error). */
@@ -70,7 +113,8 @@ final class ModelOptions {
     return BundledModel.path().toString();
   }
 
-  Gemma open(PrintWriter err) {
-    return Gemma.open(modelOrBundled(err), toOptions());
+  Gemma open(CommandSpec spec) {
+    GemmaOptions options = toOptions(spec);
+    return Gemma.open(modelOrBundled(spec.commandLine().getErr()), options);
   }
 }

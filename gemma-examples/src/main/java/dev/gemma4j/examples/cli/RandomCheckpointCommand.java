@@ -32,6 +32,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * at the real layer shapes of 2B, 9B or 27B without the real weights.
  */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "random-checkpoint",
     description = "Write a checkpoint of a config.json's shapes with random weights (for benchmarks).",
     sortOptions = false)

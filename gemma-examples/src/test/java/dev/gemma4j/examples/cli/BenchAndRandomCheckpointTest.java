@@ -46,7 +46,7 @@ class BenchAndRandomCheckpointTest {
   @Test
   void benchNeedsAWorkload() {
     CliRun run = CliRun.of("bench", "--model", CliRun.fixture("tiny-gemma2").toString(), "--concurrency", "2");
-    assertEquals(1, run.status());
+    assertEquals(2, run.status(), "a missing workload is a usage error");
     assertTrue(run.err().contains("--workload short|long"), run.err());
   }
 

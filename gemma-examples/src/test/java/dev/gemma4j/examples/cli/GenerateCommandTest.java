@@ -127,7 +127,7 @@ class GenerateCommandTest {
     assertTrue(badFile.err().contains("line 1") && badFile.err().contains("neither \"ids\" nor \"text\""), badFile.err());
 
     CliRun dtype = CliRun.of("generate", "--model", CliRun.fixture("tiny-gemma2").toString(), "--prompt-ids", "2", "--dtype", "int4");
-    assertEquals(1, dtype.status());
+    assertEquals(2, dtype.status(), "a bad option value is a usage error");
     assertTrue(dtype.err().contains("unknown dtype \"int4\""), dtype.err());
 
     CliRun usage = CliRun.of("generate", "--model", "x");

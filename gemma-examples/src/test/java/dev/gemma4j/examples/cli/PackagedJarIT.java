@@ -1,6 +1,7 @@
 package dev.gemma4j.examples.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -106,6 +107,23 @@ class PackagedJarIT {
     Result none = java(Map.of("ASCEND_HOME_PATH", "/nonexistent/cann"), "generate", "--backend", "npu", "--model", fixture.toString(), "--prompt", "x");
     assertEquals(1, none.status());
     assertTrue(none.err().contains("backend \"npu\"") && none.err().contains("no CANN toolkit found"), none.err());
+  }
+
+  @Test
+  void aFailingNpuOperatorIsOneErrorLineWithoutAStackTrace(@TempDir Path toolkit) throws Exception {
+    Path emulator = Path.of(System.getProperty("ascend.emulator"));
+    Path lib = Files.createDirectories(toolkit.resolve("lib64"));
+    try (var libraries = Files.list(emulator.resolve("lib64"))) {
+      for (Path library : libraries.toList()) {
+        Files.copy(library, lib.resolve(library.getFileName()), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      }
+    }
+    Files.writeString(toolkit.resolve("emulator.conf"), "fail_op = aclnnSoftmax\n");
+    Result r = java(Map.of("ASCEND_HOME_PATH", toolkit.toString()), "generate", "--backend", "npu", "--model",
+        CliRun.fixture("tiny-gemma2").toString(), "--prompt-ids", "2,5", "--max-new-tokens", "2");
+    assertEquals(1, r.status(), r.err());
+    assertTrue(r.err().contains("error: ") && r.err().contains("aclnnSoftmax") && r.err().contains("injected failure"), r.err());
+    assertFalse(r.err().contains("\tat ") || r.err().contains("AscendException:"), "no stack trace: " + r.err());
   }
 
   @Test
