@@ -41,7 +41,7 @@ class MatVecTest {
     List<Arguments> all = new ArrayList<>();
     for (MatVec kernel : kernels()) {
       for (DType dtype : DType.values()) {
-        for (int columns : new int[] {8, 24, 37, 64, 2304}) {
+        for (int columns : new int[] {8, 24, 37, 64, 2304, 4109}) {
           all.add(Arguments.of(kernel.getClass().getSimpleName(), dtype, columns));
         }
       }
