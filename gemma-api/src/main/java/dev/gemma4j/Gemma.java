@@ -207,6 +207,11 @@ public final class Gemma implements AutoCloseable {
     return engine.stats();
   }
 
+  /** Whether the model accepts requests: false once it is closed or its engine has failed. */
+  public boolean isOpen() {
+    return engine.isOpen();
+  }
+
   /** The generator of token ids the facade runs on, for applications that work with ids. */
   public Generator generator() {
     return engine;

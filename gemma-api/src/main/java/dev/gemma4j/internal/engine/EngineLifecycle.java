@@ -1,6 +1,8 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.EngineClosedException;
 import dev.gemma4j.GemmaException;
+import dev.gemma4j.QueueFullException;
 import java.util.ArrayList;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -48,14 +50,14 @@ final class EngineLifecycle {
       switch (state) {
         case RUNNING -> {
           if (incoming.size() + waiting >= queueCapacity) {
-            throw new GemmaException(
+            throw new QueueFullException(
                 "the request queue is full (" + queueCapacity + " waiting); retry later, keep fewer requests"
                     + " in flight, or raise EngineOptions.queueCapacity (gemma: --queue-capacity)");
           }
           incoming.add(request);
           changed.signalAll();
         }
-        case CLOSING, CLOSED -> throw new GemmaException("this model is closed; open it again to generate");
+        case CLOSING, CLOSED -> throw new EngineClosedException("this model is closed; open it again to generate", null);
         case FAILED -> throw failedError();
       }
     } finally {
@@ -64,7 +66,7 @@ final class EngineLifecycle {
   }
 
   private GemmaException failedError() {
-    return new GemmaException(
+    return new EngineClosedException(
         "the engine failed and serves no more requests (" + failure + "); close this model and open it"
             + " again",
         failure);

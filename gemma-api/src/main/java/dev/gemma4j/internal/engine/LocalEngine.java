@@ -401,6 +401,11 @@ public final class LocalEngine implements Engine {
   }
 
   @Override
+  public boolean isOpen() {
+    return lifecycle.state() == EngineLifecycle.State.RUNNING;
+  }
+
+  @Override
   public Optional<GemmaTokenizer> tokenizer() {
     return Optional.ofNullable(tokenizer);
   }

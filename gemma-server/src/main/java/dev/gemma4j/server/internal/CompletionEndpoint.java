@@ -1,0 +1,284 @@
+package dev.gemma4j.server.internal;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.sun.net.httpserver.HttpExchange;
+import dev.gemma4j.EngineClosedException;
+import dev.gemma4j.Gemma;
+import dev.gemma4j.GemmaException;
+import dev.gemma4j.Generation;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.Prompt;
+import dev.gemma4j.QueueFullException;
+import dev.gemma4j.TokenEvent;
+import dev.gemma4j.config.ModelConfig;
+import dev.gemma4j.spi.Generator;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Answers {@code POST /v1/chat/completions} and {@code POST /v1/completions}: parses the request, submits
+ * it to the engine, and answers with one JSON response or a stream of chunks as vLLM streams them. A
+ * streaming client that goes away cancels its generation (noticed at the next token or keep-alive).
+ */
+public final class CompletionEndpoint {
+  /**
+   * Text waits at most this long before it is sent, so that the last text and the finish reason travel in
+   * one chunk (as vLLM sends them) and fast tokens share chunks.
+   */
+  private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  /** With no token for this long, a comment line checks that the client is still there. */
+  private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private final Gemma gemma;
+  private final String servedModel;
+  private final RequestParser parser;
+  private final ServerMetrics metrics;
+  private final InFlight inFlight;
+  private final int defaultMaxTokens;
+  private final @Nullable Duration requestTimeout;
+
+  public CompletionEndpoint(
+      Gemma gemma,
+      String servedModel,
+      ServerMetrics metrics,
+      InFlight inFlight,
+      int defaultMaxTokens,
+      @Nullable Duration requestTimeout) {
+    this.gemma = gemma;
+    this.servedModel = servedModel;
+    this.parser = new RequestParser(servedModel, gemma.defaultConfig());
+    this.metrics = metrics;
+    this.inFlight = inFlight;
+    this.defaultMaxTokens = defaultMaxTokens;
+    this.requestTimeout = requestTimeout;
+  }
+
+  /** Answers one request whose body was read; errors before the first byte are thrown as {@link ApiError}. */
+  public void handle(HttpExchange exchange, Operation operation, String body) throws IOException {
+    long start = System.nanoTime();
+    CompletionRequest request = parser.parse(operation, body);
+    int[] promptIds;
+    try {
+      promptIds = gemma.encode(request.prompt());
+    } catch (GemmaException e) {
+      throw ApiError.badRequest(e.getMessage(), operation == Operation.CHAT ? "messages" : "prompt");
+    }
+    request = settleLength(request, promptIds.length);
+    GenerationConfig config = request.config();
+    if (config.timeout() == null && requestTimeout != null) {
+      config = config.toBuilder().timeout(requestTimeout).build();
+    }
+    var header =
+        new Responses.ResponseHeader(
+            operation, operation.idPrefix() + HexFormat.of().formatHex(randomBytes()),
+            System.currentTimeMillis() / 1000, servedModel);
+    if (request.stream()) {
+      stream(exchange, request, header, promptIds, config, start);
+    } else {
+      whole(exchange, request, header, promptIds, config, start);
+    }
+  }
+
+  private CompletionRequest settleLength(CompletionRequest request, int promptLength) {
+    if (request.maxTokensGiven()) {
+      return request;
+    }
+    ModelConfig model = gemma.info().config();
+    int room = model == null ? defaultMaxTokens : model.maxPositions() - promptLength;
+    return request.withMaxTokens(Math.max(1, Math.min(defaultMaxTokens, room)));
+  }
+
+  private Generator.Handle submit(int[] promptIds, GenerationConfig config, java.util.function.Consumer<TokenEvent> listener) {
+    try {
+      Generator.Handle handle = gemma.submit(Prompt.ids(promptIds), config, listener);
+      inFlight.add(handle);
+      handle.result().whenComplete((g, e) -> inFlight.remove(handle));
+      return handle;
+    } catch (QueueFullException e) {
+      throw ApiError.queueFull(e.getMessage(), 1);
+    } catch (EngineClosedException e) {
+      throw ApiError.unavailable(e.getMessage());
+    } catch (GemmaException | IllegalArgumentException e) {
+      throw ApiError.badRequest(e.getMessage(), null);
+    }
+  }
+
+  private void whole(
+      HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
+      GenerationConfig config, long start) throws IOException {
+    Generator.Handle handle = submit(promptIds, config, event -> {});
+    Generation generation;
+    try {
+      generation = handle.result().get();
+    } catch (InterruptedException e) {
+      handle.cancel();
+      Thread.currentThread().interrupt();
+      throw ApiError.unavailable("the server is shutting down");
+    } catch (ExecutionException e) {
+      metrics.failed(request.operation(), System.nanoTime() - start);
+      throw engineFailure(e.getCause());
+    }
+    metrics.finished(request.operation(), generation.finishReason(), generation.stats());
+    HttpIo.json(exchange, 200, Responses.whole(header, generation, request.returnTokenIds()));
+  }
+
+  private static ApiError engineFailure(@Nullable Throwable cause) {
+    if (cause instanceof EngineClosedException closed) {
+      return ApiError.unavailable(closed.getMessage());
+    }
+    return ApiError.internal("the generation failed: " + (cause == null ? "unknown cause" : cause.getMessage()));
+  }
+
+  /** One item of a streamed request's queue: a token, or the end. */
+  private sealed interface Item {}
+
+  private record Token(TokenEvent event) implements Item {}
+
+  private record End(@Nullable Generation generation, @Nullable Throwable error) implements Item {}
+
+  private void stream(
+      HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
+      GenerationConfig config, long start) throws IOException {
+    BlockingQueue<Item> items = new LinkedBlockingQueue<>();
+    Generator.Handle handle = submit(promptIds, config, event -> items.add(new Token(event)));
+    handle.result().whenComplete((g, e) -> items.add(new End(g, e)));
+    StreamState state = new StreamState(request, header, promptIds);
+    try (EventStream events = new EventStream(exchange)) {
+      if (request.operation() == Operation.CHAT) {
+        events.data(state.chunk("assistant", "", null, request.returnTokenIds() ? List.of() : null));
+      }
+      while (true) {
+        long wait = state.pending() ? state.pendingSince() + LINGER_NANOS - System.nanoTime() : KEEP_ALIVE_NANOS;
+        Item item = wait > 0 ? items.poll(wait, TimeUnit.NANOSECONDS) : items.poll();
+        switch (item) {
+          case null -> {
+            if (state.pending()) {
+              events.data(state.flush(null));
+            } else {
+              events.keepAlive();
+            }
+          }
+          case Token t -> state.add(t.event());
+          case End end -> {
+            finish(events, state, end, request, start);
+            return;
+          }
+        }
+      }
+    } catch (IOException e) {
+      handle.cancel(); // the client went away
+    } catch (InterruptedException e) {
+      handle.cancel();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void finish(EventStream events, StreamState state, End end, CompletionRequest request, long start)
+      throws IOException {
+    Generation generation = end.generation();
+    if (generation == null) {
+      metrics.failed(request.operation(), System.nanoTime() - start);
+      if (state.pending()) {
+        events.data(state.flush(null));
+      }
+      Throwable cause = end.error() instanceof java.util.concurrent.CompletionException c ? c.getCause() : end.error();
+      events.data(engineFailure(cause).toJson());
+      events.done();
+      return;
+    }
+    metrics.finished(request.operation(), generation.finishReason(), generation.stats());
+    state.addRemainder(generation.text());
+    events.data(state.flush(Responses.finishReason(generation.finishReason())));
+    if (request.includeUsage()) {
+      events.data(Responses.usageChunk(state.header, generation.promptIds().size(), generation.tokenIds().size()));
+    }
+    events.done();
+  }
+
+  /** The text and ids generated but not yet sent, and what was sent. */
+  private static final class StreamState {
+    private final CompletionRequest request;
+    private final Responses.ResponseHeader header;
+    private final int[] promptIds;
+    private boolean promptIdsSent;
+    private final StringBuilder sent = new StringBuilder();
+    private final StringBuilder text = new StringBuilder();
+    private final List<Integer> ids = new ArrayList<>();
+    private boolean hasPending;
+    private long pendingSince;
+    private int tokens;
+
+    StreamState(CompletionRequest request, Responses.ResponseHeader header, int[] promptIds) {
+      this.request = request;
+      this.header = header;
+      this.promptIds = promptIds;
+    }
+
+    boolean pending() {
+      return hasPending;
+    }
+
+    long pendingSince() {
+      return pendingSince;
+    }
+
+    void add(TokenEvent event) {
+      if (!hasPending) {
+        pendingSince = System.nanoTime();
+        hasPending = true;
+      }
+      text.append(event.text());
+      ids.add(event.id());
+      tokens++;
+    }
+
+    /** The part of the final text not streamed yet (text a possible stop string held back). */
+    void addRemainder(String finalText) {
+      String streamed = sent.toString() + text;
+      if (finalText.length() > streamed.length() && finalText.startsWith(streamed)) {
+        text.append(finalText, streamed.length(), finalText.length());
+      }
+    }
+
+    JsonObject flush(@Nullable String finishReason) {
+      var chunk = chunk(null, text.toString(), finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
+      sent.append(text);
+      text.setLength(0);
+      ids.clear();
+      hasPending = false;
+      return chunk;
+    }
+
+    JsonObject chunk(@Nullable String role, String content, @Nullable String finish, @Nullable List<Integer> tokenIds) {
+      JsonElement usage = null;
+      if (request.continuousUsage()) {
+        usage = Responses.usage(promptIds.length, tokens);
+      } else if (request.includeUsage()) {
+        usage = JsonNull.INSTANCE;
+      }
+      JsonObject json = Responses.chunk(header, role, content, finish, tokenIds, usage);
+      if (request.returnTokenIds() && !promptIdsSent) {
+        json.add("prompt_token_ids", Responses.ids(java.util.Arrays.stream(promptIds).boxed().toList()));
+        promptIdsSent = true;
+      }
+      return json;
+    }
+  }
+
+  private static byte[] randomBytes() {
+    byte[] bytes = new byte[12];
+    ThreadLocalRandom.current().nextBytes(bytes);
+    return bytes;
+  }
+}

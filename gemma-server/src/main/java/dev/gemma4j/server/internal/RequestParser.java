@@ -1,0 +1,308 @@
+package dev.gemma4j.server.internal;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import dev.gemma4j.ChatMessage;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.Prompt;
+import dev.gemma4j.internal.StrictJson;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads an OpenAI chat or text completion request into a {@link CompletionRequest}: the fields OpenAI
+ * defines that a Gemma engine can honour, and the extra sampling fields vLLM accepts ({@code top_k},
+ * {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}, {@code return_token_ids}). Fields asking
+ * for what the engine cannot do (several choices, log probabilities, tools, a JSON response format,
+ * penalties other than repetition) are refused with a 400 naming the field, never silently ignored.
+ * Unknown fields are ignored, as vLLM ignores them.
+ */
+public final class RequestParser {
+  /** OpenAI allows 4 stop sequences; vLLM more. A bound keeps matching cheap. */
+  static final int MAX_STOP_STRINGS = 16;
+  static final int MAX_STOP_LENGTH = 256;
+  static final int MAX_MESSAGES = 4096;
+
+  private final String servedModel;
+  private final GenerationConfig defaults;
+
+  /**
+   * @param servedModel the model name requests must use (or leave out)
+   * @param defaults the model's generation defaults, used for what a request leaves out
+   */
+  public RequestParser(String servedModel, GenerationConfig defaults) {
+    this.servedModel = servedModel;
+    this.defaults = defaults;
+  }
+
+  /**
+   * Parses a request body.
+   *
+   * @throws ApiError 400 for malformed JSON or a bad value, 404 for another model
+   */
+  public CompletionRequest parse(Operation operation, String body) {
+    JsonObject json = StrictJson.parseObject(body, "the request body", message -> ApiError.badRequest(message, null));
+    JsonFields fields = new JsonFields(json);
+    String model = fields.string("model");
+    if (model != null && !model.equals(servedModel)) {
+      throw ApiError.unknownModel(model, servedModel);
+    }
+    refuseUnsupported(fields, operation);
+    Prompt prompt = operation == Operation.CHAT ? chatPrompt(fields) : textPrompt(fields);
+    GenerationConfig.Builder config = defaults.toBuilder().topLogits(0).sampler(null);
+    Long maxTokens = fields.integer("max_completion_tokens", 1, Integer.MAX_VALUE);
+    if (maxTokens == null) {
+      maxTokens = fields.integer("max_tokens", 1, Integer.MAX_VALUE);
+    }
+    if (maxTokens != null) {
+      config.maxNewTokens(maxTokens.intValue());
+    }
+    sampling(fields, config);
+    config.stopStrings(stopStrings(fields));
+    Boolean ignoreEos = fields.bool("ignore_eos");
+    config.ignoreEos(ignoreEos != null && ignoreEos);
+    boolean stream = Boolean.TRUE.equals(fields.bool("stream"));
+    JsonObject streamOptions = fields.object("stream_options");
+    if (streamOptions != null && !stream) {
+      throw ApiError.badRequest("'stream_options' can only be set when 'stream' is true", "stream_options");
+    }
+    JsonFields options = new JsonFields(streamOptions == null ? new JsonObject() : streamOptions);
+    boolean includeUsage = Boolean.TRUE.equals(options.bool("include_usage"));
+    boolean continuousUsage = Boolean.TRUE.equals(options.bool("continuous_usage_stats"));
+    boolean returnTokenIds = Boolean.TRUE.equals(fields.bool("return_token_ids"));
+    try {
+      return new CompletionRequest(
+          operation, prompt, config.build(), maxTokens != null, stream, includeUsage, continuousUsage, returnTokenIds);
+    } catch (IllegalArgumentException e) {
+      throw ApiError.badRequest(e.getMessage(), null);
+    }
+  }
+
+  private static void sampling(JsonFields fields, GenerationConfig.Builder config) {
+    Double topP = fields.decimal("top_p", 0, 1);
+    if (topP != null) {
+      if (topP == 0) {
+        throw ApiError.badRequest("'top_p' must be in (0, 1], was 0", "top_p");
+      }
+      if (topP < 1) {
+        config.topP(topP);
+      }
+    }
+    Long topK = fields.integer("top_k", -1, Integer.MAX_VALUE);
+    if (topK != null && topK > 0) {
+      config.topK(topK.intValue());
+    }
+    Double minP = fields.decimal("min_p", 0, 1);
+    if (minP != null && minP > 0) {
+      if (minP >= 1) {
+        throw ApiError.badRequest("'min_p' must be in [0, 1), was " + minP, "min_p");
+      }
+      config.minP(minP);
+    }
+    // Last: temperature 0 means greedy whatever the filters say, as in vLLM.
+    Double temperature = fields.decimal("temperature", 0, 2);
+    if (temperature != null) {
+      if (temperature == 0) {
+        config.greedy();
+      } else {
+        config.temperature(temperature);
+      }
+    }
+    Double repetition = fields.decimal("repetition_penalty", Double.MIN_VALUE, 100);
+    if (repetition != null) {
+      config.repetitionPenalty(repetition);
+    }
+    Long seed = fields.integer("seed", Long.MIN_VALUE, Long.MAX_VALUE);
+    if (seed != null) {
+      config.seed(seed);
+    }
+  }
+
+  private static void refuseUnsupported(JsonFields fields, Operation operation) {
+    Long n = fields.integer("n", 1, Integer.MAX_VALUE);
+    if (n != null && n != 1) {
+      throw ApiError.badRequest("'n' must be 1: this server generates one choice per request, was " + n, "n");
+    }
+    Long bestOf = fields.integer("best_of", 1, Integer.MAX_VALUE);
+    if (bestOf != null && bestOf != 1) {
+      throw ApiError.unsupported("best_of", "'best_of' other than 1");
+    }
+    for (String penalty : List.of("presence_penalty", "frequency_penalty")) {
+      Double value = fields.decimal(penalty, -2, 2);
+      if (value != null && value != 0) {
+        throw ApiError.unsupported(penalty, "'" + penalty + "' (use 'repetition_penalty')");
+      }
+    }
+    JsonElement logprobs = fields.get("logprobs");
+    if (logprobs != null && !(logprobs instanceof JsonPrimitive p && p.isBoolean() && !p.getAsBoolean())) {
+      throw ApiError.unsupported("logprobs", "'logprobs'");
+    }
+    if (fields.has("top_logprobs")) {
+      throw ApiError.unsupported("top_logprobs", "'top_logprobs'");
+    }
+    if (Boolean.TRUE.equals(operation == Operation.TEXT_COMPLETION ? fields.bool("echo") : null)) {
+      throw ApiError.unsupported("echo", "'echo'");
+    }
+    if (fields.has("suffix")) {
+      throw ApiError.unsupported("suffix", "'suffix'");
+    }
+    for (String tools : List.of("tools", "functions")) {
+      JsonElement value = fields.get(tools);
+      if (value != null && !(value.isJsonArray() && value.getAsJsonArray().isEmpty())) {
+        throw ApiError.unsupported(tools, "'" + tools + "' (tool calling)");
+      }
+    }
+    JsonElement logitBias = fields.get("logit_bias");
+    if (logitBias != null && !(logitBias.isJsonObject() && logitBias.getAsJsonObject().isEmpty())) {
+      throw ApiError.unsupported("logit_bias", "'logit_bias'");
+    }
+    JsonObject format = fields.object("response_format");
+    if (format != null && !"text".equals(new JsonFields(format).string("type"))) {
+      throw ApiError.unsupported("response_format", "a 'response_format' other than text");
+    }
+  }
+
+  private static List<String> stopStrings(JsonFields fields) {
+    JsonElement stop = fields.get("stop");
+    if (stop == null) {
+      return List.of();
+    }
+    List<String> result = new ArrayList<>();
+    if (stop instanceof JsonPrimitive p && p.isString()) {
+      result.add(p.getAsString());
+    } else if (stop.isJsonArray()) {
+      for (JsonElement e : stop.getAsJsonArray()) {
+        if (!(e instanceof JsonPrimitive p && p.isString())) {
+          throw ApiError.badRequest("'stop' must be a string or an array of strings", "stop");
+        }
+        result.add(p.getAsString());
+      }
+    } else {
+      throw ApiError.badRequest("'stop' must be a string or an array of strings", "stop");
+    }
+    if (result.size() > MAX_STOP_STRINGS) {
+      throw ApiError.badRequest("'stop' has " + result.size() + " strings; at most " + MAX_STOP_STRINGS, "stop");
+    }
+    for (String s : result) {
+      if (s.isEmpty() || s.length() > MAX_STOP_LENGTH) {
+        throw ApiError.badRequest("each 'stop' string must have 1 to " + MAX_STOP_LENGTH + " characters", "stop");
+      }
+    }
+    return result;
+  }
+
+  private static Prompt textPrompt(JsonFields fields) {
+    JsonElement prompt = fields.get("prompt");
+    if (prompt == null) {
+      throw ApiError.badRequest("'prompt' is required", "prompt");
+    }
+    if (prompt instanceof JsonPrimitive p && p.isString()) {
+      return Prompt.text(p.getAsString());
+    }
+    if (prompt.isJsonArray()) {
+      JsonArray array = prompt.getAsJsonArray();
+      if (array.size() == 1 && array.get(0) instanceof JsonPrimitive p && p.isString()) {
+        return Prompt.text(p.getAsString());
+      }
+      if (!array.isEmpty() && array.get(0) instanceof JsonPrimitive p && p.isNumber()) {
+        return Prompt.ids(tokenIds(array));
+      }
+      if (array.size() == 1 && array.get(0).isJsonArray()) {
+        return Prompt.ids(tokenIds(array.get(0).getAsJsonArray()));
+      }
+      throw ApiError.badRequest(
+          "'prompt' must be one string or one array of token ids; send several prompts as separate requests",
+          "prompt");
+    }
+    throw ApiError.badRequest("'prompt' must be a string or an array of token ids", "prompt");
+  }
+
+  private static int[] tokenIds(JsonArray array) {
+    if (array.isEmpty()) {
+      throw ApiError.badRequest("'prompt' has no token ids", "prompt");
+    }
+    int[] ids = new int[array.size()];
+    for (int i = 0; i < ids.length; i++) {
+      JsonElement e = array.get(i);
+      try {
+        if (!(e instanceof JsonPrimitive p) || !p.isNumber()) {
+          throw new NumberFormatException();
+        }
+        ids[i] = new java.math.BigDecimal(p.getAsString()).intValueExact();
+      } catch (NumberFormatException | ArithmeticException x) {
+        throw ApiError.badRequest("'prompt' token ids must be integers, found " + e, "prompt");
+      }
+    }
+    return ids;
+  }
+
+  private static Prompt chatPrompt(JsonFields fields) {
+    JsonElement messages = fields.get("messages");
+    if (messages == null || !messages.isJsonArray() || messages.getAsJsonArray().isEmpty()) {
+      throw ApiError.badRequest("'messages' must be a non-empty array", "messages");
+    }
+    JsonArray array = messages.getAsJsonArray();
+    if (array.size() > MAX_MESSAGES) {
+      throw ApiError.badRequest("'messages' has " + array.size() + " messages; at most " + MAX_MESSAGES, "messages");
+    }
+    List<ChatMessage> turns = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      turns.add(message(array.get(i), "messages[" + i + "]"));
+    }
+    // Message text stays plain text: a user cannot forge a turn by typing <start_of_turn>.
+    return Prompt.chat(turns);
+  }
+
+  private static ChatMessage message(JsonElement element, String where) {
+    if (!element.isJsonObject()) {
+      throw ApiError.badRequest(where + " must be an object with 'role' and 'content'", "messages");
+    }
+    JsonFields fields = new JsonFields(element.getAsJsonObject());
+    String role = fields.string("role");
+    if (role == null) {
+      throw ApiError.badRequest(where + " has no 'role'", "messages");
+    }
+    ChatMessage.Role gemmaRole =
+        switch (role.toLowerCase(Locale.ROOT)) {
+          case "system", "developer" -> ChatMessage.Role.SYSTEM;
+          case "user" -> ChatMessage.Role.USER;
+          case "assistant" -> ChatMessage.Role.MODEL;
+          default -> throw ApiError.badRequest(
+              where + " has role '" + role + "'; this server takes system, developer, user and assistant (no tools)",
+              "messages");
+        };
+    if (fields.has("tool_calls")) {
+      throw ApiError.unsupported("messages", where + ".tool_calls");
+    }
+    return new ChatMessage(gemmaRole, content(fields.get("content"), where, gemmaRole));
+  }
+
+  private static String content(@Nullable JsonElement content, String where, ChatMessage.Role role) {
+    if (content == null) {
+      if (role == ChatMessage.Role.MODEL) {
+        return "";
+      }
+      throw ApiError.badRequest(where + " has no 'content'", "messages");
+    }
+    if (content instanceof JsonPrimitive p && p.isString()) {
+      return p.getAsString();
+    }
+    if (content.isJsonArray()) {
+      StringBuilder text = new StringBuilder();
+      for (JsonElement part : content.getAsJsonArray()) {
+        JsonFields partFields = part.isJsonObject() ? new JsonFields(part.getAsJsonObject()) : null;
+        if (partFields == null || !"text".equals(partFields.string("type")) || partFields.string("text") == null) {
+          throw ApiError.unsupported(
+              "messages", where + " content parts other than {\"type\": \"text\", \"text\": ...} (Gemma 2 reads text only)");
+        }
+        text.append(partFields.string("text"));
+      }
+      return text.toString();
+    }
+    throw ApiError.badRequest(where + " 'content' must be a string or an array of text parts", "messages");
+  }
+}

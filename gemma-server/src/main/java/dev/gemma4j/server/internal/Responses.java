@@ -1,0 +1,129 @@
+package dev.gemma4j.server.internal;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import dev.gemma4j.FinishReason;
+import dev.gemma4j.Generation;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** The JSON of OpenAI's completion responses and streamed chunks, with vLLM's extras. */
+final class Responses {
+  private Responses() {}
+
+  /** OpenAI's {@code finish_reason}: {@code stop}, {@code length}, or vLLM's {@code abort} for a cancelled request. */
+  static String finishReason(FinishReason reason) {
+    return switch (reason) {
+      case STOP_TOKEN, STOP_STRING -> "stop";
+      case LENGTH, TIMEOUT -> "length";
+      case CANCELLED -> "abort";
+    };
+  }
+
+  static JsonObject usage(int promptTokens, int completionTokens) {
+    JsonObject usage = new JsonObject();
+    usage.addProperty("prompt_tokens", promptTokens);
+    usage.addProperty("completion_tokens", completionTokens);
+    usage.addProperty("total_tokens", promptTokens + completionTokens);
+    return usage;
+  }
+
+  /** A whole (not streamed) response. */
+  static JsonObject whole(ResponseHeader header, Generation generation, boolean tokenIds) {
+    JsonObject choice = new JsonObject();
+    choice.addProperty("index", 0);
+    if (header.operation() == Operation.CHAT) {
+      JsonObject message = new JsonObject();
+      message.addProperty("role", "assistant");
+      message.addProperty("content", generation.text());
+      message.add("refusal", JsonNull.INSTANCE);
+      choice.add("message", message);
+    } else {
+      choice.addProperty("text", generation.text());
+    }
+    choice.add("logprobs", JsonNull.INSTANCE);
+    choice.addProperty("finish_reason", finishReason(generation.finishReason()));
+    if (tokenIds) {
+      choice.add("token_ids", ids(generation.tokenIds()));
+    }
+    JsonObject response = header.object(header.operation().object());
+    JsonArray choices = new JsonArray();
+    choices.add(choice);
+    response.add("choices", choices);
+    response.add("usage", usage(generation.promptIds().size(), generation.tokenIds().size()));
+    if (tokenIds) {
+      response.add("prompt_token_ids", ids(generation.promptIds()));
+    }
+    return response;
+  }
+
+  /**
+   * A streamed chunk with one choice.
+   *
+   * @param role the chat role, sent in the first chunk only
+   * @param finishReason set in the last chunk only
+   * @param usage the usage so far, JSON null, or {@code null} to leave the field out
+   */
+  static JsonObject chunk(
+      ResponseHeader header,
+      @Nullable String role,
+      String text,
+      @Nullable String finishReason,
+      @Nullable List<Integer> tokenIds,
+      com.google.gson.@Nullable JsonElement usage) {
+    JsonObject choice = new JsonObject();
+    choice.addProperty("index", 0);
+    if (header.operation() == Operation.CHAT) {
+      JsonObject delta = new JsonObject();
+      if (role != null) {
+        delta.addProperty("role", role);
+      }
+      if (role != null || !text.isEmpty() || finishReason == null) {
+        delta.addProperty("content", text);
+      }
+      choice.add("delta", delta);
+    } else {
+      choice.addProperty("text", text);
+    }
+    choice.add("logprobs", JsonNull.INSTANCE);
+    choice.add("finish_reason", finishReason == null ? JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(finishReason));
+    if (tokenIds != null) {
+      choice.add("token_ids", ids(tokenIds));
+    }
+    JsonObject chunk = header.object(header.operation().chunkObject());
+    JsonArray choices = new JsonArray();
+    choices.add(choice);
+    chunk.add("choices", choices);
+    if (usage != null) {
+      chunk.add("usage", usage);
+    }
+    return chunk;
+  }
+
+  /** The chunk after the last choice chunk when the client asked for usage: no choices, the usage. */
+  static JsonObject usageChunk(ResponseHeader header, int promptTokens, int completionTokens) {
+    JsonObject chunk = header.object(header.operation().chunkObject());
+    chunk.add("choices", new JsonArray());
+    chunk.add("usage", usage(promptTokens, completionTokens));
+    return chunk;
+  }
+
+  static JsonArray ids(List<Integer> ids) {
+    JsonArray array = new JsonArray(ids.size());
+    ids.forEach(array::add);
+    return array;
+  }
+
+  /** What every response and chunk of one request begins with. */
+  record ResponseHeader(Operation operation, String id, long created, String model) {
+    JsonObject object(String object) {
+      JsonObject json = new JsonObject();
+      json.addProperty("id", id);
+      json.addProperty("object", object);
+      json.addProperty("created", created);
+      json.addProperty("model", model);
+      return json;
+    }
+  }
+}
