@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
     version = "gemma4j 0.1.0-SNAPSHOT",
     description = "Run Gemma 2 models in-process on Ascend NPUs and CPUs.",
     subcommands = {
-      GenerateCommand.class, ChatCommand.class, CheckCommand.class, BenchCommand.class,
+      GenerateCommand.class, ChatCommand.class, ServeCommand.class, CheckCommand.class, BenchCommand.class,
       RandomCheckpointCommand.class, BackendsCommand.class
     })
 public final class GemmaCli implements Runnable {

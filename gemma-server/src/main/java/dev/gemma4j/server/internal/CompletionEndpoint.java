@@ -99,11 +99,21 @@ public final class CompletionEndpoint {
     return request.withMaxTokens(Math.max(1, Math.min(defaultMaxTokens, room)));
   }
 
-  private Generator.Handle submit(int[] promptIds, GenerationConfig config, java.util.function.Consumer<TokenEvent> listener) {
+  /** Submits; the generation is tracked for draining and measured however it ends. */
+  private Generator.Handle submit(
+      Operation operation, int[] promptIds, GenerationConfig config, java.util.function.Consumer<TokenEvent> listener,
+      long start) {
     try {
       Generator.Handle handle = gemma.submit(Prompt.ids(promptIds), config, listener);
       inFlight.add(handle);
-      handle.result().whenComplete((g, e) -> inFlight.remove(handle));
+      handle.result().whenComplete((generation, error) -> {
+        inFlight.remove(handle);
+        if (generation != null) {
+          metrics.finished(operation, generation.finishReason(), generation.stats());
+        } else {
+          metrics.failed(operation, System.nanoTime() - start);
+        }
+      });
       return handle;
     } catch (QueueFullException e) {
       throw ApiError.queueFull(e.getMessage(), 1);
@@ -117,7 +127,7 @@ public final class CompletionEndpoint {
   private void whole(
       HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
       GenerationConfig config, long start) throws IOException {
-    Generator.Handle handle = submit(promptIds, config, event -> {});
+    Generator.Handle handle = submit(request.operation(), promptIds, config, event -> {}, start);
     Generation generation;
     try {
       generation = handle.result().get();
@@ -126,10 +136,8 @@ public final class CompletionEndpoint {
       Thread.currentThread().interrupt();
       throw ApiError.unavailable("the server is shutting down");
     } catch (ExecutionException e) {
-      metrics.failed(request.operation(), System.nanoTime() - start);
       throw engineFailure(e.getCause());
     }
-    metrics.finished(request.operation(), generation.finishReason(), generation.stats());
     HttpIo.json(exchange, 200, Responses.whole(header, generation, request.returnTokenIds()));
   }
 
@@ -151,7 +159,7 @@ public final class CompletionEndpoint {
       HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
       GenerationConfig config, long start) throws IOException {
     BlockingQueue<Item> items = new LinkedBlockingQueue<>();
-    Generator.Handle handle = submit(promptIds, config, event -> items.add(new Token(event)));
+    Generator.Handle handle = submit(request.operation(), promptIds, config, event -> items.add(new Token(event)), start);
     handle.result().whenComplete((g, e) -> items.add(new End(g, e)));
     StreamState state = new StreamState(request, header, promptIds);
     try (EventStream events = new EventStream(exchange)) {
@@ -171,7 +179,7 @@ public final class CompletionEndpoint {
           }
           case Token t -> state.add(t.event());
           case End end -> {
-            finish(events, state, end, request, start);
+            finish(events, state, end, request);
             return;
           }
         }
@@ -184,11 +192,10 @@ public final class CompletionEndpoint {
     }
   }
 
-  private void finish(EventStream events, StreamState state, End end, CompletionRequest request, long start)
+  private static void finish(EventStream events, StreamState state, End end, CompletionRequest request)
       throws IOException {
     Generation generation = end.generation();
     if (generation == null) {
-      metrics.failed(request.operation(), System.nanoTime() - start);
       if (state.pending()) {
         events.data(state.flush(null));
       }
@@ -197,7 +204,6 @@ public final class CompletionEndpoint {
       events.done();
       return;
     }
-    metrics.finished(request.operation(), generation.finishReason(), generation.stats());
     state.addRemainder(generation.text());
     events.data(state.flush(Responses.finishReason(generation.finishReason())));
     if (request.includeUsage()) {

@@ -1,0 +1,280 @@
+package dev.gemma4j.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.openai.client.OpenAIClient;
+import com.openai.errors.InternalServerException;
+import com.openai.errors.RateLimitException;
+import com.openai.errors.UnauthorizedException;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import dev.gemma4j.Gemma;
+import dev.gemma4j.GemmaOptions;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.Prompt;
+import dev.gemma4j.engine.EngineOptions;
+import dev.gemma4j.spi.Generator;
+import dev.gemma4j.testkit.BundledModel;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The server's statuses, key, limits, disconnects, draining, health and metrics, over plain HTTP and the SDK. */
+class ServerBehaviourTest {
+  static final String MODEL = "tiny-gemma";
+  static Gemma gemma;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void open() {
+    // One sequence at a time and one waiting: a third request finds the queue full.
+    EngineOptions engine = EngineOptions.defaults().withMaxBatchSize(1).withQueueCapacity(1);
+    gemma = Gemma.open(BundledModel.path(), GemmaOptions.builder().backend("cpu").engine(engine).build());
+  }
+
+  @AfterAll
+  static void close() {
+    gemma.close();
+  }
+
+  static GemmaServer serve(ServerOptions.Builder options) {
+    return GemmaServer.start(gemma, options.port(0).servedModelName(MODEL).build());
+  }
+
+  static HttpResponse<String> post(GemmaServer server, String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.baseUri() + path))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+    if (headers.length > 0) {
+      request.headers(headers);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> get(GemmaServer server, String path) throws Exception {
+    URI base = server.baseUri();
+    URI uri = path.startsWith("/v1") ? URI.create(base + path.substring(3)) : base.resolve(path);
+    return http.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonObject error(HttpResponse<String> response) {
+    return JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonObject("error");
+  }
+
+  static String chatBody(String text, int maxTokens, boolean stream) {
+    return "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}],"
+        + "\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true,\"stream\":" + stream + "}";
+  }
+
+  @Test
+  void wrongOrMissingKeyIs401AndHealthNeedsNone() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder().apiKey("s3cret"))) {
+      assertEquals(401, post(server, "/chat/completions", chatBody("hi", 2, false)).statusCode());
+      var wrong = post(server, "/chat/completions", chatBody("hi", 2, false), "Authorization", "Bearer s3cret2");
+      assertEquals(401, wrong.statusCode());
+      assertEquals("invalid_api_key", error(wrong).get("code").getAsString());
+      assertFalse(wrong.body().contains("s3cret"), "the key is never echoed");
+      var right = post(server, "/chat/completions", chatBody("hi", 2, false), "Authorization", "Bearer s3cret");
+      assertEquals(200, right.statusCode(), right.body());
+      assertEquals(200, get(server, "/health").statusCode());
+      assertEquals(200, get(server, "/metrics").statusCode());
+      {
+        OpenAIClient sdk = OpenAiConformanceTest.client(server, "wrong");
+        assertThrows(UnauthorizedException.class, () -> sdk.models().list());
+        sdk.close();
+      }
+    }
+  }
+
+  @Test
+  void malformedRequestsAre400() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      var notJson = post(server, "/chat/completions", "{\"model\": ");
+      assertEquals(400, notJson.statusCode());
+      assertTrue(error(notJson).get("message").getAsString().contains("not valid JSON"), notJson.body());
+      var duplicateKey = post(server, "/completions", "{\"prompt\":\"a\",\"prompt\":\"b\"}");
+      assertEquals(400, duplicateKey.statusCode());
+      var wrongType = post(server, "/completions", "{\"prompt\":\"a\",\"max_tokens\":\"ten\"}");
+      assertEquals(400, wrongType.statusCode());
+      assertEquals("max_tokens", error(wrongType).get("param").getAsString());
+      var tooLong = post(server, "/completions", "{\"prompt\":[2," + "5,".repeat(9000) + "5],\"max_tokens\":1}");
+      assertEquals(400, tooLong.statusCode());
+      assertTrue(error(tooLong).get("message").getAsString().contains("context"), tooLong.body());
+      var outsideVocabulary = post(server, "/completions", "{\"prompt\":[2, 999999999],\"max_tokens\":1}");
+      assertEquals(400, outsideVocabulary.statusCode());
+      var image = post(server, "/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
+          + "\"image_url\":{\"url\":\"http://x\"}}]}]}");
+      assertEquals(400, image.statusCode());
+      assertEquals(405, http.send(HttpRequest.newBuilder(server.baseUri().resolve("/v1/completions")).GET().build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode());
+      assertEquals(404, get(server, "/v1/embeddings").statusCode());
+      // The server still answers after all of that.
+      assertEquals(200, post(server, "/completions", "{\"prompt\":\"a\",\"max_tokens\":2}").statusCode());
+    }
+  }
+
+  @Test
+  void bodyLargerThanTheLimitIs413() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder().maxBodyBytes(4096))) {
+      var large = post(server, "/completions", "{\"prompt\":\"" + "a".repeat(5000) + "\"}");
+      assertEquals(413, large.statusCode());
+      assertEquals("request_too_large", error(large).get("code").getAsString());
+      // Without a declared length (chunked), the limit holds while reading.
+      HttpRequest chunked = HttpRequest.newBuilder(server.baseUri().resolve("/v1/completions"))
+          .POST(HttpRequest.BodyPublishers.ofInputStream(
+              () -> new java.io.ByteArrayInputStream(("{\"prompt\":\"" + "a".repeat(9000) + "\"}").getBytes())))
+          .build();
+      assertEquals(413, http.send(chunked, HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+  }
+
+  @Test
+  void fullQueueIs429WithRetryAfter() throws Exception {
+    GenerationConfig endless = GenerationConfig.builder().maxNewTokens(4000).ignoreEos(true).build();
+    CountDownLatch running = new CountDownLatch(1);
+    Generator.Handle first = gemma.submit(Prompt.text("a"), endless, event -> running.countDown());
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      assertTrue(running.await(30, TimeUnit.SECONDS));
+      Generator.Handle second = gemma.submit(Prompt.text("b"), endless, event -> {});
+      try {
+        var full = post(server, "/chat/completions", chatBody("c", 2, false));
+        assertEquals(429, full.statusCode(), full.body());
+        assertEquals("1", full.headers().firstValue("Retry-After").orElseThrow());
+        assertTrue(error(full).get("message").getAsString().contains("queue is full"), full.body());
+        {
+          OpenAIClient sdk = OpenAiConformanceTest.client(server, null);
+          assertThrows(RateLimitException.class, () -> sdk.chat().completions().create(
+              ChatCompletionCreateParams.builder().model(MODEL).addUserMessage("c").maxCompletionTokens(2).build()));
+          sdk.close();
+        }
+      } finally {
+        second.cancel();
+        second.result().get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      first.cancel();
+      first.result().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aClientThatGoesAwayCancelsItsGeneration() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      HttpRequest request = HttpRequest.newBuilder(server.baseUri().resolve("/v1/chat/completions"))
+          .POST(HttpRequest.BodyPublishers.ofString(chatBody("tell me everything", 4000, true))).build();
+      HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, response.statusCode());
+      try (InputStream body = response.body()) {
+        var reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+        for (int events = 0; events < 3; ) {
+          String line = reader.readLine();
+          if (line != null && line.startsWith("data: ")) {
+            events++;
+          }
+        }
+      }
+      String cancelled = "gemma_request_success_total{finished_reason=\"cancelled\"} 1";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      String metrics = get(server, "/metrics").body();
+      while (!metrics.contains(cancelled) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        metrics = get(server, "/metrics").body();
+      }
+      assertTrue(metrics.contains(cancelled), metrics);
+      assertEquals(0, gemma.engineStats().running(), "the generation was cancelled");
+    }
+  }
+
+  @Test
+  void closingDrainsRequestsInFlightAndRefusesNewOnes() throws Exception {
+    GemmaServer server = serve(ServerOptions.builder().drainTimeout(Duration.ofSeconds(60)));
+    HttpRequest streamed = HttpRequest.newBuilder(server.baseUri().resolve("/v1/chat/completions"))
+        .POST(HttpRequest.BodyPublishers.ofString(chatBody("a long answer", 300, true))).build();
+    HttpResponse<InputStream> inFlight = http.send(streamed, HttpResponse.BodyHandlers.ofInputStream());
+    var reader = new BufferedReader(new InputStreamReader(inFlight.body(), StandardCharsets.UTF_8));
+    assertTrue(reader.readLine().startsWith("data: "));
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    int health = 200;
+    while (health == 200 && System.nanoTime() < deadline) {
+      health = get(server, "/health").statusCode();
+    }
+    assertEquals(503, health, "/health says the server is going away");
+    var refused = post(server, "/chat/completions", chatBody("new", 2, false));
+    assertEquals(503, refused.statusCode());
+    {
+      OpenAIClient sdk = OpenAiConformanceTest.client(server, null);
+      assertThrows(InternalServerException.class, () -> sdk.models().list());
+      sdk.close();
+    }
+    List<String> lines = new ArrayList<>();
+    for (String line; (line = reader.readLine()) != null; ) {
+      lines.add(line);
+    }
+    closing.get(60, TimeUnit.SECONDS);
+    assertEquals("data: [DONE]", lines.stream().filter(l -> !l.isEmpty()).toList().getLast());
+    assertTrue(lines.stream().anyMatch(l -> l.contains("\"finish_reason\":\"length\"")), "the request ran to its end");
+  }
+
+  @Test
+  void metricsCarryTheGenAiHistograms() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      assertEquals(200, post(server, "/completions", "{\"prompt\":\"Hello\",\"max_tokens\":5,\"ignore_eos\":true}").statusCode());
+      var response = get(server, "/metrics");
+      assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
+      String metrics = response.body();
+      String labels = "gen_ai_operation_name=\"text_completion\",gen_ai_request_model=\"" + MODEL + "\",gen_ai_system=\"gemma4j\"";
+      for (String histogram : List.of("gen_ai_server_request_duration_seconds", "gen_ai_server_time_to_first_token_seconds",
+          "gen_ai_server_time_per_output_token_seconds")) {
+        assertTrue(metrics.contains("# TYPE " + histogram + " histogram"), histogram);
+        assertTrue(metrics.contains(histogram + "_count{" + labels + "} 1"), metrics);
+        assertTrue(metrics.contains(histogram + "_bucket{" + labels + ",le=\"+Inf\"} 1"), metrics);
+      }
+      assertTrue(metrics.contains("gen_ai_server_request_duration_seconds_bucket{" + labels + ",le=\"81.92\"} 1"));
+      assertTrue(metrics.contains("gen_ai_server_time_to_first_token_seconds_bucket{" + labels + ",le=\"0.001\"}"));
+      assertTrue(metrics.contains("gen_ai_server_time_per_output_token_seconds_bucket{" + labels + ",le=\"2.5\"} 1"));
+      for (String gauge : List.of("gemma_requests_running ", "gemma_requests_waiting ", "gemma_kv_cache_usage_ratio ",
+          "gemma_prefix_cache_hits_total ", "gemma_prefix_cache_queries_total ")) {
+        assertTrue(metrics.contains("\n" + gauge), gauge);
+      }
+      assertTrue(metrics.contains("gemma_generation_tokens_total 5"), metrics);
+      assertTrue(metrics.contains("gemma_request_success_total{finished_reason=\"length\"} 1"), metrics);
+    }
+  }
+
+  @Test
+  void aBadRequestFailsOnlyItself() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      CompletableFuture<HttpResponse<String>> good = CompletableFuture.supplyAsync(() -> {
+        try {
+          return post(server, "/completions", "{\"prompt\":\"a\",\"max_tokens\":30,\"ignore_eos\":true}");
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      assertEquals(400, post(server, "/completions", "{\"prompt\":\"a\",\"top_p\":0}").statusCode());
+      assertEquals(400, post(server, "/completions", "{\"prompt\":\"a\",\"seed\":1.5}").statusCode());
+      var ok = good.get(60, TimeUnit.SECONDS);
+      assertEquals(200, ok.statusCode(), ok.body());
+      assertTrue(ok.body().contains("\"finish_reason\":\"length\""));
+      assertTrue(gemma.isOpen());
+    }
+  }
+}
