@@ -4,6 +4,7 @@ import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineStats;
 import dev.gemma4j.hub.ModelResolver;
 import dev.gemma4j.internal.engine.LocalEngine;
+import dev.gemma4j.internal.remote.RemoteEngine;
 import dev.gemma4j.spi.Engine;
 import dev.gemma4j.spi.EngineInfo;
 import dev.gemma4j.spi.Generator;
@@ -43,11 +44,17 @@ public final class Gemma implements AutoCloseable {
 
   /**
    * Opens a model: resolves the id or folder (see {@link ModelResolver}), picks the backend, loads the
-   * weights and starts the batching engine.
+   * weights and starts the batching engine. With {@link GemmaOptions#endpoints()}, the model is the one
+   * those OpenAI-compatible servers serve under this name instead ({@code gemma serve}, vLLM,
+   * vllm-ascend, SGLang, MindIE), with the same API; text then goes to the servers as text (there is no
+   * tokenizer here).
    *
    * @throws GemmaException when the model cannot be found, read or loaded; the message says why
    */
   public static Gemma open(String model, GemmaOptions options) {
+    if (!options.endpoints().isEmpty()) {
+      return new Gemma(RemoteEngine.open(model, options));
+    }
     Path folder = ModelResolver.fromEnvironment(options).resolve(model);
     return new Gemma(LocalEngine.open(model, folder, options));
   }

@@ -1,6 +1,10 @@
 package dev.gemma4j;
 
 import dev.gemma4j.engine.EngineOptions;
+import dev.gemma4j.engine.RemoteOptions;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import dev.gemma4j.spi.Backends;
 import dev.gemma4j.spi.Precision;
 import java.nio.file.Path;
@@ -22,6 +26,11 @@ import org.jspecify.annotations.Nullable;
  *     {@code HF_HOME/hub}, then {@code ~/.cache/huggingface/hub}
  * @param offline never touch the network (also set by {@code HF_HUB_OFFLINE=1})
  * @param engine KV-cache and batching sizes
+ * @param endpoints OpenAI-compatible servers ({@code http://host:8000/v1}) that serve the model; when there
+ *     are any, {@link Gemma#open(String, GemmaOptions)} opens a remote engine over them instead of loading
+ *     the model here, balancing requests to the server with the fewest in flight
+ * @param apiKey the bearer token the servers require, or {@code null}; never printed
+ * @param remote timeouts, retries and ejection of the remote engine
  */
 public record GemmaOptions(
     @Nullable String backend,
@@ -31,7 +40,10 @@ public record GemmaOptions(
     String revision,
     @Nullable Path cacheDir,
     boolean offline,
-    EngineOptions engine) {
+    EngineOptions engine,
+    List<URI> endpoints,
+    @Nullable String apiKey,
+    RemoteOptions remote) {
 
   /** The device index to open: the explicit one, else the one in the backend name, else 0. */
   public int resolvedDeviceIndex() {
@@ -43,6 +55,12 @@ public record GemmaOptions(
     Objects.requireNonNull(precision, "precision");
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(remote, "remote");
+    endpoints = List.copyOf(endpoints);
+    endpoints.forEach(GemmaOptions::checkEndpoint);
+    if (apiKey != null && (apiKey.isBlank() || apiKey.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
+      throw new IllegalArgumentException("apiKey must be non-blank printable text");
+    }
     if (deviceIndex < -1) {
       throw new IllegalArgumentException("deviceIndex must be -1 (from the backend name) or a device number: " + deviceIndex);
     }
@@ -54,6 +72,25 @@ public record GemmaOptions(
           "revision \"" + revision + "\" is not a branch, tag or commit name (letters, digits, '.', '_', '-' and"
               + " '/' between names); a revision is never a path");
     }
+  }
+
+  private static void checkEndpoint(URI endpoint) {
+    String scheme = endpoint.getScheme();
+    if (!("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) || endpoint.getHost() == null
+        || endpoint.getRawUserInfo() != null || endpoint.getRawQuery() != null || endpoint.getRawFragment() != null) {
+      throw new IllegalArgumentException(
+          "endpoint " + endpoint + " is not an OpenAI API base URL such as http://host:8000/v1 (http or https, a host,"
+              + " no user info, query or fragment; give the key with apiKey)");
+    }
+  }
+
+  /** The options without the API key's value. */
+  @Override
+  public String toString() {
+    return "GemmaOptions[backend=" + backend + ", deviceIndex=" + deviceIndex + ", precision=" + precision
+        + ", threads=" + threads + ", revision=" + revision + ", cacheDir=" + cacheDir + ", offline=" + offline
+        + ", engine=" + engine + ", endpoints=" + endpoints + ", apiKey=" + (apiKey == null ? "none" : "(set)")
+        + ", remote=" + remote + "]";
   }
 
   private static final java.util.regex.Pattern REVISION =
@@ -80,6 +117,9 @@ public record GemmaOptions(
     b.cacheDir = cacheDir;
     b.offline = offline;
     b.engine = engine;
+    b.endpoints = new ArrayList<>(endpoints);
+    b.apiKey = apiKey;
+    b.remote = remote;
     return b;
   }
 
@@ -93,6 +133,9 @@ public record GemmaOptions(
     private @Nullable Path cacheDir;
     private boolean offline;
     private EngineOptions engine = EngineOptions.defaults();
+    private List<URI> endpoints = new ArrayList<>();
+    private @Nullable String apiKey;
+    private RemoteOptions remote = RemoteOptions.defaults();
 
     private Builder() {}
 
@@ -144,9 +187,41 @@ public record GemmaOptions(
       return this;
     }
 
-    /** Builds the options. */
+    /**
+     * Adds an OpenAI-compatible server that serves the model ({@code http://host:8000/v1}): the model is
+     * then used remotely, balanced over every endpoint added.
+     */
+    public Builder endpoint(URI value) {
+      endpoints.add(Objects.requireNonNull(value, "endpoint"));
+      return this;
+    }
+
+    /** Replaces the servers; an empty list loads the model in this process. */
+    public Builder endpoints(List<URI> values) {
+      endpoints = new ArrayList<>(values);
+      return this;
+    }
+
+    /** The bearer token the servers require; {@code null} for none. */
+    public Builder apiKey(@Nullable String value) {
+      apiKey = value;
+      return this;
+    }
+
+    /** Timeouts, retries and ejection of the remote engine. */
+    public Builder remote(RemoteOptions value) {
+      remote = value;
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @throws IllegalArgumentException when a value is out of range, naming it
+     */
     public GemmaOptions build() {
-      return new GemmaOptions(backend, deviceIndex, precision, threads, revision, cacheDir, offline, engine);
+      return new GemmaOptions(
+          backend, deviceIndex, precision, threads, revision, cacheDir, offline, engine, endpoints, apiKey, remote);
     }
   }
 }

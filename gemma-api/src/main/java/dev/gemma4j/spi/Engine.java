@@ -36,10 +36,7 @@ public interface Engine extends Generator {
   /** The engine now: requests running and waiting, KV-cache blocks, prefix-cache hits, steps. */
   EngineStats stats();
 
-  /**
-   * Whether the engine accepts requests now: false once it is closed or has failed (a remote engine:
-   * while none of its servers is reachable).
-   */
+  /** Whether the engine accepts requests now: false once it is closed or has failed. */
   boolean isOpen();
 
   /** The tokenizer, when this engine has one in the process. */

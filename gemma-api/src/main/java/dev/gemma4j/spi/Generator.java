@@ -1,6 +1,8 @@
 package dev.gemma4j.spi;
 
+import dev.gemma4j.EngineClosedException;
 import dev.gemma4j.GemmaException;
+import dev.gemma4j.QueueFullException;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.TokenEvent;
@@ -41,10 +43,14 @@ public interface Generator extends AutoCloseable {
         Thread.currentThread().interrupt();
         throw new GemmaException("interrupted while waiting for the generation; it was cancelled", e);
       } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        throw cause instanceof GemmaException g
-            ? new GemmaException(g.getMessage(), g)
-            : new GemmaException("the generation failed: " + cause, cause);
+        // The two failures a caller acts on keep their type (retry later; open again); others are wrapped
+        // so that the stack trace shows the waiting caller.
+        throw switch (e.getCause()) {
+          case QueueFullException full -> full;
+          case EngineClosedException closed -> closed;
+          case GemmaException g -> new GemmaException(g.getMessage(), g);
+          case Throwable cause -> new GemmaException("the generation failed: " + cause, cause);
+        };
       } catch (CancellationException e) {
         throw new GemmaException("the generation's future was cancelled", e);
       }

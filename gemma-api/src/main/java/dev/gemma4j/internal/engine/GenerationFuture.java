@@ -7,10 +7,10 @@ import java.util.concurrent.CompletableFuture;
  * The future of a generation: cancelling it ({@code cancel(true)} or {@code cancel(false)}) also cancels
  * the generation, so its KV-cache blocks and batch slot are freed at the next step.
  */
-final class GenerationFuture extends CompletableFuture<Generation> {
+public final class GenerationFuture extends CompletableFuture<Generation> {
   private final Runnable cancelGeneration;
 
-  GenerationFuture(Runnable cancelGeneration) {
+  public GenerationFuture(Runnable cancelGeneration) {
     this.cancelGeneration = cancelGeneration;
   }
 

@@ -17,11 +17,11 @@ import org.slf4j.LoggerFactory;
  * one that throws (an {@link Error} included) fails only its own request. The engine thread only
  * enqueues.
  */
-final class RequestDelivery {
+public final class RequestDelivery {
   private static final Logger LOG = LoggerFactory.getLogger(RequestDelivery.class);
 
   /** A listener that wants nothing: its tokens are not even enqueued. */
-  static final Consumer<TokenEvent> NONE = event -> {};
+  public static final Consumer<TokenEvent> NONE = event -> {};
 
   private final Consumer<TokenEvent> listener;
   private final GenerationFuture future;
@@ -31,7 +31,7 @@ final class RequestDelivery {
   private final AtomicInteger work = new AtomicInteger();
   private volatile boolean listenerFailed;
 
-  RequestDelivery(Consumer<TokenEvent> listener, GenerationFuture future, Executor executor, Runnable cancelGeneration) {
+  public RequestDelivery(Consumer<TokenEvent> listener, GenerationFuture future, Executor executor, Runnable cancelGeneration) {
     this.listener = listener;
     this.future = future;
     this.executor = executor;
@@ -39,19 +39,19 @@ final class RequestDelivery {
   }
 
   /** Enqueues a token for the listener. */
-  void token(TokenEvent event) {
+  public void token(TokenEvent event) {
     if (listener != NONE && !listenerFailed) {
       enqueue(event);
     }
   }
 
   /** Completes the future with the result, after every token enqueued before. */
-  void complete(Generation generation) {
+  public void complete(Generation generation) {
     enqueue(generation);
   }
 
   /** Completes the future with a failure, after every token enqueued before. */
-  void fail(Throwable failure) {
+  public void fail(Throwable failure) {
     enqueue(failure);
   }
 

@@ -1,0 +1,345 @@
+package dev.gemma4j.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.gemma4j.ChatMessage;
+import dev.gemma4j.FinishReason;
+import dev.gemma4j.Gemma;
+import dev.gemma4j.GemmaException;
+import dev.gemma4j.GemmaOptions;
+import dev.gemma4j.Generation;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.Prompt;
+import dev.gemma4j.QueueFullException;
+import dev.gemma4j.TokenEvent;
+import dev.gemma4j.engine.RemoteOptions;
+import dev.gemma4j.testkit.BundledModel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The remote engine: {@code Gemma.open} with endpoints gives the in-process API over gemma serve, with
+ * the reference goldens; retries, timeouts, cancellation and errors against servers that misbehave.
+ */
+class RemoteEngineTest {
+  static final String MODEL = "tiny-gemma";
+  static final ReferenceGoldens GOLDEN = ReferenceGoldens.load();
+  static final List<Integer> GOLDEN_IDS = List.of(208941, 208941, 208941, 240385, 235124, 3057, 3057, 237682, 251181,
+      80724, 64901, 91765, 164606, 218736, 254527, 103591, 200801, 182864, 144562, 87822);
+  static Gemma local;
+  static GemmaServer server;
+
+  @BeforeAll
+  static void serve() {
+    local = Gemma.open(BundledModel.path(), GemmaOptions.builder().backend("cpu").build());
+    server = GemmaServer.start(local, ServerOptions.builder().port(0).servedModelName(MODEL).apiKey("k").build());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+    local.close();
+  }
+
+  static GemmaOptions.Builder remote(URI... endpoints) {
+    return GemmaOptions.builder().endpoints(List.of(endpoints)).apiKey("k");
+  }
+
+  static GenerationConfig twenty() {
+    return GenerationConfig.builder().maxNewTokens(20).ignoreEos(true).build();
+  }
+
+  @Test
+  void generatesTheReferenceTokensAndTextThroughTheServer() {
+    try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri()).build())) {
+      assertEquals("remote", gemma.backendName());
+      Generation g = gemma.generate(Prompt.text(GOLDEN.prompt()), twenty());
+      assertEquals(GOLDEN.completionText(), g.text());
+      assertEquals(GOLDEN_IDS, g.tokenIds());
+      assertEquals(GOLDEN.completionPromptTokens(), g.promptIds().size());
+      assertEquals(FinishReason.LENGTH, g.finishReason());
+      assertEquals(20, g.stats().generatedTokens());
+      assertEquals(GOLDEN.completionPromptTokens(), g.stats().promptTokens());
+      assertTrue(g.stats().timeToFirstToken().compareTo(g.stats().totalTime()) <= 0);
+
+      Generation chat = gemma.chat(List.of(ChatMessage.user(GOLDEN.prompt())), twenty());
+      assertEquals(GOLDEN.chatText(), chat.text());
+      assertEquals(GOLDEN.chatPromptTokens(), chat.stats().promptTokens());
+
+      int[] ids = g.promptIds().stream().mapToInt(Integer::intValue).toArray();
+      assertEquals(GOLDEN_IDS, gemma.generator().generate(ids, twenty()).tokenIds());
+    }
+  }
+
+  @Test
+  void streamsAndPublishesTheSameTokens() throws Exception {
+    try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri()).build())) {
+      List<TokenEvent> events = new CopyOnWriteArrayList<>();
+      Generation g = gemma.stream(Prompt.text(GOLDEN.prompt()), twenty(), events::add).await();
+      assertEquals(GOLDEN_IDS, events.stream().map(TokenEvent::id).toList());
+      assertEquals(GOLDEN.completionText(), events.stream().map(TokenEvent::text).collect(Collectors.joining()));
+      assertEquals(g.text(), GOLDEN.completionText());
+      try (var stream = gemma.stream(Prompt.text(GOLDEN.prompt()), twenty())) {
+        assertEquals(GOLDEN.completionText(), stream.events().map(TokenEvent::text).collect(Collectors.joining()));
+      }
+    }
+  }
+
+  @Test
+  void stopStringsAndSamplingReachTheServer() {
+    try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri()).build())) {
+      var stop = twenty().toBuilder().stopStrings(List.of("box")).build();
+      Generation g = gemma.generate(Prompt.text(GOLDEN.prompt()), stop);
+      assertEquals(GOLDEN.completionText().substring(0, GOLDEN.completionText().indexOf("box")), g.text());
+      // OpenAI's "stop" covers both; vLLM's stop_reason tells them apart, gemma serve does not send it.
+      assertTrue(Set.of(FinishReason.STOP_STRING, FinishReason.STOP_TOKEN).contains(g.finishReason()));
+      var sampled = twenty().toBuilder().temperature(0.8).topK(40).topP(0.9).seed(7).build();
+      assertEquals(
+          local.generate(Prompt.text(GOLDEN.prompt()), sampled).tokenIds(),
+          gemma.generate(Prompt.text(GOLDEN.prompt()), sampled).tokenIds(),
+          "the same seed gives the same tokens remotely and in process");
+    }
+  }
+
+  @Test
+  void cancellingClosesTheConnectionAndStopsTheServersGeneration() throws Exception {
+    try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri()).build())) {
+      CountDownLatch started = new CountDownLatch(3);
+      var handle = gemma.submit(Prompt.text("a"), GenerationConfig.builder().maxNewTokens(5000).ignoreEos(true).build(),
+          e -> started.countDown());
+      assertTrue(started.await(30, TimeUnit.SECONDS));
+      handle.cancel();
+      Generation g = handle.await();
+      assertEquals(FinishReason.CANCELLED, g.finishReason());
+      assertTrue(g.tokenIds().size() >= 3 && g.tokenIds().size() < 5000);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (local.engineStats().running() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(0, local.engineStats().running(), "the server stopped generating");
+
+      Generation timedOut = gemma.generate(Prompt.text("a"),
+          GenerationConfig.builder().maxNewTokens(5000).ignoreEos(true).timeout(Duration.ofMillis(300)).build());
+      assertEquals(FinishReason.TIMEOUT, timedOut.finishReason());
+    }
+  }
+
+  @Test
+  void openChecksTheModelAndTheKey() {
+    var wrongModel = assertThrows(GemmaException.class, () -> Gemma.open("gpt-4o", remote(server.baseUri()).build()));
+    assertTrue(wrongModel.getMessage().contains("serves [" + MODEL + "]"), wrongModel.getMessage());
+    var wrongKey = assertThrows(GemmaException.class,
+        () -> Gemma.open(MODEL, remote(server.baseUri()).apiKey("nope").build()));
+    assertTrue(wrongKey.getMessage().contains("apiKey"), wrongKey.getMessage());
+    var nobody = assertThrows(GemmaException.class,
+        () -> Gemma.open(MODEL, remote(URI.create("http://127.0.0.1:1/v1")).build()));
+    assertTrue(nobody.getMessage().contains("no server"), nobody.getMessage());
+    assertFalse(remote(server.baseUri()).build().toString().contains("=k,"), "the key is not printed");
+  }
+
+  @Test
+  void badRequestsFailWithTheServersMessageAndUnsupportedOptionsUpFront() {
+    try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri()).build())) {
+      var tooLong = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.ids(new int[9000]), twenty()));
+      assertTrue(tooLong.getMessage().contains("HTTP 400") && tooLong.getMessage().contains("context"),
+          tooLong.getMessage());
+      var topLogits = assertThrows(GemmaException.class,
+          () -> gemma.generate(Prompt.text("a"), twenty().toBuilder().topLogits(3).build()));
+      assertTrue(topLogits.getMessage().contains("top logits"), topLogits.getMessage());
+      assertThrows(GemmaException.class, () -> gemma.encode(Prompt.text("a")), "no tokenizer here");
+    }
+  }
+
+  // ---- servers that misbehave, in front of the real one ----
+
+  /** A server of our own: answers each request with the next scripted behaviour, then proxies to gemma serve. */
+  static final class Flaky implements AutoCloseable {
+    interface Behaviour {
+      /** True when it answered; false to pass the request on to the real server. */
+      boolean answer(HttpExchange exchange) throws IOException;
+    }
+
+    final HttpServer http;
+    final List<Behaviour> script = new CopyOnWriteArrayList<>();
+    final AtomicInteger generations = new AtomicInteger();
+
+    Flaky() throws IOException {
+      http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      http.createContext("/", this::handle);
+      http.start();
+    }
+
+    URI uri() {
+      return URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/v1");
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+      try (exchange) {
+        String path = exchange.getRequestURI().getPath();
+        if (!path.endsWith("/models")) {
+          generations.incrementAndGet();
+          if (!script.isEmpty() && script.removeFirst().answer(exchange)) {
+            return;
+          }
+        }
+        proxy(exchange, path.substring(3));
+      }
+    }
+
+    private static void proxy(HttpExchange exchange, String path) throws IOException {
+      var client = java.net.http.HttpClient.newHttpClient();
+      var builder = java.net.http.HttpRequest.newBuilder(URI.create(server.baseUri() + path))
+          .header("Authorization", "Bearer k");
+      byte[] body = exchange.getRequestBody().readAllBytes();
+      builder.method(exchange.getRequestMethod(), body.length == 0
+          ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofByteArray(body));
+      try {
+        var response = client.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        exchange.sendResponseHeaders(response.statusCode(), 0);
+        try (var in = response.body(); var out = exchange.getResponseBody()) {
+          byte[] buffer = new byte[256];
+          for (int n; (n = in.read(buffer)) > 0; ) {
+            out.write(buffer, 0, n);
+            out.flush();
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    static Behaviour status(int status, String retryAfter) {
+      return exchange -> {
+        if (retryAfter != null) {
+          exchange.getResponseHeaders().set("Retry-After", retryAfter);
+        }
+        byte[] body = ("{\"error\":{\"message\":\"scripted " + status + "\",\"type\":\"x\"}}").getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(status, body.length);
+        exchange.getResponseBody().write(body);
+        return true;
+      };
+    }
+
+    @Override
+    public void close() {
+      http.stop(0);
+    }
+  }
+
+  @Test
+  void retriesBeforeTheFirstByteHonouringRetryAfter() throws Exception {
+    try (Flaky flaky = new Flaky(); Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).build())) {
+      flaky.script.add(Flaky.status(429, "1"));
+      flaky.script.add(Flaky.status(503, null));
+      long start = System.nanoTime();
+      Generation g = gemma.generate(Prompt.text(GOLDEN.prompt()), twenty());
+      assertEquals(GOLDEN.completionText(), g.text());
+      assertEquals(3, flaky.generations.get(), "two refusals, then the answer");
+      assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(950), "Retry-After: 1 was honoured");
+
+      flaky.script.add(Flaky.status(400, null));
+      var refused = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
+      assertTrue(refused.getMessage().contains("HTTP 400: scripted 400"), refused.getMessage());
+    }
+    try (Flaky flaky = new Flaky();
+        Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).remote(RemoteOptions.defaults().withMaxRetries(1)).build())) {
+      flaky.script.add(Flaky.status(429, "0"));
+      flaky.script.add(Flaky.status(429, "0"));
+      assertThrows(QueueFullException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
+    }
+  }
+
+  @Test
+  void aStreamThatBreaksIsNotRetriedAndSaysSo() throws Exception {
+    try (Flaky flaky = new Flaky(); Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).build())) {
+      flaky.script.add(exchange -> {
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+        exchange.sendResponseHeaders(200, 0);
+        exchange.getResponseBody().write(
+            "data: {\"choices\":[{\"index\":0,\"text\":\"Hi\",\"token_ids\":[5],\"finish_reason\":null}]}\n\n"
+                .getBytes(StandardCharsets.UTF_8));
+        exchange.getResponseBody().flush();
+        exchange.getHttpContext().getServer().stop(0); // the server dies mid-stream
+        return true;
+      });
+      var lost = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
+      assertTrue(lost.getMessage().contains("was lost after 1 generated tokens")
+          || lost.getMessage().contains("ended after 1 generated tokens"), lost.getMessage());
+      assertEquals(1, flaky.generations.get(), "not retried once the answer had begun");
+    }
+  }
+
+  @Test
+  void aServerThatNeverAnswersTimesOutAtTheFirstToken() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    var options = RemoteOptions.defaults().withFirstTokenTimeout(Duration.ofMillis(500)).withMaxRetries(0);
+    try (Flaky flaky = new Flaky();
+        AutoCloseable unblock = release::countDown; // before the server stops, which waits for its handler
+        Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).remote(options).build())) {
+      flaky.script.add(exchange -> {
+        exchange.sendResponseHeaders(200, 0);
+        try {
+          release.await(30, TimeUnit.SECONDS); // headers, then nothing
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return true;
+      });
+      var slow = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
+      assertTrue(slow.getMessage().contains("no token came from the server within"), slow.getMessage());
+    }
+  }
+
+  @Test
+  void balancesOverTwoServersAndSkipsOneThatIsDown() throws Exception {
+    GemmaServer second = GemmaServer.start(local, ServerOptions.builder().port(0).servedModelName(MODEL).apiKey("k").build());
+    URI down;
+    try (var socket = new java.net.ServerSocket(0)) {
+      down = URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/v1");
+    }
+    try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri(), second.baseUri(), down).build())) {
+      var handles = new ArrayList<dev.gemma4j.spi.Generator.Handle>();
+      for (int i = 0; i < 6; i++) {
+        handles.add(gemma.submit(Prompt.text(GOLDEN.prompt()), twenty(), e -> {}));
+      }
+      for (var h : handles) {
+        assertEquals(GOLDEN.completionText(), h.await().text());
+      }
+      long onSecond = completions(get(second.baseUri().resolve("/metrics")));
+      assertTrue(onSecond >= 2 && onSecond <= 4, "the second server took " + onSecond + " of 6 requests");
+    } finally {
+      second.close();
+    }
+  }
+
+  static String get(URI uri) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(java.net.http.HttpRequest.newBuilder(uri).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /** Text completions the server finished, from its metrics. */
+  static long completions(String metrics) {
+    return metrics.lines()
+        .filter(l -> l.startsWith("gen_ai_server_request_duration_seconds_count{gen_ai_operation_name=\"text_completion\""))
+        .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+}
