@@ -1,0 +1,67 @@
+package dev.gemma4j.langchain4j;
+
+import dev.gemma4j.Gemma;
+import dev.gemma4j.GenerationConfig;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link Gemma} as a LangChain4j {@link ChatModel}: for {@code AiServices}, chains and agents. Chats are
+ * rendered with Gemma's chat template; message text stays plain text. Parameters map to gemma4j's
+ * (temperature 0 is greedy decoding); tools and JSON response formats raise
+ * {@link dev.langchain4j.exception.UnsupportedFeatureException}.
+ *
+ * <pre>{@code
+ * ChatModel model = GemmaChatModel.builder().gemma(gemma).maxOutputTokens(256).build();
+ * Assistant assistant = AiServices.create(Assistant.class, model);
+ * }</pre>
+ */
+public final class GemmaChatModel implements ChatModel {
+  private final Gemma gemma;
+  private final ChatRequestParameters defaults;
+  private final @Nullable Long seed;
+  private final List<ChatModelListener> listeners;
+
+  private GemmaChatModel(Builder builder) {
+    this.gemma = builder.requireGemma();
+    this.defaults = builder.defaults();
+    this.seed = builder.seed;
+    this.listeners = List.copyOf(builder.listeners);
+  }
+
+  /** A builder; {@link Builder#gemma(Gemma)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public ChatResponse doChat(ChatRequest request) {
+    GenerationConfig config = ChatMapping.config(request.parameters(), gemma.defaultConfig(), seed);
+    return ChatMapping.response(gemma.generate(ChatMapping.prompt(request.messages()), config), request);
+  }
+
+  @Override
+  public ChatRequestParameters defaultRequestParameters() {
+    return defaults;
+  }
+
+  @Override
+  public List<ChatModelListener> listeners() {
+    return listeners;
+  }
+
+  /** Builds a {@link GemmaChatModel}. */
+  public static final class Builder extends GemmaModelBuilder<Builder> {
+    private Builder() {}
+
+    /** Builds the model. */
+    public GemmaChatModel build() {
+      return new GemmaChatModel(this);
+    }
+  }
+}

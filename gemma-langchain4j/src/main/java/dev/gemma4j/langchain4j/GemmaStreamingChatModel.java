@@ -1,0 +1,112 @@
+package dev.gemma4j.langchain4j;
+
+import dev.gemma4j.Gemma;
+import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.spi.Generator;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.chat.response.StreamingHandle;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link Gemma} as a LangChain4j {@link StreamingChatModel}: text arrives as it is generated, on a
+ * thread of its request. {@link StreamingHandle#cancel()} (from the context of a partial response)
+ * cancels the generation; no callback follows it. Mapping as in {@link GemmaChatModel}.
+ */
+public final class GemmaStreamingChatModel implements StreamingChatModel {
+  private final Gemma gemma;
+  private final ChatRequestParameters defaults;
+  private final @Nullable Long seed;
+  private final List<ChatModelListener> listeners;
+
+  private GemmaStreamingChatModel(Builder builder) {
+    this.gemma = builder.requireGemma();
+    this.defaults = builder.defaults();
+    this.seed = builder.seed;
+    this.listeners = List.copyOf(builder.listeners);
+  }
+
+  /** A builder; {@link Builder#gemma(Gemma)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+    Generator.Handle generation;
+    GenerationHandle handle = new GenerationHandle();
+    try {
+      GenerationConfig config = ChatMapping.config(request.parameters(), gemma.defaultConfig(), seed);
+      generation = gemma.submit(ChatMapping.prompt(request.messages()), config, event -> {
+        if (!event.text().isEmpty() && !handle.isCancelled()) {
+          handler.onPartialResponse(new PartialResponse(event.text()), new PartialResponseContext(handle));
+        }
+      });
+    } catch (RuntimeException e) {
+      handler.onError(e);
+      return;
+    }
+    handle.generation.set(generation);
+    if (handle.isCancelled()) {
+      generation.cancel();
+    }
+    generation.result().whenComplete((result, error) -> {
+      if (handle.isCancelled()) {
+        return;
+      }
+      if (error != null) {
+        handler.onError(error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error);
+      } else {
+        handler.onCompleteResponse(ChatMapping.response(result, request));
+      }
+    });
+  }
+
+  @Override
+  public ChatRequestParameters defaultRequestParameters() {
+    return defaults;
+  }
+
+  @Override
+  public List<ChatModelListener> listeners() {
+    return listeners;
+  }
+
+  /** Cancels its generation. */
+  private static final class GenerationHandle implements StreamingHandle {
+    final AtomicReference<Generator.@Nullable Handle> generation = new AtomicReference<>();
+    private volatile boolean cancelled;
+
+    @Override
+    public void cancel() {
+      cancelled = true;
+      Generator.Handle running = generation.get();
+      if (running != null) {
+        running.cancel();
+      }
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return cancelled;
+    }
+  }
+
+  /** Builds a {@link GemmaStreamingChatModel}. */
+  public static final class Builder extends GemmaModelBuilder<Builder> {
+    private Builder() {}
+
+    /** Builds the model. */
+    public GemmaStreamingChatModel build() {
+      return new GemmaStreamingChatModel(this);
+    }
+  }
+}
