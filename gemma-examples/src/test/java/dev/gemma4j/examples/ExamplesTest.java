@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Isolated;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.parallel.Isolated;
 class ExamplesTest {
   static String model;
   static String golden;
+  static String chatGolden;
 
   @BeforeAll
   static void fixture() throws IOException {
@@ -28,6 +30,13 @@ class ExamplesTest {
         JsonParser.parseString(Files.readString(TestFixtures.path("tiny-gemma2-tok").resolve("golden.json")))
             .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
     golden = first.get("generated_text").getAsString();
+    var cases = JsonParser.parseString(Files.readString(TestFixtures.path("tiny-gemma2-tok").resolve("golden.json")))
+        .getAsJsonObject().getAsJsonArray("cases");
+    for (var c : cases) {
+      if (c.getAsJsonObject().get("prompt").getAsString().startsWith("<start_of_turn>user\nThe capital of France is")) {
+        chatGolden = c.getAsJsonObject().get("generated_text").getAsString();
+      }
+    }
   }
 
   interface Main {
@@ -88,6 +97,17 @@ class ExamplesTest {
     assertTrue(out.contains("generated tokens     40"), out);
     assertTrue(out.matches("(?s).*tokens/s\\s+\\d+\\.\\d\\d.*"), out);
     assertTrue(out.contains("weights "), out);
+  }
+
+  @Test
+  void serving() throws Exception {
+    String out = output(ServingExample::main, model);
+    assertEquals(List.of("http:   " + golden, "remote: " + golden), out.lines().toList());
+  }
+
+  @Test
+  void langChain4j() throws Exception {
+    assertEquals("assistant: " + chatGolden, output(LangChain4jExample::main, model).strip());
   }
 
   @Test
