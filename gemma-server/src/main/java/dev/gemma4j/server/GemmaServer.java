@@ -216,6 +216,9 @@ public final class GemmaServer implements AutoCloseable {
     if (draining) {
       throw ApiError.unavailable("the server is shutting down; retry on another replica");
     }
+    if (!gemma.isOpen()) {
+      throw ApiError.unavailable("the model is closed or its engine has failed; this server serves no more requests");
+    }
     switch (path) {
       case "/v1/models" -> {
         requireMethod(method, path, "GET");

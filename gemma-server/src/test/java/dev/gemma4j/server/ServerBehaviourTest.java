@@ -277,4 +277,17 @@ class ServerBehaviourTest {
       assertTrue(gemma.isOpen());
     }
   }
+
+  @Test
+  void aModelThatStoppedMakesHealthAndRequests503() throws Exception {
+    Gemma stopped = Gemma.open(BundledModel.path(), GemmaOptions.builder().backend("cpu").build());
+    try (GemmaServer server = GemmaServer.start(stopped, ServerOptions.builder().port(0).servedModelName(MODEL).build())) {
+      assertEquals(200, get(server, "/health").statusCode());
+      stopped.close();
+      assertEquals(503, get(server, "/health").statusCode());
+      var refused = post(server, "/chat/completions", chatBody("hi", 2, false));
+      assertEquals(503, refused.statusCode());
+      assertEquals("service_unavailable", error(refused).get("code").getAsString());
+    }
+  }
 }
