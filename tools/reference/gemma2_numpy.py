@@ -36,10 +36,35 @@ def load_tensors(folder):
                 arr = (np.frombuffer(data, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
             elif v["dtype"] == "F16":
                 arr = np.frombuffer(data, dtype="<f2").astype(F32)
+            elif v["dtype"] == "I32":
+                out[key] = np.frombuffer(data, dtype="<i4").reshape(v["shape"])
+                continue
             else:
                 raise ValueError(v["dtype"])
             out[key] = arr.reshape(v["shape"]).astype(F32)
-    return out
+    return dequantize_awq(out)
+
+
+AWQ_REVERSE_ORDER = [0, 4, 1, 5, 2, 6, 3, 7]
+
+
+def unpack_awq(packed):
+    """int32 [rows, cols/8] -> int [rows, cols]: AutoAWQ's gemm packing (nibble k holds column 0,2,4,6,1,3,5,7[k])."""
+    nibbles = (packed[:, :, None].astype(np.int64) >> np.arange(0, 32, 4)[None, None, :]) & 0xF
+    return nibbles[:, :, AWQ_REVERSE_ORDER].reshape(packed.shape[0], -1)
+
+
+def dequantize_awq(tensors):
+    """Replaces every AWQ layer (qweight, qzeros, scales) by its float32 weight [out, in] = ((q - z) * s)^T."""
+    for key in [k for k in tensors if k.endswith(".qweight")]:
+        layer = key[: -len(".qweight")]
+        q = unpack_awq(tensors.pop(key))
+        z = unpack_awq(tensors.pop(layer + ".qzeros"))
+        s = tensors.pop(layer + ".scales").astype(F32)
+        group = q.shape[0] // z.shape[0]
+        w = ((q - np.repeat(z, group, axis=0)).astype(F32) * np.repeat(s, group, axis=0)).astype(F32)
+        tensors[layer + ".weight"] = np.ascontiguousarray(w.T)
+    return tensors
 
 
 class Config:
@@ -68,6 +93,14 @@ def to_bf16(x):
     b = np.asarray(x, dtype=F32).view(np.uint32).astype(np.uint64)
     b = (b + 0x7FFF + ((b >> 16) & 1)) & 0xFFFF0000
     return b.astype(np.uint32).view(F32)
+
+
+def round_to(dtype, x):
+    if dtype == "bfloat16":
+        return to_bf16(x)
+    if dtype == "float16":
+        return np.asarray(x, dtype=F32).astype(np.float16).astype(F32)
+    return np.asarray(x, dtype=F32)
 
 
 def rms_norm(x, w, eps):
@@ -100,7 +133,9 @@ def rotate_half(x):
 def forward(cfg, w, ids):
     """Logits after final soft-capping for every position of `ids` (no cache)."""
     n = len(ids)
-    h = w["model.embed_tokens.weight"][ids] * F32(math.sqrt(cfg.hidden))
+    # transformers keeps sqrt(hidden) in a buffer cast with the model, like the frequencies: a checkpoint
+    # loaded in bfloat16 or float16 carries the rounded value into float32 math (float16: 11.3125 for 128).
+    h = w["model.embed_tokens.weight"][ids] * round_to(cfg.rope_dtype, F32(math.sqrt(cfg.hidden)))
     cos, sin = rope_tables(cfg, list(range(n)))
     pos = np.arange(n)
     causal = pos[None, :] <= pos[:, None]

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.gemma4j.config.GenerationDefaults;
 import dev.gemma4j.config.ModelConfig;
+import dev.gemma4j.config.Quantization;
 import dev.gemma4j.config.ModelFormatException;
 import dev.gemma4j.internal.SafeFiles;
 import dev.gemma4j.internal.StrictJson;
@@ -33,16 +34,19 @@ public final class Checkpoint implements AutoCloseable {
   private final Path folder;
   private final ModelConfig config;
   private final GenerationDefaults generationDefaults;
+  private final Optional<Quantization> quantization;
   private final List<SafetensorsFile> files;
   private final Map<String, TensorInfo> tensors;
   private final Map<Path, SafetensorsFile> fileByPath;
   private boolean closed;
 
   private Checkpoint(
-      Path folder, ModelConfig config, GenerationDefaults defaults, List<SafetensorsFile> files) {
+      Path folder, ModelConfig config, GenerationDefaults defaults, Optional<Quantization> quantization,
+      List<SafetensorsFile> files) {
     this.folder = folder;
     this.config = config;
     this.generationDefaults = defaults;
+    this.quantization = quantization;
     this.files = List.copyOf(files);
     Map<String, TensorInfo> all = new TreeMap<>();
     Map<Path, SafetensorsFile> byPath = new LinkedHashMap<>();
@@ -68,13 +72,14 @@ public final class Checkpoint implements AutoCloseable {
     }
     ModelConfig config = ModelConfig.load(folder.resolve("config.json"));
     GenerationDefaults defaults = GenerationDefaults.load(folder, config);
+    Optional<Quantization> quantization = Quantization.load(folder.resolve("config.json"));
     List<Path> paths = weightFiles(folder);
     List<SafetensorsFile> opened = new ArrayList<>();
     try {
       for (Path p : paths) {
         opened.add(SafetensorsFile.open(p));
       }
-      Checkpoint checkpoint = new Checkpoint(folder, config, defaults, opened);
+      Checkpoint checkpoint = new Checkpoint(folder, config, defaults, quantization, opened);
       checkpoint.checkIndex();
       checkpoint.checkLayers();
       return checkpoint;
@@ -205,6 +210,11 @@ public final class Checkpoint implements AutoCloseable {
     return config;
   }
 
+  /** How the linear layers are quantized ({@code quantization_config}), or empty for float weights. */
+  public Optional<Quantization> quantization() {
+    return quantization;
+  }
+
   /** The parsed {@code generation_config.json}, or defaults derived from the config. */
   public GenerationDefaults generationDefaults() {
     return generationDefaults;
@@ -241,7 +251,44 @@ public final class Checkpoint implements AutoCloseable {
           t.file() + ": tensor " + name + " has shape " + t.shape() + " but config.json implies "
               + expected + "; config.json and the weights belong to different models");
     }
+    if (!t.dtype().isFloat()) {
+      throw new ModelFormatException(
+          t.file() + ": tensor " + name + " is " + t.dtype() + " where gemma4j expects floats (F32, BF16 or F16);"
+              + " packed int32 weights belong to quantized linear layers only");
+    }
     return t;
+  }
+
+  /**
+   * An int32 tensor of packed 4-bit values (AWQ's {@code qweight} and {@code qzeros}), checked against
+   * the shape the architecture expects.
+   *
+   * @throws ModelFormatException when it is absent, its shape differs or it is not int32
+   */
+  public TensorInfo packedTensor(String name, long... expectedShape) {
+    TensorInfo t = tensors.get(name);
+    if (t != null && t.dtype() == DType.I32) {
+      List<Long> expected = new ArrayList<>();
+      for (long d : expectedShape) {
+        expected.add(d);
+      }
+      if (!t.shape().equals(expected)) {
+        throw new ModelFormatException(
+            t.file() + ": tensor " + name + " has shape " + t.shape() + " but config.json implies " + expected
+                + "; config.json and the weights belong to different models");
+      }
+      return t;
+    }
+    if (t == null) {
+      throw new ModelFormatException("checkpoint " + folder + " lacks the tensor " + name + "; config.json declares"
+          + " an AWQ checkpoint, whose linear layers are qweight, qzeros and scales");
+    }
+    throw new ModelFormatException(t.file() + ": tensor " + name + " is " + t.dtype() + "; AWQ packs it in I32");
+  }
+
+  /** Whether the checkpoint has a tensor of this name. */
+  public boolean has(String name) {
+    return tensors.containsKey(name);
   }
 
   /** A read-only, zero-copy view of bytes {@code [offset, offset + length)} of a tensor's data. */

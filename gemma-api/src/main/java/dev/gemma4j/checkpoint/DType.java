@@ -11,7 +11,9 @@ public enum DType {
   /** bfloat16: the upper half of a binary32; what published Gemma 2 checkpoints store. */
   BF16(2),
   /** IEEE 754 binary16. */
-  F16(2);
+  F16(2),
+  /** 32-bit integers: the packed 4-bit weights and zero points of AWQ checkpoints, never a float tensor. */
+  I32(4);
 
   private final int bytes;
 
@@ -24,6 +26,11 @@ public enum DType {
     return bytes;
   }
 
+  /** Whether this is a floating-point type (the dtypes of weights used as they are). */
+  public boolean isFloat() {
+    return this != I32;
+  }
+
   /**
    * The dtype of a safetensors header entry.
    *
@@ -34,6 +41,7 @@ public enum DType {
       case "F32" -> F32;
       case "BF16" -> BF16;
       case "F16" -> F16;
+      case "I32" -> I32;
       default ->
           throw new ModelFormatException(
               file
@@ -41,7 +49,8 @@ public enum DType {
                   + tensor
                   + " has dtype "
                   + name
-                  + "; gemma4j reads F32, BF16 and F16 checkpoints");
+                  + "; gemma4j reads F32, BF16 and F16 tensors, and I32 for the packed weights of"
+                  + " AWQ 4-bit checkpoints");
     };
   }
 
@@ -70,6 +79,7 @@ public enum DType {
           out.putFloat(outBase + 4 * i, Float.float16ToFloat(in.getShort(inBase + 2 * i)));
         }
       }
+      case I32 -> throw new IllegalArgumentException("int32 tensors are packed weights, not floats to widen");
     }
   }
 }

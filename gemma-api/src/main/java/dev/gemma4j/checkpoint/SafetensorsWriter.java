@@ -41,6 +41,17 @@ public final class SafetensorsWriter {
     return this;
   }
 
+  /** Adds an int32 tensor held in memory (the packed weights of an AWQ checkpoint). */
+  public SafetensorsWriter add(String name, List<Long> shape, int[] values) {
+    return add(name, DType.I32, shape, (offset, target) -> {
+      ByteBuffer out = target.order(ByteOrder.LITTLE_ENDIAN);
+      int first = (int) (offset / 4);
+      while (out.hasRemaining()) {
+        out.putInt(values[first++]);
+      }
+    });
+  }
+
   /** Adds a float32 tensor held in memory, stored as {@code dtype} (bfloat16 rounds to nearest even). */
   public SafetensorsWriter add(String name, DType dtype, List<Long> shape, float[] values) {
     return add(
@@ -56,6 +67,7 @@ public final class SafetensorsWriter {
               case F32 -> out.putFloat(v);
               case BF16 -> out.putShort((short) (Float.floatToRawIntBits(Precision.BFLOAT16.round(v)) >>> 16));
               case F16 -> out.putShort(Float.floatToFloat16(v));
+              case I32 -> throw new IllegalArgumentException(name + ": int32 tensors are written from int arrays");
             }
           }
         });

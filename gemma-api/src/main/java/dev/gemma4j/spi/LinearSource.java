@@ -29,4 +29,28 @@ public sealed interface LinearSource {
       return Math.toIntExact(weight.shape().get(1));
     }
   }
+
+  /**
+   * An AWQ 4-bit weight in AutoAWQ's {@code gemm} layout: {@code W[in, out] = (q - z) * s}.
+   *
+   * @param qweight int32 {@code [in, out/8]}: eight 4-bit weights per int32, output columns in the order
+   *     0, 2, 4, 6, 1, 3, 5, 7 from the lowest nibble
+   * @param qzeros int32 {@code [in/group, out/8]}, packed the same way
+   * @param scales float16 (or bf16, f32) {@code [in/group, out]}
+   * @param groupSize input features that share a scale and a zero point
+   */
+  record Awq(TensorInfo qweight, TensorInfo qzeros, TensorInfo scales, int groupSize) implements LinearSource {
+    /** Nibble {@code k} of a packed int32 holds output column {@code 8 * j + ORDER[k]}. */
+    public static final int[] ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
+
+    @Override
+    public int outFeatures() {
+      return Math.toIntExact(scales.shape().get(1));
+    }
+
+    @Override
+    public int inFeatures() {
+      return Math.toIntExact(qweight.shape().get(0));
+    }
+  }
 }

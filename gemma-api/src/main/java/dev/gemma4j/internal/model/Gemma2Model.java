@@ -4,6 +4,7 @@ import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.config.LayerType;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.config.ModelFormatException;
+import dev.gemma4j.config.Quantization;
 import dev.gemma4j.spi.AttentionStep;
 import dev.gemma4j.spi.EmbeddingTable;
 import dev.gemma4j.spi.HostArgmax;
@@ -15,6 +16,7 @@ import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The Gemma 2 forward pass, written once against {@link TensorOps} so every backend runs the same
@@ -71,7 +73,9 @@ public final class Gemma2Model<T> implements AutoCloseable {
     String frequencyDtype =
         ops.precision() == Precision.BFLOAT16 ? "bfloat16" : config.storedDtype();
     this.rope = new RopeTable(config.headDim(), config.ropeTheta(), frequencyDtype);
-    this.embedScale = ops.precision().round((float) Math.sqrt(config.hiddenSize()));
+    // The reference casts the embedding normalizer sqrt(hidden) like the frequencies: to the checkpoint's
+    // dtype (float16 rounds sqrt(128) to 11.3125), then to the math precision.
+    this.embedScale = ops.precision().round(RopeTable.roundTo(frequencyDtype, (float) Math.sqrt(config.hiddenSize())));
   }
 
   /**
@@ -123,7 +127,23 @@ public final class Gemma2Model<T> implements AutoCloseable {
 
   /** A linear layer's weight as the checkpoint stores it, checked against the shape the config implies. */
   private static LinearWeight linear(Checkpoint checkpoint, TensorOps<?> ops, String layer, long out, long in) {
-    return ops.loadLinear(checkpoint, new LinearSource.Dense(checkpoint.tensor(layer + ".weight", out, in)));
+    Optional<Quantization> quantization = checkpoint.quantization();
+    if (quantization.isEmpty()) {
+      return ops.loadLinear(checkpoint, new LinearSource.Dense(checkpoint.tensor(layer + ".weight", out, in)));
+    }
+    int group = quantization.get().groupSize();
+    if (in % group != 0 || out % 8 != 0) {
+      throw new ModelFormatException(
+          layer + " is " + out + " x " + in + ", which AWQ group " + group + " cannot cover: the input features must"
+              + " be a multiple of the group size and the output features of 8");
+    }
+    return ops.loadLinear(
+        checkpoint,
+        new LinearSource.Awq(
+            checkpoint.packedTensor(layer + ".qweight", in, out / 8),
+            checkpoint.packedTensor(layer + ".qzeros", in / group, out / 8),
+            checkpoint.tensor(layer + ".scales", in / group, out),
+            group));
   }
 
   /** The architecture. */

@@ -26,7 +26,8 @@ final class RopeTable {
     }
   }
 
-  private static float roundTo(String dtype, float value) {
+  /** {@code value} rounded to a checkpoint dtype ({@code bfloat16}, {@code float16}; others keep float32). */
+  static float roundTo(String dtype, float value) {
     return switch (dtype) {
       case "bfloat16" -> Precision.BFLOAT16.round(value);
       case "float16" -> Float.float16ToFloat(Float.floatToFloat16(value));

@@ -3,6 +3,8 @@ package dev.gemma4j.backend.cpu;
 import ai.djl.ndarray.NDManager;
 import dev.gemma4j.backend.cpu.kernels.Elementwise;
 import dev.gemma4j.backend.cpu.kernels.KernelPool;
+import dev.gemma4j.backend.cpu.kernels.AwqMatVec;
+import dev.gemma4j.backend.cpu.kernels.AwqMatrix;
 import dev.gemma4j.backend.cpu.kernels.MatVec;
 import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
 import dev.gemma4j.checkpoint.Checkpoint;
@@ -38,6 +40,7 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
   private final NDManager djl;
   private final HostWeights hostWeights;
   private final MatVec matVec = MatVec.get();
+  private final AwqMatVec awqMatVec = AwqMatVec.get();
   private final Elementwise elementwise = Elementwise.get();
   private final List<CpuKvCache> kvCaches = new ArrayList<>();
   private NDManager step;
@@ -80,6 +83,7 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
   public LinearWeight loadLinear(Checkpoint checkpoint, LinearSource source) {
     return switch (source) {
       case LinearSource.Dense dense -> new CpuLinear(hostWeights.matrix(checkpoint, dense.weight()));
+      case LinearSource.Awq awq -> new CpuAwqLinear(hostWeights.awq(checkpoint, awq));
     };
   }
 
@@ -113,7 +117,7 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     long bytes = checkpoint.storedBytes();
     if (precision == Precision.BFLOAT16) {
       for (TensorInfo t : checkpoint.tensors().values()) {
-        if (t.shape().size() == 2 && t.dtype() != DType.BF16) {
+        if (t.shape().size() == 2 && t.dtype() != DType.BF16 && t.dtype().isFloat() && !t.name().endsWith(".scales")) {
           bytes += t.elementCount() * 2;
         }
       }
@@ -267,7 +271,19 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
 
   @Override
   public CpuTensor linear(CpuTensor x, LinearWeight weight) {
-    return multiply(x, ((CpuLinear) weight).matrix());
+    return switch (weight) {
+      case CpuLinear dense -> multiply(x, dense.matrix());
+      case CpuAwqLinear awq -> multiply(x, awq.matrix());
+      default -> throw new IllegalArgumentException(weight + " was not loaded by the CPU backend");
+    };
+  }
+
+  /** {@code x · W} for a 4-bit weight, split over the kernel threads by packed output column. */
+  private CpuTensor multiply(CpuTensor x, AwqMatrix w) {
+    CpuTensor out = CpuTensor.zeros(x.rows(), w.out());
+    int rows = x.rows();
+    pool.parallelFor(w.packed(), 16, (from, to) -> awqMatVec.multiply(x.data(), rows, w, from, to, out.data(), w.out()));
+    return round(out);
   }
 
   /** {@code x · Wᵀ}, split over the kernel threads by output feature, rounded to the math precision. */

@@ -1,10 +1,12 @@
 package dev.gemma4j.backend.cpu;
 
+import dev.gemma4j.backend.cpu.kernels.AwqMatrix;
 import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
 import dev.gemma4j.backend.cpu.kernels.Widening;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.TensorInfo;
+import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.Precision;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -49,6 +51,20 @@ final class HostWeights implements AutoCloseable {
     }
     copiedBytes += elements * 2;
     return new WeightMatrix(copy, DType.BF16, rows, columns);
+  }
+
+  /** An AWQ weight: the packed int32 weights mapped in place, scales and zero points unpacked. */
+  AwqMatrix awq(Checkpoint checkpoint, LinearSource.Awq source) {
+    TensorInfo q = source.qweight();
+    TensorInfo z = source.qzeros();
+    TensorInfo s = source.scales();
+    AwqMatrix matrix = AwqMatrix.of(
+        checkpoint.segment(q, 0, q.byteLength()), checkpoint.segment(z, 0, z.byteLength()),
+        checkpoint.segment(s, 0, s.byteLength()), s.dtype(), source.inFeatures(), source.outFeatures(),
+        source.groupSize());
+    mappedBytes += q.byteLength();
+    copiedBytes += matrix.unpackedBytes();
+    return matrix;
   }
 
   /** A 1-D tensor widened to float32, rounded to the math precision. */

@@ -1,5 +1,9 @@
 package dev.gemma4j.backend.npu;
 
+import dev.gemma4j.GemmaException;
+
+import dev.gemma4j.config.ModelFormatException;
+
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -176,6 +180,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
           case F32 -> AclDType.FLOAT;
           case BF16 -> AclDType.BF16;
           case F16 -> AclDType.FLOAT16;
+          case I32 -> throw new ModelFormatException(tensor.name() + " is int32 where a float tensor belongs");
         };
     long[] shape = tensor.shape().stream().mapToLong(Long::longValue).toArray();
     NpuTensor t = allocate(stored, shape);
@@ -192,6 +197,10 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
         yield new NpuLinear(
             float16Weights && tensor.dtype() != DType.F16 ? uploadAsFloat16(checkpoint, tensor) : uploadTensor(checkpoint, tensor));
       }
+      case LinearSource.Awq awq -> throw new GemmaException(
+          checkpoint.folder() + " is an AWQ 4-bit checkpoint; the NPU backend does not run 4-bit weights yet"
+              + " (aclnnWeightQuantBatchMatmulV2 is planned): run it with --backend cpu, or use the model's bf16"
+              + " checkpoint on the NPU");
     };
   }
 

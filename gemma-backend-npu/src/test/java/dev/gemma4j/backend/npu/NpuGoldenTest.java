@@ -121,6 +121,13 @@ class NpuGoldenTest {
   }
 
   @org.junit.jupiter.api.Test
+  void anAwqCheckpointIsRefusedWithTheWayOut() {
+    var e = org.junit.jupiter.api.Assertions.assertThrows(dev.gemma4j.GemmaException.class,
+        () -> Gemma.open(TestFixtures.path("tiny-gemma2-awq"), GemmaOptions.builder().backend("npu").build()));
+    assertTrue(e.getMessage().contains("AWQ") && e.getMessage().contains("--backend cpu"), e.getMessage());
+  }
+
+  @org.junit.jupiter.api.Test
   void float16WeightsOnRequestHalveTheMemoryAndStayClose() throws IOException {
     Path folder = TestFixtures.path("tiny-gemma2");
     Case first = cases("tiny-gemma2").getFirst();

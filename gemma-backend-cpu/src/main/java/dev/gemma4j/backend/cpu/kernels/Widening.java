@@ -26,6 +26,7 @@ public final class Widening {
           out[outOffset + i] = Float.float16ToFloat(data.get(SHORT, offset + 2L * i));
         }
       }
+      case I32 -> throw notFloat();
     }
   }
 
@@ -35,6 +36,7 @@ public final class Widening {
       case F32 -> data.get(FLOAT, offset);
       case BF16 -> Float.intBitsToFloat((data.get(SHORT, offset) & 0xFFFF) << 16);
       case F16 -> Float.float16ToFloat(data.get(SHORT, offset));
+      case I32 -> throw notFloat();
     };
   }
 
@@ -55,6 +57,11 @@ public final class Widening {
           data.set(SHORT, offset + 2L * i, Float.floatToFloat16(values[from + i]));
         }
       }
+      case I32 -> throw notFloat();
     }
+  }
+
+  private static IllegalArgumentException notFloat() {
+    return new IllegalArgumentException("int32 data holds packed 4-bit weights, not floats");
   }
 }
