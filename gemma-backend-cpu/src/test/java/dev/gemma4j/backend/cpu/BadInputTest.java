@@ -159,4 +159,22 @@ class BadInputTest {
       assertTrue(e.getMessage().contains("was truncated or rewritten") && e.getMessage().contains("model-0000"), e.getMessage());
     }
   }
+
+  @Test
+  void awqLayoutsThatDoNotFitTheConfigAreNamed() throws IOException {
+    Path regrouped = copyOf("tiny-gemma2-awq");
+    edit(regrouped.resolve("config.json"), "\"group_size\": 64", "\"group_size\": 32");
+    String message = openFails(regrouped);
+    assertTrue(message.contains("qzeros") && message.contains("shape"), message);
+
+    Path unquantized = dir.resolve("unquantized");
+    Files.createDirectories(unquantized);
+    for (String file : new String[] {"config.json", "model.safetensors"}) {
+      Files.copy(TestFixtures.path("tiny-gemma2-awq").resolve(file), unquantized.resolve(file));
+    }
+    String config = Files.readString(unquantized.resolve("config.json"));
+    Files.writeString(unquantized.resolve("config.json"), config.substring(0, config.indexOf(",\n  \"quantization_config\"")) + "\n}");
+    String missing = openFails(unquantized);
+    assertTrue(missing.contains("lacks the tensor") && missing.contains("q_proj.weight"), missing);
+  }
 }

@@ -8,6 +8,7 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.SafetensorsWriter;
 import dev.gemma4j.config.ModelConfig;
+import dev.gemma4j.config.Quantization;
 import dev.gemma4j.testkit.BundledModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,12 +17,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,6 +50,14 @@ final class RandomCheckpointCommand implements Callable<Integer> {
   @Option(names = "--dtype", paramLabel = "bf16|f32", defaultValue = "bf16", description = "Storage dtype (default bf16).")
   String dtype;
 
+  @Option(names = "--quantize", paramLabel = "awq",
+      description = "Write AWQ 4-bit linear layers (AutoAWQ's gemm layout, float16 embedding and norms).")
+  @Nullable String quantize;
+
+  @Option(names = "--group-size", paramLabel = "G", defaultValue = "128",
+      description = "AWQ group size: 32, 64 or 128 (default 128).")
+  int groupSize = 128;
+
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Random seed (default 0).")
   long seed;
 
@@ -61,18 +69,37 @@ final class RandomCheckpointCommand implements Callable<Integer> {
     DType storage = switch (dtype.toLowerCase(Locale.ROOT)) {
       case "bf16", "bfloat16" -> DType.BF16;
       case "f32", "float32" -> DType.F32;
-      default -> throw new GemmaException("--dtype must be bf16 or f32, not " + dtype);
+      default -> throw GemmaCli.usage(spec, "--dtype must be bf16 or f32, not " + dtype);
     };
+    boolean awq = quantize != null;
+    if (awq && !quantize.equalsIgnoreCase("awq")) {
+      throw GemmaCli.usage(spec, "--quantize " + quantize + ": the one quantized layout written is awq");
+    }
+    if (awq && !Quantization.GROUP_SIZES.contains(groupSize)) {
+      throw GemmaCli.usage(spec, "--group-size " + groupSize + ": use 32, 64 or 128");
+    }
+    if (awq) {
+      storage = DType.F16; // AWQ checkpoints keep the embedding and norms in float16
+    }
     if (Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).findAny().isPresent())) {
       throw new GemmaException(out + " exists and is not empty; choose another --out");
     }
     JsonObject json = configJson(storage);
+    if (awq) {
+      JsonObject q = new JsonObject();
+      q.addProperty("quant_method", "awq");
+      q.addProperty("bits", 4);
+      q.addProperty("group_size", groupSize);
+      q.addProperty("zero_point", true);
+      q.addProperty("version", "gemm");
+      json.add("quantization_config", q);
+    }
     ModelConfig model = ModelConfig.parse(json.toString(), config.toString());
     Path temp = Files.createTempDirectory(out.toAbsolutePath().getParent(), out.getFileName() + ".incomplete-");
     try {
       Files.writeString(temp.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(json));
       Files.writeString(temp.resolve("generation_config.json"), generationConfig(model));
-      writeWeights(model, storage, temp);
+      writeWeights(model, storage, awq ? groupSize : 0, temp);
       if (model.vocabSize() == 256000) {
         for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
           Files.copy(BundledModel.path().resolve(file), temp.resolve(file));
@@ -85,7 +112,8 @@ final class RandomCheckpointCommand implements Callable<Integer> {
       throw e;
     }
     spec.commandLine().getOut().printf(
-        Locale.ROOT, "wrote %s: %s, %s weights%n", out, model.summary(), storage);
+        Locale.ROOT, "wrote %s: %s, %s weights%n", out, model.summary(),
+        awq ? "AWQ 4-bit (group " + groupSize + ")" : storage);
     return 0;
   }
 
@@ -107,7 +135,11 @@ final class RandomCheckpointCommand implements Callable<Integer> {
         json.add("layer_types", kept);
       }
     }
-    String name = storage == DType.BF16 ? "bfloat16" : "float32";
+    String name = switch (storage) {
+      case BF16 -> "bfloat16";
+      case F16 -> "float16";
+      default -> "float32";
+    };
     json.addProperty(json.has("dtype") ? "dtype" : "torch_dtype", name);
     return json;
   }
@@ -122,54 +154,81 @@ final class RandomCheckpointCommand implements Callable<Integer> {
     return g.toString();
   }
 
-  /** Name and shape of every tensor, in checkpoint order. */
-  private static Map<String, List<Long>> shapes(ModelConfig c) {
+  /** How a tensor's random values are made. */
+  private enum Fill {
+    NORM,
+    FLOAT,
+    PACKED_WEIGHTS,
+    PACKED_ZEROS,
+    SCALES
+  }
+
+  private record Tensor(String name, DType dtype, List<Long> shape, Fill fill) {
+    long bytes() {
+      return shape.stream().reduce(1L, Math::multiplyExact) * dtype.bytes();
+    }
+  }
+
+  /** Every tensor, in checkpoint order; with {@code group > 0} the linear layers are AWQ's three tensors. */
+  private static List<Tensor> tensors(ModelConfig c, DType storage, int group) {
     long h = c.hiddenSize();
     long q = (long) c.numHeads() * c.headDim();
     long kv = (long) c.numKvHeads() * c.headDim();
     long inter = c.intermediateSize();
-    Map<String, List<Long>> shapes = new LinkedHashMap<>();
-    shapes.put("model.embed_tokens.weight", List.of((long) c.vocabSize(), h));
+    List<Tensor> tensors = new ArrayList<>();
+    tensors.add(new Tensor("model.embed_tokens.weight", storage, List.of((long) c.vocabSize(), h), Fill.FLOAT));
     for (int i = 0; i < c.numLayers(); i++) {
       String p = "model.layers." + i + ".";
-      shapes.put(p + "input_layernorm.weight", List.of(h));
-      shapes.put(p + "self_attn.q_proj.weight", List.of(q, h));
-      shapes.put(p + "self_attn.k_proj.weight", List.of(kv, h));
-      shapes.put(p + "self_attn.v_proj.weight", List.of(kv, h));
-      shapes.put(p + "self_attn.o_proj.weight", List.of(h, q));
-      shapes.put(p + "post_attention_layernorm.weight", List.of(h));
-      shapes.put(p + "pre_feedforward_layernorm.weight", List.of(h));
-      shapes.put(p + "mlp.gate_proj.weight", List.of(inter, h));
-      shapes.put(p + "mlp.up_proj.weight", List.of(inter, h));
-      shapes.put(p + "mlp.down_proj.weight", List.of(h, inter));
-      shapes.put(p + "post_feedforward_layernorm.weight", List.of(h));
+      tensors.add(new Tensor(p + "input_layernorm.weight", storage, List.of(h), Fill.NORM));
+      linear(tensors, p + "self_attn.q_proj", q, h, storage, group);
+      linear(tensors, p + "self_attn.k_proj", kv, h, storage, group);
+      linear(tensors, p + "self_attn.v_proj", kv, h, storage, group);
+      linear(tensors, p + "self_attn.o_proj", h, q, storage, group);
+      tensors.add(new Tensor(p + "post_attention_layernorm.weight", storage, List.of(h), Fill.NORM));
+      tensors.add(new Tensor(p + "pre_feedforward_layernorm.weight", storage, List.of(h), Fill.NORM));
+      linear(tensors, p + "mlp.gate_proj", inter, h, storage, group);
+      linear(tensors, p + "mlp.up_proj", inter, h, storage, group);
+      linear(tensors, p + "mlp.down_proj", h, inter, storage, group);
+      tensors.add(new Tensor(p + "post_feedforward_layernorm.weight", storage, List.of(h), Fill.NORM));
     }
-    shapes.put("model.norm.weight", List.of(h));
-    return shapes;
+    tensors.add(new Tensor("model.norm.weight", storage, List.of(h), Fill.NORM));
+    return tensors;
   }
 
-  private void writeWeights(ModelConfig model, DType storage, Path folder) throws IOException {
-    Map<String, List<Long>> shapes = shapes(model);
-    List<List<String>> shards = new ArrayList<>(List.of(new ArrayList<>()));
+  private static void linear(List<Tensor> tensors, String layer, long out, long in, DType storage, int group) {
+    if (group == 0) {
+      tensors.add(new Tensor(layer + ".weight", storage, List.of(out, in), Fill.FLOAT));
+      return;
+    }
+    if (in % group != 0 || out % 8 != 0) {
+      throw new GemmaException(layer + " is " + out + " x " + in + ", which AWQ group " + group + " cannot cover");
+    }
+    tensors.add(new Tensor(layer + ".qweight", DType.I32, List.of(in, out / 8), Fill.PACKED_WEIGHTS));
+    tensors.add(new Tensor(layer + ".qzeros", DType.I32, List.of(in / group, out / 8), Fill.PACKED_ZEROS));
+    tensors.add(new Tensor(layer + ".scales", DType.F16, List.of(in / group, out), Fill.SCALES));
+  }
+
+  private void writeWeights(ModelConfig model, DType storage, int group, Path folder) throws IOException {
+    List<Tensor> tensors = tensors(model, storage, group);
+    List<List<Tensor>> shards = new ArrayList<>(List.of(new ArrayList<>()));
     long size = 0;
-    for (Map.Entry<String, List<Long>> e : shapes.entrySet()) {
-      long bytes = e.getValue().stream().reduce(1L, Math::multiplyExact) * storage.bytes();
-      if (size > 0 && size + bytes > SHARD_BYTES) {
+    for (Tensor t : tensors) {
+      if (size > 0 && size + t.bytes() > SHARD_BYTES) {
         shards.add(new ArrayList<>());
         size = 0;
       }
-      shards.getLast().add(e.getKey());
-      size += bytes;
+      shards.getLast().add(t);
+      size += t.bytes();
     }
     if (shards.size() == 1) {
-      writer(shards.getFirst(), shapes, storage).write(folder.resolve("model.safetensors"));
+      writer(shards.getFirst()).write(folder.resolve("model.safetensors"));
       return;
     }
     JsonObject weightMap = new JsonObject();
     for (int s = 0; s < shards.size(); s++) {
       String file = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, shards.size());
-      writer(shards.get(s), shapes, storage).write(folder.resolve(file));
-      shards.get(s).forEach(name -> weightMap.addProperty(name, file));
+      writer(shards.get(s)).write(folder.resolve(file));
+      shards.get(s).forEach(t -> weightMap.addProperty(t.name(), file));
     }
     JsonObject index = new JsonObject();
     index.add("metadata", new JsonObject());
@@ -177,26 +236,41 @@ final class RandomCheckpointCommand implements Callable<Integer> {
     Files.writeString(folder.resolve("model.safetensors.index.json"), index.toString());
   }
 
-  private SafetensorsWriter writer(List<String> names, Map<String, List<Long>> shapes, DType storage) {
+  private SafetensorsWriter writer(List<Tensor> tensors) {
     SafetensorsWriter writer = new SafetensorsWriter();
-    for (String name : names) {
-      boolean norm = name.endsWith("norm.weight");
-      SplittableRandom random = new SplittableRandom(seed * 1_000_003L + name.hashCode());
-      // Uniform values of standard deviation 0.02 (the initializer range of the published configs);
-      // norm weights are 0, i.e. a scale of 1 + 0.
-      float bound = (float) (0.02 * Math.sqrt(3));
-      writer.add(name, storage, shapes.get(name), (offset, target) -> fill(target, storage, norm, bound, random));
+    for (Tensor t : tensors) {
+      SplittableRandom random = new SplittableRandom(seed * 1_000_003L + t.name().hashCode());
+      writer.add(t.name(), t.dtype(), t.shape(), (offset, target) -> fill(target, t, random));
     }
     return writer;
   }
 
-  private static void fill(ByteBuffer target, DType storage, boolean zero, float bound, SplittableRandom random) {
+  /**
+   * Random values of standard deviation 0.02 (the initializer range of the published configs) for float
+   * weights, norm weights 0 (a scale of 1 + 0); AWQ: uniform 4-bit weights, zero points near 8 and scales
+   * that give the same spread.
+   */
+  private static void fill(ByteBuffer target, Tensor t, SplittableRandom random) {
+    float bound = (float) (0.02 * Math.sqrt(3));
     while (target.hasRemaining()) {
-      float v = zero ? 0f : (float) (random.nextDouble() * 2 - 1) * bound;
-      if (storage == DType.F32) {
-        target.putFloat(v);
-      } else {
-        target.putShort((short) (Float.floatToRawIntBits(v) >>> 16));
+      switch (t.fill()) {
+        case NORM, FLOAT -> {
+          float v = t.fill() == Fill.NORM ? 0f : (float) (random.nextDouble() * 2 - 1) * bound;
+          switch (t.dtype()) {
+            case F32 -> target.putFloat(v);
+            case F16 -> target.putShort(Float.floatToFloat16(v));
+            default -> target.putShort((short) (Float.floatToRawIntBits(v) >>> 16));
+          }
+        }
+        case PACKED_WEIGHTS -> target.putInt(random.nextInt());
+        case PACKED_ZEROS -> {
+          int word = 0;
+          for (int k = 0; k < 8; k++) {
+            word |= (7 + random.nextInt(3)) << (4 * k);
+          }
+          target.putInt(word);
+        }
+        case SCALES -> target.putShort(Float.floatToFloat16((float) (0.0043 * (0.9 + 0.2 * random.nextDouble()))));
       }
     }
   }

@@ -75,4 +75,27 @@ class BenchAndRandomCheckpointTest {
     assertEquals(1, again.status());
     assertTrue(again.err().contains("not empty"), again.err());
   }
+
+  @Test
+  void writesAwqCheckpointsThatLoadAndRun(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("random-awq");
+    CliRun run = CliRun.of("random-checkpoint", "--config", CliRun.fixture("tiny-gemma2").resolve("config.json").toString(),
+        "--quantize", "awq", "--group-size", "32", "--out", out.toString());
+    assertEquals(0, run.status(), run.err());
+    try (Checkpoint c = Checkpoint.open(out)) {
+      assertEquals(new dev.gemma4j.config.Quantization(4, 32), c.quantization().orElseThrow());
+      assertEquals(DType.I32, c.tensors().get("model.layers.0.mlp.down_proj.qweight").dtype());
+      assertEquals(DType.F16, c.tensors().get("model.layers.0.mlp.down_proj.scales").dtype());
+      assertEquals(DType.F16, c.tensors().get("model.embed_tokens.weight").dtype());
+    }
+    try (Gemma gemma = Gemma.open(out.toString(), GemmaOptions.builder().backend("cpu").build())) {
+      var ids = Prompt.ids(2, 17, 33);
+      var config = GenerationConfig.builder().maxNewTokens(6).ignoreEos(true).build();
+      assertEquals(gemma.generate(ids, config).tokenIds(), gemma.generate(ids, config).tokenIds());
+    }
+    CliRun wrong = CliRun.of("random-checkpoint", "--config", CliRun.fixture("tiny-gemma2").resolve("config.json").toString(),
+        "--quantize", "gptq", "--out", dir.resolve("x").toString());
+    assertEquals(2, wrong.status());
+    assertTrue(wrong.err().contains("--quantize gptq"), wrong.err());
+  }
 }

@@ -4,8 +4,7 @@ import dev.gemma4j.internal.vector.VectorSupport;
 
 /**
  * {@code y = x · W} for an {@link AwqMatrix}, straight from the packed 4-bit weights: per group,
- * {@code s_o · Σ x_i (q_io - z_o)}, the scale applied once per group. {@code q - z} is an exact small
- * integer, so nothing cancels (subtracting {@code z · Σ x_i} after the sum would). Sums are float32.
+ * {@code s_o · Σ x_i (q_io - z_o)}, the scale applied once per group. Sums are float32.
  */
 public interface AwqMatVec {
 
