@@ -3,12 +3,8 @@ package dev.gemma4j.langchain4j;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GenerationConfig;
 import dev.langchain4j.model.chat.ChatModel;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import java.util.List;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Gemma} as a LangChain4j {@link ChatModel}: for {@code AiServices}, chains and agents. Chats are
@@ -21,17 +17,10 @@ import org.jspecify.annotations.Nullable;
  * Assistant assistant = AiServices.create(Assistant.class, model);
  * }</pre>
  */
-public final class GemmaChatModel implements ChatModel {
-  private final Gemma gemma;
-  private final ChatRequestParameters defaults;
-  private final @Nullable Long seed;
-  private final List<ChatModelListener> listeners;
+public final class GemmaChatModel extends GemmaModelBase implements ChatModel {
 
   private GemmaChatModel(Builder builder) {
-    this.gemma = builder.requireGemma();
-    this.defaults = builder.defaults();
-    this.seed = builder.seed;
-    this.listeners = List.copyOf(builder.listeners);
+    super(builder);
   }
 
   /** A builder; {@link Builder#gemma(Gemma)} is required. */
@@ -41,18 +30,8 @@ public final class GemmaChatModel implements ChatModel {
 
   @Override
   public ChatResponse doChat(ChatRequest request) {
-    GenerationConfig config = ChatMapping.config(request.parameters(), gemma.defaultConfig(), seed);
-    return ChatMapping.response(gemma.generate(ChatMapping.prompt(request.messages()), config), request);
-  }
-
-  @Override
-  public ChatRequestParameters defaultRequestParameters() {
-    return defaults;
-  }
-
-  @Override
-  public List<ChatModelListener> listeners() {
-    return listeners;
+    GenerationConfig config = settings.config(request.parameters());
+    return ChatMapping.response(settings.gemma().generate(ChatMapping.prompt(request.messages()), config), request);
   }
 
   /** Builds a {@link GemmaChatModel}. */

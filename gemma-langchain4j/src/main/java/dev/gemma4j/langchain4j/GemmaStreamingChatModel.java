@@ -4,14 +4,11 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.spi.Generator;
 import dev.langchain4j.model.chat.StreamingChatModel;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.chat.response.StreamingHandle;
-import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
@@ -21,17 +18,10 @@ import org.jspecify.annotations.Nullable;
  * thread of its request. {@link StreamingHandle#cancel()} (from the context of a partial response)
  * cancels the generation; no callback follows it. Mapping as in {@link GemmaChatModel}.
  */
-public final class GemmaStreamingChatModel implements StreamingChatModel {
-  private final Gemma gemma;
-  private final ChatRequestParameters defaults;
-  private final @Nullable Long seed;
-  private final List<ChatModelListener> listeners;
+public final class GemmaStreamingChatModel extends GemmaModelBase implements StreamingChatModel {
 
   private GemmaStreamingChatModel(Builder builder) {
-    this.gemma = builder.requireGemma();
-    this.defaults = builder.defaults();
-    this.seed = builder.seed;
-    this.listeners = List.copyOf(builder.listeners);
+    super(builder);
   }
 
   /** A builder; {@link Builder#gemma(Gemma)} is required. */
@@ -44,8 +34,8 @@ public final class GemmaStreamingChatModel implements StreamingChatModel {
     Generator.Handle generation;
     GenerationHandle handle = new GenerationHandle();
     try {
-      GenerationConfig config = ChatMapping.config(request.parameters(), gemma.defaultConfig(), seed);
-      generation = gemma.submit(ChatMapping.prompt(request.messages()), config, event -> {
+      GenerationConfig config = settings.config(request.parameters());
+      generation = settings.gemma().submit(ChatMapping.prompt(request.messages()), config, event -> {
         if (!event.text().isEmpty() && !handle.isCancelled()) {
           handler.onPartialResponse(new PartialResponse(event.text()), new PartialResponseContext(handle));
         }
@@ -68,16 +58,6 @@ public final class GemmaStreamingChatModel implements StreamingChatModel {
         handler.onCompleteResponse(ChatMapping.response(result, request));
       }
     });
-  }
-
-  @Override
-  public ChatRequestParameters defaultRequestParameters() {
-    return defaults;
-  }
-
-  @Override
-  public List<ChatModelListener> listeners() {
-    return listeners;
   }
 
   /** Cancels its generation. */

@@ -1,0 +1,24 @@
+package dev.gemma4j.langchain4j;
+
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import java.util.List;
+
+/** What both chat models share: their settings, the default parameters and the listeners they report. */
+abstract class GemmaModelBase {
+  final ChatSettings settings;
+
+  GemmaModelBase(GemmaModelBuilder<?> builder) {
+    this.settings = ChatSettings.of(builder);
+  }
+
+  /** The parameters a request starts from (what the builder set). */
+  public ChatRequestParameters defaultRequestParameters() {
+    return settings.defaults();
+  }
+
+  /** The listeners of every request. */
+  public List<ChatModelListener> listeners() {
+    return settings.listeners();
+  }
+}
