@@ -290,4 +290,34 @@ class ServerBehaviourTest {
       assertEquals("service_unavailable", error(refused).get("code").getAsString());
     }
   }
+
+  @Test
+  void aClientThatGivesUpOnAWholeResponseCancelsItsGenerationToo() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      HttpRequest request = HttpRequest.newBuilder(server.baseUri().resolve("/v1/completions"))
+          .timeout(Duration.ofMillis(1500))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"a\",\"max_tokens\":6000,\"ignore_eos\":true}"))
+          .build();
+      assertThrows(java.net.http.HttpTimeoutException.class, () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
+      String cancelled = "gemma_request_success_total{finished_reason=\"cancelled\"} 1";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+      String metrics = get(server, "/metrics").body();
+      while (!metrics.contains(cancelled) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        metrics = get(server, "/metrics").body();
+      }
+      assertTrue(metrics.contains(cancelled), metrics);
+    }
+  }
+
+  @Test
+  void aLongWholeResponseStillParses() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      // Long enough to pass the server's patience: the body then begins with keep-alive spaces.
+      var response = post(server, "/completions", "{\"prompt\":\"a\",\"max_tokens\":1500,\"ignore_eos\":true}");
+      assertEquals(200, response.statusCode());
+      JsonObject json = JsonParser.parseString(response.body()).getAsJsonObject();
+      assertEquals(1500, json.getAsJsonObject("usage").get("completion_tokens").getAsInt());
+    }
+  }
 }

@@ -37,8 +37,10 @@ public final class CompletionEndpoint {
    * one chunk (as vLLM sends them) and fast tokens share chunks.
    */
   private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-  /** With no token for this long, a comment line checks that the client is still there. */
-  private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** With no token for this long, a comment line (or a space) checks that the client is still there. */
+  private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /** A response that is not streamed keeps its status this long before it starts checking on the client. */
+  private static final long WHOLE_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private final Gemma gemma;
   private final String servedModel;
@@ -124,21 +126,62 @@ public final class CompletionEndpoint {
     }
   }
 
+  /**
+   * Answers with one JSON response. A generation that runs longer than {@link #WHOLE_PATIENCE_NANOS}
+   * sends its headers (200) and then a space every so often (JSON allows leading whitespace): a client
+   * that went away makes that write fail, which cancels the generation. Failures before that keep their
+   * status; a failure after it is the body {@code {"error": ...}}.
+   */
   private void whole(
       HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
       GenerationConfig config, long start) throws IOException {
     Generator.Handle handle = submit(request.operation(), promptIds, config, event -> {}, start);
-    Generation generation;
+    java.io.OutputStream body = null;
+    long wait = WHOLE_PATIENCE_NANOS;
     try {
-      generation = handle.result().get();
+      while (true) {
+        try {
+          Generation generation = handle.result().get(wait, TimeUnit.NANOSECONDS);
+          JsonObject json = Responses.whole(header, generation, request.returnTokenIds());
+          if (body == null) {
+            HttpIo.json(exchange, 200, json);
+          } else {
+            body.write(json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          }
+          return;
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (body == null) {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, 0);
+            body = exchange.getResponseBody();
+          }
+          body.write(' ');
+          body.flush();
+          wait = KEEP_ALIVE_NANOS;
+        } catch (ExecutionException e) {
+          ApiError error = engineFailure(e.getCause());
+          if (body == null) {
+            throw error;
+          }
+          body.write(error.toJson().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          return;
+        }
+      }
+    } catch (IOException e) {
+      handle.cancel(); // the client went away
     } catch (InterruptedException e) {
       handle.cancel();
       Thread.currentThread().interrupt();
       throw ApiError.unavailable("the server is shutting down");
-    } catch (ExecutionException e) {
-      throw engineFailure(e.getCause());
+    } finally {
+      if (body != null) {
+        try {
+          body.close();
+        } catch (IOException ignored) {
+          // the client is gone; nothing to tell it
+        }
+      }
     }
-    HttpIo.json(exchange, 200, Responses.whole(header, generation, request.returnTokenIds()));
   }
 
   private static ApiError engineFailure(@Nullable Throwable cause) {
