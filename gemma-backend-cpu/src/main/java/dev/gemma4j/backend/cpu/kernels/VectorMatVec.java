@@ -159,6 +159,14 @@ public final class VectorMatVec implements MatVec {
   private static void multiplyHalf(
       float[] x, int xOffset, int rows, WeightMatrix w, int from, int to, float[] y, int yOffset, int yStride) {
     int columns = w.columns();
+    if (rows == 1) {
+      int vectorEnd = columns - columns % LANES;
+      for (int o = from; o < to; o++) {
+        y[yOffset + o] = dotHalf(w.data(), o * w.rowBytes(), x, xOffset, vectorEnd);
+      }
+      tails(w, x, xOffset, rows, from, to, y, yOffset, yStride);
+      return;
+    }
     long rowBytes = (long) columns * Float.BYTES;
     MemorySegment buffer = SCRATCH.get();
     if (buffer.byteSize() < 4 * rowBytes) {
@@ -175,7 +183,41 @@ public final class VectorMatVec implements MatVec {
     tails(w, x, xOffset, rows, from, to, y, yOffset, yStride);
   }
 
-  /** {@code LANES} weights from byte {@code offset}, as float32: bf16 widened, or f32 as it is. */
+  /**
+   * The dot product of an f16 row with {@code x} over {@code [0, vectorEnd)}, widening in registers (see
+   * {@link #half}); decode's output head of float16 checkpoints (AWQ's, whose embedding stays float16).
+   */
+  private static float dotHalf(MemorySegment data, long row, float[] x, int xm, int vectorEnd) {
+    FloatVector a = FloatVector.zero(F);
+    FloatVector b = a;
+    int i = 0;
+    for (; i + 2 * LANES <= vectorEnd; i += 2 * LANES) {
+      a = FloatVector.fromArray(F, x, xm + i).fma(half(data, row + 2L * i), a);
+      b = FloatVector.fromArray(F, x, xm + i + LANES).fma(half(data, row + 2L * (i + LANES)), b);
+    }
+    for (; i < vectorEnd; i += LANES) {
+      a = FloatVector.fromArray(F, x, xm + i).fma(half(data, row + 2L * i), a);
+    }
+    return a.add(b).reduceLanes(VectorOperators.ADD);
+  }
+
+  /**
+   * {@code LANES} f16 values from byte {@code offset} as float32, exactly: the exponent and mantissa shifted
+   * into float32 position read as 2^(e-127)·1.m (a float32 subnormal for a float16 subnormal), times 2^112,
+   * is the value; the sign comes from the sign-extended lanes; infinities and NaNs (rare) take a branch.
+   */
+  private static FloatVector half(MemorySegment data, long offset) {
+    IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, data, offset, LE).convertShape(VectorOperators.S2I, I, 0);
+    IntVector magnitude = bits.and(0x7FFF);
+    IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+    IntVector value = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+    var special = magnitude.compare(VectorOperators.GE, 0x7C00);
+    if (special.anyTrue()) {
+      value = value.blend(shifted.or(0x7F800000), special);
+    }
+    return value.or(bits.and(0x80000000)).reinterpretAsFloats();
+  }
+
   /**
    * One f16 row to float32, vectorized and exact, without branches: the exponent and mantissa shifted into
    * float32 position read as 2^(e-127)·1.m (or a float32 subnormal for a float16 subnormal), times 2^112,
@@ -186,15 +228,7 @@ public final class VectorMatVec implements MatVec {
     int vectorEnd = columns - columns % LANES;
     int i = 0;
     for (; i < vectorEnd; i += LANES) {
-      IntVector bits =
-          (IntVector) ShortVector.fromMemorySegment(S, data, offset + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
-      IntVector magnitude = bits.and(0x7FFF);
-      IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-      IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-      IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-      IntVector special = shifted.or(0x7F800000);
-      finite.blend(special, magnitude.compare(VectorOperators.GE, 0x7C00)).or(sign).reinterpretAsFloats()
-          .intoMemorySegment(out, outOffset + 4L * i, LE);
+      half(data, offset + 2L * i).intoMemorySegment(out, outOffset + 4L * i, LE);
     }
     for (; i < columns; i++) {
       out.set(FLOAT_LE, outOffset + 4L * i, Float.float16ToFloat(data.get(SHORT_LE, offset + 2L * i)));

@@ -146,4 +146,32 @@ class MatVecTest {
       })));
     }
   }
+
+  /** float16 infinities and NaNs stay what they are (the vector widening takes a branch for them). */
+  @Test
+  void float16InfinitiesAndNansAreKept() {
+    for (MatVec kernel : kernels()) {
+      for (int rows : new int[] {1, 3}) {
+        try (Arena arena = Arena.ofConfined()) {
+          int columns = 64;
+          MemorySegment data = arena.allocate(3L * columns * 2);
+          for (int i = 0; i < 3 * columns; i++) {
+            data.set(SHORT, 2L * i, Float.floatToFloat16(0.5f));
+          }
+          data.set(SHORT, 2L * 5, Float.floatToFloat16(Float.POSITIVE_INFINITY));
+          data.set(SHORT, 2L * (columns + 7), Float.floatToFloat16(Float.NaN));
+          WeightMatrix w = new WeightMatrix(data, DType.F16, 3, columns);
+          float[] x = new float[rows * columns];
+          java.util.Arrays.fill(x, 1f);
+          float[] y = new float[rows * 3];
+          kernel.multiply(x, rows, w, 0, 3, y, 3);
+          for (int m = 0; m < rows; m++) {
+            assertEquals(Float.POSITIVE_INFINITY, y[m * 3], kernel + " rows " + rows);
+            assertTrue(Float.isNaN(y[m * 3 + 1]), kernel + " rows " + rows);
+            assertEquals(32f, y[m * 3 + 2], 1e-4, kernel + " rows " + rows);
+          }
+        }
+      }
+    }
+  }
 }
