@@ -297,6 +297,7 @@ class RemoteEngineTest {
         Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).remote(options).build())) {
       flaky.script.add(exchange -> {
         exchange.sendResponseHeaders(200, 0);
+        exchange.getResponseBody().flush();
         try {
           release.await(30, TimeUnit.SECONDS); // headers, then nothing
         } catch (InterruptedException e) {
@@ -306,6 +307,16 @@ class RemoteEngineTest {
       });
       var slow = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
       assertTrue(slow.getMessage().contains("no token came from the server within"), slow.getMessage());
+      flaky.script.add(exchange -> {
+        try {
+          release.await(30, TimeUnit.SECONDS); // not even the headers
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return true;
+      });
+      var silent = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
+      assertTrue(silent.getMessage().contains("no token came from the server within"), silent.getMessage());
     }
   }
 

@@ -180,18 +180,16 @@ final class RemoteRequest implements Generator.Handle {
     } catch (InterruptedException e) {
       endAborted(new Progress());
       return -1;
+    } catch (java.net.http.HttpConnectTimeoutException e) {
+      return unreachable(endpoint, e, attempt, lastTry);
+    } catch (java.net.http.HttpTimeoutException e) {
+      // Connected, but not even the headers came within the first-token time: the request may be running
+      // there, so it is not sent again.
+      abort.compareAndSet(null, Abort.FIRST_TOKEN_TIMEOUT);
+      endAborted(new Progress());
+      return -1;
     } catch (IOException e) {
-      if (abort.get() != null) {
-        endAborted(new Progress());
-        return -1;
-      }
-      context.pool().eject(endpoint);
-      if (lastTry) {
-        throw new GemmaException(
-            "cannot reach the server at " + endpoint + " (" + describe(e) + ") after " + (attempt + 1) + " tries;"
-                + " check that it runs and that GemmaOptions.endpoints names it", e);
-      }
-      return backoffNanos(attempt);
+      return unreachable(endpoint, e, attempt, lastTry);
     }
     int status = response.statusCode();
     if (status == 200) {
@@ -213,6 +211,21 @@ final class RemoteRequest implements Generator.Handle {
       case 401, 403 -> new GemmaException(text + "; check GemmaOptions.apiKey");
       default -> new GemmaException(text);
     };
+  }
+
+  /** A try that reached no server: eject it and back off, or fail after the last try. */
+  private long unreachable(Endpoint endpoint, IOException e, int attempt, boolean lastTry) {
+    if (abort.get() != null) {
+      endAborted(new Progress());
+      return -1;
+    }
+    context.pool().eject(endpoint);
+    if (lastTry) {
+      throw new GemmaException(
+          "cannot reach the server at " + endpoint + " (" + describe(e) + ") after " + (attempt + 1) + " tries;"
+              + " check that it runs and that GemmaOptions.endpoints names it", e);
+    }
+    return backoffNanos(attempt);
   }
 
   private HttpRequest request(Endpoint endpoint) {
