@@ -142,6 +142,11 @@ class ServerBehaviourTest {
               () -> new java.io.ByteArrayInputStream(("{\"prompt\":\"" + "a".repeat(9000) + "\"}").getBytes())))
           .build();
       assertEquals(413, http.send(chunked, HttpResponse.BodyHandlers.ofString()).statusCode());
+      OpenAIClient sdk = OpenAiConformanceTest.client(server, null);
+      var tooLarge = assertThrows(com.openai.errors.OpenAIServiceException.class, () -> sdk.completions().create(
+          OpenAiConformanceTest.completion("a".repeat(5000), 5).build()));
+      assertEquals(413, tooLarge.statusCode());
+      sdk.close();
     }
   }
 

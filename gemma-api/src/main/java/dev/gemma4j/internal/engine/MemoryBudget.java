@@ -52,7 +52,8 @@ record MemoryBudget(long weights, long kvCache, long working) {
               + ByteSizes.format(working) + ") but only " + ByteSizes.format(available) + " are available."
               + " Ways out: " + (kvCache > weights
                   ? "a smaller KV cache (EngineOptions.kvCacheTokens, --kv-cache-tokens), " : "")
-              + "a smaller model (gemma-2-9b-it or gemma-2-2b-it), another backend (--backend npu), or freeing"
+              + "the model's AWQ 4-bit checkpoint (about a third of the bf16 size), a smaller model (gemma-2-9b-it"
+              + " or gemma-2-2b-it), another backend (--backend npu), or freeing"
               + " memory; -Dgemma.memory.check=false skips this check");
     }
   }

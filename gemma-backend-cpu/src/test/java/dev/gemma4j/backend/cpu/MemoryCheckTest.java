@@ -61,7 +61,7 @@ class MemoryCheckTest {
     String m = e.getMessage();
     assertTrue(m.contains("needs about") && m.contains("GiB") && m.contains("are available"), m);
     assertTrue(m.contains("weights 50.") || m.contains("weights 5"), "the weights' size is named: " + m);
-    assertTrue(m.contains("smaller model") && m.contains("--backend npu"), m);
+    assertTrue(m.contains("smaller model") && m.contains("--backend npu") && m.contains("AWQ 4-bit checkpoint"), m);
   }
 
   /** A safetensors file whose header declares the tensors (bf16) and whose data is a hole. */

@@ -101,22 +101,29 @@ public final class CompletionEndpoint {
     return request.withMaxTokens(Math.max(1, Math.min(defaultMaxTokens, room)));
   }
 
+  /**
+   * A submitted generation and the moment its metrics are recorded: answers wait for it, so that a client
+   * that reads {@code /metrics} after its answer sees its request counted.
+   */
+  private record Submitted(Generator.Handle handle, java.util.concurrent.CompletableFuture<?> measured) {}
+
   /** Submits; the generation is tracked for draining and measured however it ends. */
-  private Generator.Handle submit(
+  private Submitted submit(
       Operation operation, int[] promptIds, GenerationConfig config, java.util.function.Consumer<TokenEvent> listener,
       long start) {
     try {
       Generator.Handle handle = gemma.submit(Prompt.ids(promptIds), config, listener);
       inFlight.add(handle);
-      handle.result().whenComplete((generation, error) -> {
+      var measured = handle.result().handle((generation, error) -> {
         inFlight.remove(handle);
         if (generation != null) {
           metrics.finished(operation, generation.finishReason(), generation.stats());
         } else {
           metrics.failed(operation, System.nanoTime() - start);
         }
+        return null;
       });
-      return handle;
+      return new Submitted(handle, measured);
     } catch (QueueFullException e) {
       throw ApiError.queueFull(e.getMessage(), 1);
     } catch (EngineClosedException e) {
@@ -135,13 +142,15 @@ public final class CompletionEndpoint {
   private void whole(
       HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
       GenerationConfig config, long start) throws IOException {
-    Generator.Handle handle = submit(request.operation(), promptIds, config, event -> {}, start);
+    Submitted submitted = submit(request.operation(), promptIds, config, event -> {}, start);
+    Generator.Handle handle = submitted.handle();
     java.io.OutputStream body = null;
     long wait = WHOLE_PATIENCE_NANOS;
     try {
       while (true) {
         try {
           Generation generation = handle.result().get(wait, TimeUnit.NANOSECONDS);
+          submitted.measured().join();
           JsonObject json = Responses.whole(header, generation, request.returnTokenIds());
           if (body == null) {
             HttpIo.json(exchange, 200, json);
@@ -202,8 +211,10 @@ public final class CompletionEndpoint {
       HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
       GenerationConfig config, long start) throws IOException {
     BlockingQueue<Item> items = new LinkedBlockingQueue<>();
-    Generator.Handle handle = submit(request.operation(), promptIds, config, event -> items.add(new Token(event)), start);
-    handle.result().whenComplete((g, e) -> items.add(new End(g, e)));
+    Submitted submitted =
+        submit(request.operation(), promptIds, config, event -> items.add(new Token(event)), start);
+    Generator.Handle handle = submitted.handle();
+    handle.result().whenComplete((g, e) -> submitted.measured().thenRun(() -> items.add(new End(g, e))));
     StreamState state = new StreamState(request, header, promptIds);
     try (EventStream events = new EventStream(exchange)) {
       if (request.operation() == Operation.CHAT) {
