@@ -31,6 +31,7 @@ import org.jspecify.annotations.Nullable;
  *     the model here, balancing requests to the server with the fewest in flight
  * @param apiKey the bearer token the servers require, or {@code null}; never printed
  * @param remote timeouts, retries and ejection of the remote engine
+ * @param quantize whether the linear layers of a float checkpoint are quantized while loading
  */
 public record GemmaOptions(
     @Nullable String backend,
@@ -43,7 +44,8 @@ public record GemmaOptions(
     EngineOptions engine,
     List<URI> endpoints,
     @Nullable String apiKey,
-    RemoteOptions remote) {
+    RemoteOptions remote,
+    WeightQuantization quantize) {
 
   /** The device index to open: the explicit one, else the one in the backend name, else 0. */
   public int resolvedDeviceIndex() {
@@ -56,6 +58,7 @@ public record GemmaOptions(
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(remote, "remote");
+    Objects.requireNonNull(quantize, "quantize");
     endpoints = List.copyOf(endpoints);
     endpoints.forEach(GemmaOptions::checkEndpoint);
     if (apiKey != null && (apiKey.isBlank() || apiKey.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
@@ -90,7 +93,7 @@ public record GemmaOptions(
     return "GemmaOptions[backend=" + backend + ", deviceIndex=" + deviceIndex + ", precision=" + precision
         + ", threads=" + threads + ", revision=" + revision + ", cacheDir=" + cacheDir + ", offline=" + offline
         + ", engine=" + engine + ", endpoints=" + endpoints + ", apiKey=" + (apiKey == null ? "none" : "(set)")
-        + ", remote=" + remote + "]";
+        + ", remote=" + remote + ", quantize=" + quantize + "]";
   }
 
   private static final java.util.regex.Pattern REVISION =
@@ -120,6 +123,7 @@ public record GemmaOptions(
     b.endpoints = new ArrayList<>(endpoints);
     b.apiKey = apiKey;
     b.remote = remote;
+    b.quantize = quantize;
     return b;
   }
 
@@ -136,6 +140,7 @@ public record GemmaOptions(
     private List<URI> endpoints = new ArrayList<>();
     private @Nullable String apiKey;
     private RemoteOptions remote = RemoteOptions.defaults();
+    private WeightQuantization quantize = WeightQuantization.NONE;
 
     private Builder() {}
 
@@ -214,6 +219,12 @@ public record GemmaOptions(
       return this;
     }
 
+    /** Quantize the linear layers of a float checkpoint while loading ({@code --quantize int4}). */
+    public Builder quantize(WeightQuantization value) {
+      quantize = value;
+      return this;
+    }
+
     /**
      * Builds the options.
      *
@@ -221,7 +232,8 @@ public record GemmaOptions(
      */
     public GemmaOptions build() {
       return new GemmaOptions(
-          backend, deviceIndex, precision, threads, revision, cacheDir, offline, engine, endpoints, apiKey, remote);
+          backend, deviceIndex, precision, threads, revision, cacheDir, offline, engine, endpoints, apiKey, remote,
+          quantize);
     }
   }
 }

@@ -53,4 +53,23 @@ public sealed interface LinearSource {
       return Math.toIntExact(qweight.shape().get(0));
     }
   }
+
+  /**
+   * A dense float weight {@code [out, in]} to quantize to 4 bits while loading: asymmetric, one scale and
+   * zero point per {@code groupSize} input features of each output, in the layout of {@link Awq}.
+   *
+   * @param weight the tensor
+   * @param groupSize input features per scale and zero point
+   */
+  record QuantizeInt4(TensorInfo weight, int groupSize) implements LinearSource {
+    @Override
+    public int outFeatures() {
+      return Math.toIntExact(weight.shape().get(0));
+    }
+
+    @Override
+    public int inFeatures() {
+      return Math.toIntExact(weight.shape().get(1));
+    }
+  }
 }

@@ -138,6 +138,21 @@ public interface TensorOps<T> extends AutoCloseable {
     return checkpoint.storedBytes();
   }
 
+  /**
+   * Like {@link #weightBytesFor(Checkpoint)} when the linear layers are quantized while loading: 4 bits a
+   * weight plus a scale and a zero point per 128; the float bytes they came from are released.
+   */
+  default long weightBytesFor(Checkpoint checkpoint, dev.gemma4j.WeightQuantization quantize) {
+    if (quantize == dev.gemma4j.WeightQuantization.NONE) {
+      return weightBytesFor(checkpoint);
+    }
+    long bytes = 0;
+    for (var t : checkpoint.tensors().values()) {
+      bytes += t.name().endsWith("_proj.weight") ? t.elementCount() / 2 + t.elementCount() / 16 : t.byteLength();
+    }
+    return bytes;
+  }
+
   /** Bytes held for weights. */
   long weightBytes();
 

@@ -1,7 +1,6 @@
 package dev.gemma4j.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -161,7 +160,9 @@ class OpenAiConformanceTest {
     assertEquals(
         whole.choices().getFirst().finishReason().asString(),
         last.choices().getFirst().finishReason().orElseThrow().asString());
-    assertFalse(last.choices().getFirst().delta().content().orElse("").isEmpty(), "the last chunk carries text");
+    // vLLM's test also asserts that this last chunk carries text. gemma serve puts the finish reason with the
+    // last text when the end follows within 20 ms, else in a chunk of its own with an empty delta, as OpenAI
+    // does: which one depends on scheduling, so it is not asserted.
     assertEquals(whole.choices().getFirst().message().content().orElseThrow(), String.join("", pieces));
   }
 

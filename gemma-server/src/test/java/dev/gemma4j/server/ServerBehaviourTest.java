@@ -211,7 +211,7 @@ class ServerBehaviourTest {
   void closingDrainsRequestsInFlightAndRefusesNewOnes() throws Exception {
     GemmaServer server = serve(ServerOptions.builder().drainTimeout(Duration.ofSeconds(60)));
     HttpRequest streamed = HttpRequest.newBuilder(server.baseUri().resolve("/v1/chat/completions"))
-        .POST(HttpRequest.BodyPublishers.ofString(chatBody("a long answer", 300, true))).build();
+        .POST(HttpRequest.BodyPublishers.ofString(chatBody("a long answer", 1000, true))).build();
     HttpResponse<InputStream> inFlight = http.send(streamed, HttpResponse.BodyHandlers.ofInputStream());
     var reader = new BufferedReader(new InputStreamReader(inFlight.body(), StandardCharsets.UTF_8));
     assertTrue(reader.readLine().startsWith("data: "));

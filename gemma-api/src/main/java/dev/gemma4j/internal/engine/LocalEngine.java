@@ -129,10 +129,10 @@ public final class LocalEngine implements Engine {
       opened.addFirst(backend);
       ModelConfig config = checkpoint.config();
       EngineOptions engineOptions = options.engine().withDefaultBlockSize(backend.preferredBlockSize());
-      MemoryBudget.of(config, engineOptions, backend.ops().weightBytesFor(checkpoint), backend.ops().kvCacheBytesPerElement())
+      MemoryBudget.of(config, engineOptions, backend.ops().weightBytesFor(checkpoint, options.quantize()), backend.ops().kvCacheBytesPerElement())
           .check(model, backend.deviceName(), backend.memoryProbe().snapshot().freeBytes());
       long start = System.nanoTime();
-      Gemma2Model<?> loaded = Gemma2Model.load(checkpoint, backend.ops());
+      Gemma2Model<?> loaded = Gemma2Model.load(checkpoint, backend.ops(), options.quantize());
       opened.addFirst(loaded);
       if (!backend.ops().readsCheckpointAfterLoad()) {
         checkpoint.close(); // the weights were copied: unmapping the files frees their pages

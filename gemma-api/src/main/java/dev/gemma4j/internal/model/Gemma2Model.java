@@ -1,6 +1,8 @@
 package dev.gemma4j.internal.model;
 
+import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.checkpoint.TensorInfo;
 import dev.gemma4j.config.LayerType;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.config.ModelFormatException;
@@ -85,10 +87,23 @@ public final class Gemma2Model<T> implements AutoCloseable {
    * @throws dev.gemma4j.config.ModelFormatException when a tensor is missing or of the wrong shape
    */
   public static <T> Gemma2Model<T> load(Checkpoint checkpoint, TensorOps<T> ops) {
-    return ops.execute(() -> loadOnDevice(checkpoint, ops));
+    return load(checkpoint, ops, WeightQuantization.NONE);
   }
 
-  private static <T> Gemma2Model<T> loadOnDevice(Checkpoint checkpoint, TensorOps<T> ops) {
+  /**
+   * Loads a checkpoint, quantizing the linear layers of a float checkpoint as asked.
+   *
+   * @throws ModelFormatException when {@code quantize} asks to quantize a checkpoint that already is
+   */
+  public static <T> Gemma2Model<T> load(Checkpoint checkpoint, TensorOps<T> ops, WeightQuantization quantize) {
+    if (quantize != WeightQuantization.NONE && checkpoint.quantization().isPresent()) {
+      throw new ModelFormatException(
+          checkpoint.folder() + " is already quantized (AWQ); load it without quantize (--quantize)");
+    }
+    return ops.execute(() -> loadOnDevice(checkpoint, ops, quantize));
+  }
+
+  private static <T> Gemma2Model<T> loadOnDevice(Checkpoint checkpoint, TensorOps<T> ops, WeightQuantization quantize) {
     ModelConfig c = checkpoint.config();
     long hidden = c.hiddenSize();
     long qWidth = (long) c.numHeads() * c.headDim();
@@ -109,15 +124,15 @@ public final class Gemma2Model<T> implements AutoCloseable {
           new LayerWeights<>(
               c.layerType(i),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "input_layernorm.weight", hidden)),
-              linear(checkpoint, ops, p + "self_attn.q_proj", qWidth, hidden),
-              linear(checkpoint, ops, p + "self_attn.k_proj", kvWidth, hidden),
-              linear(checkpoint, ops, p + "self_attn.v_proj", kvWidth, hidden),
-              linear(checkpoint, ops, p + "self_attn.o_proj", hidden, qWidth),
+              linear(checkpoint, ops, quantize, p + "self_attn.q_proj", qWidth, hidden),
+              linear(checkpoint, ops, quantize, p + "self_attn.k_proj", kvWidth, hidden),
+              linear(checkpoint, ops, quantize, p + "self_attn.v_proj", kvWidth, hidden),
+              linear(checkpoint, ops, quantize, p + "self_attn.o_proj", hidden, qWidth),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "post_attention_layernorm.weight", hidden)),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "pre_feedforward_layernorm.weight", hidden)),
-              linear(checkpoint, ops, p + "mlp.gate_proj", inter, hidden),
-              linear(checkpoint, ops, p + "mlp.up_proj", inter, hidden),
-              linear(checkpoint, ops, p + "mlp.down_proj", hidden, inter),
+              linear(checkpoint, ops, quantize, p + "mlp.gate_proj", inter, hidden),
+              linear(checkpoint, ops, quantize, p + "mlp.up_proj", inter, hidden),
+              linear(checkpoint, ops, quantize, p + "mlp.down_proj", hidden, inter),
               ops.loadNormWeight(
                   checkpoint, checkpoint.tensor(p + "post_feedforward_layernorm.weight", hidden))));
     }
@@ -126,10 +141,23 @@ public final class Gemma2Model<T> implements AutoCloseable {
   }
 
   /** A linear layer's weight as the checkpoint stores it, checked against the shape the config implies. */
-  private static LinearWeight linear(Checkpoint checkpoint, TensorOps<?> ops, String layer, long out, long in) {
+  /** Input features per scale and zero point when quantizing to 4 bits at load: AWQ's usual 128, else less. */
+  static final int[] INT4_GROUPS = {128, 64, 32};
+
+  private static LinearWeight linear(
+      Checkpoint checkpoint, TensorOps<?> ops, WeightQuantization quantize, String layer, long out, long in) {
     Optional<Quantization> quantization = checkpoint.quantization();
     if (quantization.isEmpty()) {
-      return ops.loadLinear(checkpoint, new LinearSource.Dense(checkpoint.tensor(layer + ".weight", out, in)));
+      TensorInfo weight = checkpoint.tensor(layer + ".weight", out, in);
+      if (quantize == WeightQuantization.INT4) {
+        int group = java.util.Arrays.stream(INT4_GROUPS).filter(g -> in % g == 0).findFirst().orElse(0);
+        if (group == 0 || out % 8 != 0) {
+          throw new ModelFormatException(layer + " is " + out + " x " + in + ", which 4-bit groups cannot cover"
+              + " (input features a multiple of 32, outputs of 8); load it without --quantize");
+        }
+        return ops.loadLinear(checkpoint, new LinearSource.QuantizeInt4(weight, group));
+      }
+      return ops.loadLinear(checkpoint, new LinearSource.Dense(weight));
     }
     int group = quantization.get().groupSize();
     if (in % group != 0 || out % 8 != 0) {

@@ -84,6 +84,7 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     return switch (source) {
       case LinearSource.Dense dense -> new CpuLinear(hostWeights.matrix(checkpoint, dense.weight()));
       case LinearSource.Awq awq -> new CpuAwqLinear(hostWeights.awq(checkpoint, awq));
+      case LinearSource.QuantizeInt4 int4 -> new CpuAwqLinear(hostWeights.int4(checkpoint, int4));
     };
   }
 

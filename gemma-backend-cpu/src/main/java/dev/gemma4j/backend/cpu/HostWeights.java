@@ -1,6 +1,7 @@
 package dev.gemma4j.backend.cpu;
 
 import dev.gemma4j.backend.cpu.kernels.AwqMatrix;
+import dev.gemma4j.backend.cpu.kernels.Int4Quantizer;
 import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
 import dev.gemma4j.backend.cpu.kernels.Widening;
 import dev.gemma4j.checkpoint.Checkpoint;
@@ -64,6 +65,22 @@ final class HostWeights implements AutoCloseable {
         source.groupSize());
     mappedBytes += q.byteLength();
     copiedBytes += matrix.unpackedBytes();
+    return matrix;
+  }
+
+  /**
+   * A float weight quantized to 4 bits: packed into native memory, its mapped pages released from this
+   * process (the file stays mapped for the tensors read in place).
+   */
+  AwqMatrix int4(Checkpoint checkpoint, LinearSource.QuantizeInt4 source) {
+    TensorInfo t = source.weight();
+    MemorySegment mapped = checkpoint.segment(t, 0, t.byteLength());
+    AwqMatrix matrix = Int4Quantizer.quantize(
+        mapped, t.dtype(), source.outFeatures(), source.inFeatures(), source.groupSize(), arena);
+    if (mapped.isMapped()) {
+      mapped.unload();
+    }
+    copiedBytes += matrix.qweight().byteSize() + matrix.unpackedBytes();
     return matrix;
   }
 

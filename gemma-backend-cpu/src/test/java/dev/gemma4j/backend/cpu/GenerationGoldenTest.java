@@ -83,4 +83,28 @@ class GenerationGoldenTest {
       }
     }
   }
+
+  /**
+   * Quantized at load, the model answers close to the float one (random weights leave small margins
+   * between the top logits, so the ids may differ; README reports the agreement): the top logit within
+   * 0.5 and the weights' memory at about a quarter for float32.
+   */
+  @Test
+  void int4AtLoadStaysCloseToTheFloatModel() {
+    Golden golden = Golden.load("tiny-gemma2");
+    GemmaOptions int4 = cpu().toBuilder().quantize(dev.gemma4j.WeightQuantization.INT4).build();
+    try (Gemma exact = Gemma.open(golden.folder(), cpu()); Gemma quantized = Gemma.open(golden.folder(), int4)) {
+      for (Golden.Case c : golden.cases()) {
+        GenerationConfig one = GenerationConfig.builder().maxNewTokens(1).ignoreEos(true).topLogits(1).build();
+        float reference = exact.generate(Prompt.ids(c.inputIds()), one).topLogits().getFirst().logits().getFirst();
+        float close = quantized.generate(Prompt.ids(c.inputIds()), one).topLogits().getFirst().logits().getFirst();
+        assertEquals(reference, close, 0.5, "top logit");
+      }
+      Generation g = quantized.generate(Prompt.ids(golden.cases().getFirst().inputIds()), greedy(golden.cases().getFirst()));
+      assertEquals(golden.cases().getFirst().greedyNewIds().length, g.tokenIds().size());
+    }
+    var awq = org.junit.jupiter.api.Assertions.assertThrows(dev.gemma4j.GemmaException.class,
+        () -> Gemma.open(Golden.fixture("tiny-gemma2-awq"), int4));
+    org.junit.jupiter.api.Assertions.assertTrue(awq.getMessage().contains("already quantized"), awq.getMessage());
+  }
 }

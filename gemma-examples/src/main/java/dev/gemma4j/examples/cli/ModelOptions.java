@@ -2,6 +2,7 @@ package dev.gemma4j.examples.cli;
 
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaOptions;
+import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.engine.EngineOptions;
 import dev.gemma4j.spi.Backends;
 import dev.gemma4j.spi.Precision;
@@ -49,6 +50,12 @@ final class ModelOptions {
   int kvCacheTokens;
 
   @Option(
+      names = "--quantize",
+      paramLabel = "int4",
+      description = "Quantize the linear layers of a float checkpoint to 4 bits while loading (CPU).")
+  @Nullable String quantize;
+
+  @Option(
       names = "--queue-capacity",
       paramLabel = "N",
       description = "Requests that may wait for the batch (default 1024).")
@@ -86,6 +93,13 @@ final class ModelOptions {
             + " or a device such as npu:1");
       }
     }
+    WeightQuantization quantization = WeightQuantization.NONE;
+    if (quantize != null) {
+      if (!quantize.equalsIgnoreCase("int4")) {
+        throw GemmaCli.usage(spec, "--quantize " + quantize + ": the quantization at load is int4");
+      }
+      quantization = WeightQuantization.INT4;
+    }
     try {
       EngineOptions engine = EngineOptions.defaults().withKvCacheTokens(kvCacheTokens).withQueueCapacity(queueCapacity);
       return GemmaOptions.builder()
@@ -96,6 +110,7 @@ final class ModelOptions {
           .cacheDir(cacheDir)
           .offline(offline)
           .engine(engine)
+          .quantize(quantization)
           .build();
     } catch (IllegalArgumentException e) {
       throw GemmaCli.usage(spec, e.getMessage());

@@ -1,0 +1,73 @@
+package dev.gemma4j.backend.cpu.kernels;
+
+import dev.gemma4j.checkpoint.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.stream.IntStream;
+
+/**
+ * Quantizes a float weight {@code [out, in]} to AWQ's 4-bit layout while loading, as AutoAWQ does:
+ * per output and group of input features, {@code s = max((max - min) / 15, 1e-5)},
+ * {@code z = clamp(-round(min / s), 0, 15)}, {@code q = clamp(round(w / s) + z, 0, 15)}; so
+ * {@code (q - z) · s} is within {@code s / 2} of {@code w} wherever the group's range allows. Scales are
+ * kept in float32. The result is an {@link AwqMatrix} the AWQ kernels read.
+ */
+public final class Int4Quantizer {
+  private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+  private Int4Quantizer() {}
+
+  /**
+   * @param weight the float weight, row {@code o} (an output) holding its {@code in} input features
+   * @param arena where the packed weights live
+   */
+  public static AwqMatrix quantize(MemorySegment weight, DType dtype, int out, int in, int groupSize, Arena arena) {
+    if (in % groupSize != 0 || out % 8 != 0) {
+      throw new IllegalArgumentException(out + " x " + in + " does not divide into groups of " + groupSize);
+    }
+    int packed = out / 8;
+    int groups = in / groupSize;
+    MemorySegment qweight = arena.allocate(4L * in * packed, 64);
+    MemorySegment qzeros = arena.allocate(4L * groups * packed, 64);
+    MemorySegment scales = arena.allocate(4L * groups * out, 64);
+    IntStream.range(0, packed).parallel().forEach(j -> packColumn(weight, dtype, in, groupSize, j, packed, out, qweight, qzeros, scales));
+    return AwqMatrix.of(qweight, qzeros, scales, DType.F32, in, out, groupSize);
+  }
+
+  /** Outputs {@code 8j .. 8j + 7}: one int32 column of the packed weights. */
+  private static void packColumn(
+      MemorySegment weight, DType dtype, int in, int groupSize, int j, int packed, int out, MemorySegment qweight,
+      MemorySegment qzeros, MemorySegment scales) {
+    float[][] rows = new float[8][in];
+    for (int k = 0; k < 8; k++) {
+      int o = 8 * j + AwqMatrix.ORDER[k];
+      Widening.toFloat32(weight, (long) o * in * dtype.bytes(), dtype, rows[k], 0, in);
+    }
+    int[] words = new int[groupSize];
+    for (int g = 0; g < in / groupSize; g++) {
+      java.util.Arrays.fill(words, 0);
+      int zeroWord = 0;
+      for (int k = 0; k < 8; k++) {
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = g * groupSize; i < (g + 1) * groupSize; i++) {
+          min = Math.min(min, rows[k][i]);
+          max = Math.max(max, rows[k][i]);
+        }
+        float scale = Math.max(max - min, 1e-5f) / 15f;
+        int zero = Math.clamp(-Math.round(min / scale), 0, 15);
+        for (int i = 0; i < groupSize; i++) {
+          int q = Math.clamp(Math.round(rows[k][g * groupSize + i] / scale) + zero, 0, 15);
+          words[i] |= q << (4 * k);
+        }
+        zeroWord |= zero << (4 * k);
+        scales.set(FLOAT, 4L * ((long) g * out + 8 * j + AwqMatrix.ORDER[k]), scale);
+      }
+      for (int i = 0; i < groupSize; i++) {
+        qweight.set(AwqMatrix.INT, 4L * ((long) (g * groupSize + i) * packed + j), words[i]);
+      }
+      qzeros.set(AwqMatrix.INT, 4L * ((long) g * packed + j), zeroWord);
+    }
+  }
+}
