@@ -8,6 +8,8 @@ package dev.gemma4j;
 public enum WeightQuantization {
   /** The weights as the checkpoint stores them. */
   NONE,
+  /** 8-bit integers, symmetric, one scale per output: a quarter of float32, half of bf16, close to exact. */
+  INT8,
   /**
    * 4-bit integers, asymmetric, one scale and zero point per 128 input features of each output (64 or 32
    * for layers narrower than that), in AWQ's layout, so the same kernels serve AWQ checkpoints and this.

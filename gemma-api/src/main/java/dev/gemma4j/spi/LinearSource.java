@@ -72,4 +72,22 @@ public sealed interface LinearSource {
       return Math.toIntExact(weight.shape().get(1));
     }
   }
+
+  /**
+   * A dense float weight {@code [out, in]} to quantize to 8 bits while loading: symmetric, one scale per
+   * output ({@code max |w| / 127}).
+   *
+   * @param weight the tensor
+   */
+  record QuantizeInt8(TensorInfo weight) implements LinearSource {
+    @Override
+    public int outFeatures() {
+      return Math.toIntExact(weight.shape().get(0));
+    }
+
+    @Override
+    public int inFeatures() {
+      return Math.toIntExact(weight.shape().get(1));
+    }
+  }
 }

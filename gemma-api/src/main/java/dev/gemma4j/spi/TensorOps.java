@@ -139,8 +139,9 @@ public interface TensorOps<T> extends AutoCloseable {
   }
 
   /**
-   * Like {@link #weightBytesFor(Checkpoint)} when the linear layers are quantized while loading: 4 bits a
-   * weight plus a scale and a zero point per 128; the float bytes they came from are released.
+   * Like {@link #weightBytesFor(Checkpoint)} when the linear layers are quantized while loading: a byte a
+   * weight for int8; 4 bits plus a scale and a zero point per 128 for int4; the float bytes they came from
+   * are released.
    */
   default long weightBytesFor(Checkpoint checkpoint, dev.gemma4j.WeightQuantization quantize) {
     if (quantize == dev.gemma4j.WeightQuantization.NONE) {
@@ -148,7 +149,9 @@ public interface TensorOps<T> extends AutoCloseable {
     }
     long bytes = 0;
     for (var t : checkpoint.tensors().values()) {
-      bytes += t.name().endsWith("_proj.weight") ? t.elementCount() / 2 + t.elementCount() / 16 : t.byteLength();
+      boolean linear = t.name().endsWith("_proj.weight");
+      bytes += !linear ? t.byteLength()
+          : quantize == dev.gemma4j.WeightQuantization.INT8 ? t.elementCount() : t.elementCount() / 2 + t.elementCount() / 16;
     }
     return bytes;
   }

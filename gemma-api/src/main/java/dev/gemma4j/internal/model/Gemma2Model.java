@@ -157,6 +157,9 @@ public final class Gemma2Model<T> implements AutoCloseable {
         }
         return ops.loadLinear(checkpoint, new LinearSource.QuantizeInt4(weight, group));
       }
+      if (quantize == WeightQuantization.INT8) {
+        return ops.loadLinear(checkpoint, new LinearSource.QuantizeInt8(weight));
+      }
       return ops.loadLinear(checkpoint, new LinearSource.Dense(weight));
     }
     int group = quantization.get().groupSize();

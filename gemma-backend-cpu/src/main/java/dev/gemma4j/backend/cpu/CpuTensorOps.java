@@ -5,6 +5,8 @@ import dev.gemma4j.backend.cpu.kernels.Elementwise;
 import dev.gemma4j.backend.cpu.kernels.KernelPool;
 import dev.gemma4j.backend.cpu.kernels.AwqMatVec;
 import dev.gemma4j.backend.cpu.kernels.AwqMatrix;
+import dev.gemma4j.backend.cpu.kernels.Int8MatVec;
+import dev.gemma4j.backend.cpu.kernels.Int8Matrix;
 import dev.gemma4j.backend.cpu.kernels.MatVec;
 import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
 import dev.gemma4j.checkpoint.Checkpoint;
@@ -41,6 +43,7 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
   private final HostWeights hostWeights;
   private final MatVec matVec = MatVec.get();
   private final AwqMatVec awqMatVec = AwqMatVec.get();
+  private final Int8MatVec int8MatVec = Int8MatVec.get();
   private final Elementwise elementwise = Elementwise.get();
   private final List<CpuKvCache> kvCaches = new ArrayList<>();
   private NDManager step;
@@ -85,6 +88,7 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
       case LinearSource.Dense dense -> new CpuLinear(hostWeights.matrix(checkpoint, dense.weight()));
       case LinearSource.Awq awq -> new CpuAwqLinear(hostWeights.awq(checkpoint, awq));
       case LinearSource.QuantizeInt4 int4 -> new CpuAwqLinear(hostWeights.int4(checkpoint, int4));
+      case LinearSource.QuantizeInt8 int8 -> new CpuInt8Linear(hostWeights.int8(checkpoint, int8));
     };
   }
 
@@ -275,8 +279,17 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     return switch (weight) {
       case CpuLinear dense -> multiply(x, dense.matrix());
       case CpuAwqLinear awq -> multiply(x, awq.matrix());
+      case CpuInt8Linear int8 -> multiply(x, int8.matrix());
       default -> throw new IllegalArgumentException(weight + " was not loaded by the CPU backend");
     };
+  }
+
+  /** {@code x · Wᵀ} for an 8-bit weight, split over the kernel threads by output feature. */
+  private CpuTensor multiply(CpuTensor x, Int8Matrix w) {
+    CpuTensor out = CpuTensor.zeros(x.rows(), w.out());
+    int rows = x.rows();
+    pool.parallelFor(w.out(), 16, (from, to) -> int8MatVec.multiply(x.data(), rows, w, from, to, out.data(), w.out()));
+    return round(out);
   }
 
   /** {@code x · W} for a 4-bit weight, split over the kernel threads by packed output column. */

@@ -2,6 +2,7 @@ package dev.gemma4j.backend.cpu;
 
 import dev.gemma4j.backend.cpu.kernels.AwqMatrix;
 import dev.gemma4j.backend.cpu.kernels.Int4Quantizer;
+import dev.gemma4j.backend.cpu.kernels.Int8Matrix;
 import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
 import dev.gemma4j.backend.cpu.kernels.Widening;
 import dev.gemma4j.checkpoint.Checkpoint;
@@ -81,6 +82,18 @@ final class HostWeights implements AutoCloseable {
       mapped.unload();
     }
     copiedBytes += matrix.qweight().byteSize() + matrix.unpackedBytes();
+    return matrix;
+  }
+
+  /** A float weight quantized to 8 bits per output; its mapped pages released from this process. */
+  Int8Matrix int8(Checkpoint checkpoint, LinearSource.QuantizeInt8 source) {
+    TensorInfo t = source.weight();
+    MemorySegment mapped = checkpoint.segment(t, 0, t.byteLength());
+    Int8Matrix matrix = Int8Matrix.quantize(mapped, t.dtype(), source.outFeatures(), source.inFeatures(), arena);
+    if (mapped.isMapped()) {
+      mapped.unload();
+    }
+    copiedBytes += matrix.bytes();
     return matrix;
   }
 

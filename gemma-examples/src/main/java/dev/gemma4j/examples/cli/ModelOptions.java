@@ -51,8 +51,8 @@ final class ModelOptions {
 
   @Option(
       names = "--quantize",
-      paramLabel = "int4",
-      description = "Quantize the linear layers of a float checkpoint to 4 bits while loading (CPU).")
+      paramLabel = "int8|int4",
+      description = "Quantize the linear layers of a float checkpoint while loading (CPU): int8 or int4.")
   @Nullable String quantize;
 
   @Option(
@@ -95,10 +95,11 @@ final class ModelOptions {
     }
     WeightQuantization quantization = WeightQuantization.NONE;
     if (quantize != null) {
-      if (!quantize.equalsIgnoreCase("int4")) {
-        throw GemmaCli.usage(spec, "--quantize " + quantize + ": the quantization at load is int4");
-      }
-      quantization = WeightQuantization.INT4;
+      quantization = switch (quantize.toLowerCase(java.util.Locale.ROOT)) {
+        case "int8" -> WeightQuantization.INT8;
+        case "int4" -> WeightQuantization.INT4;
+        default -> throw GemmaCli.usage(spec, "--quantize " + quantize + ": int8 or int4");
+      };
     }
     try {
       EngineOptions engine = EngineOptions.defaults().withKvCacheTokens(kvCacheTokens).withQueueCapacity(queueCapacity);
