@@ -55,31 +55,15 @@ public sealed interface LinearSource {
   }
 
   /**
-   * A dense float weight {@code [out, in]} to quantize to 4 bits while loading: asymmetric, one scale and
-   * zero point per {@code groupSize} input features of each output, in the layout of {@link Awq}.
+   * A dense float weight {@code [out, in]} to quantize while loading: to 8 bits, symmetric, one scale per
+   * output ({@code max |w| / 127}); or to 4 bits, asymmetric, one scale and zero point per
+   * {@code groupSize} input features of each output, in the layout of {@link Awq}.
    *
    * @param weight the tensor
-   * @param groupSize input features per scale and zero point
+   * @param to {@code INT8} or {@code INT4}
+   * @param groupSize input features per scale and zero point for {@code INT4}; 0 for {@code INT8}
    */
-  record QuantizeInt4(TensorInfo weight, int groupSize) implements LinearSource {
-    @Override
-    public int outFeatures() {
-      return Math.toIntExact(weight.shape().get(0));
-    }
-
-    @Override
-    public int inFeatures() {
-      return Math.toIntExact(weight.shape().get(1));
-    }
-  }
-
-  /**
-   * A dense float weight {@code [out, in]} to quantize to 8 bits while loading: symmetric, one scale per
-   * output ({@code max |w| / 127}).
-   *
-   * @param weight the tensor
-   */
-  record QuantizeInt8(TensorInfo weight) implements LinearSource {
+  record QuantizeAtLoad(TensorInfo weight, dev.gemma4j.WeightQuantization to, int groupSize) implements LinearSource {
     @Override
     public int outFeatures() {
       return Math.toIntExact(weight.shape().get(0));

@@ -155,10 +155,10 @@ public final class Gemma2Model<T> implements AutoCloseable {
           throw new ModelFormatException(layer + " is " + out + " x " + in + ", which 4-bit groups cannot cover"
               + " (input features a multiple of 32, outputs of 8); load it without --quantize");
         }
-        return ops.loadLinear(checkpoint, new LinearSource.QuantizeInt4(weight, group));
+        return ops.loadLinear(checkpoint, new LinearSource.QuantizeAtLoad(weight, quantize, group));
       }
       if (quantize == WeightQuantization.INT8) {
-        return ops.loadLinear(checkpoint, new LinearSource.QuantizeInt8(weight));
+        return ops.loadLinear(checkpoint, new LinearSource.QuantizeAtLoad(weight, quantize, 0));
       }
       return ops.loadLinear(checkpoint, new LinearSource.Dense(weight));
     }

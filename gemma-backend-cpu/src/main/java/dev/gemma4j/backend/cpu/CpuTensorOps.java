@@ -3,6 +3,7 @@ package dev.gemma4j.backend.cpu;
 import ai.djl.ndarray.NDManager;
 import dev.gemma4j.backend.cpu.kernels.Elementwise;
 import dev.gemma4j.backend.cpu.kernels.KernelPool;
+import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.backend.cpu.kernels.AwqMatVec;
 import dev.gemma4j.backend.cpu.kernels.AwqMatrix;
 import dev.gemma4j.backend.cpu.kernels.Int8MatVec;
@@ -87,8 +88,8 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     return switch (source) {
       case LinearSource.Dense dense -> new CpuLinear(hostWeights.matrix(checkpoint, dense.weight()));
       case LinearSource.Awq awq -> new CpuAwqLinear(hostWeights.awq(checkpoint, awq));
-      case LinearSource.QuantizeInt4 int4 -> new CpuAwqLinear(hostWeights.int4(checkpoint, int4));
-      case LinearSource.QuantizeInt8 int8 -> new CpuInt8Linear(hostWeights.int8(checkpoint, int8));
+      case LinearSource.QuantizeAtLoad q when q.to() == WeightQuantization.INT8 -> new CpuInt8Linear(hostWeights.int8(checkpoint, q));
+      case LinearSource.QuantizeAtLoad q -> new CpuAwqLinear(hostWeights.int4(checkpoint, q));
     };
   }
 

@@ -73,7 +73,7 @@ final class HostWeights implements AutoCloseable {
    * A float weight quantized to 4 bits: packed into native memory, its mapped pages released from this
    * process (the file stays mapped for the tensors read in place).
    */
-  AwqMatrix int4(Checkpoint checkpoint, LinearSource.QuantizeInt4 source) {
+  AwqMatrix int4(Checkpoint checkpoint, LinearSource.QuantizeAtLoad source) {
     TensorInfo t = source.weight();
     MemorySegment mapped = checkpoint.segment(t, 0, t.byteLength());
     AwqMatrix matrix = Int4Quantizer.quantize(
@@ -86,7 +86,7 @@ final class HostWeights implements AutoCloseable {
   }
 
   /** A float weight quantized to 8 bits per output; its mapped pages released from this process. */
-  Int8Matrix int8(Checkpoint checkpoint, LinearSource.QuantizeInt8 source) {
+  Int8Matrix int8(Checkpoint checkpoint, LinearSource.QuantizeAtLoad source) {
     TensorInfo t = source.weight();
     MemorySegment mapped = checkpoint.segment(t, 0, t.byteLength());
     Int8Matrix matrix = Int8Matrix.quantize(mapped, t.dtype(), source.outFeatures(), source.inFeatures(), arena);

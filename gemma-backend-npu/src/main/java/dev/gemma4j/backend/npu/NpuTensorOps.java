@@ -174,11 +174,6 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   // ---- weights ----
 
-  private static GemmaException quantizeUnsupported(Checkpoint checkpoint) {
-    return new GemmaException("the NPU backend does not quantize weights at load yet; load " + checkpoint.folder()
-        + " without --quantize, or quantize on the CPU backend (--backend cpu)");
-  }
-
   private NpuTensor uploadTensor(Checkpoint checkpoint, TensorInfo tensor) {
     AclDType stored =
         switch (tensor.dtype()) {
@@ -202,8 +197,9 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
         yield new NpuLinear(
             float16Weights && tensor.dtype() != DType.F16 ? uploadAsFloat16(checkpoint, tensor) : uploadTensor(checkpoint, tensor));
       }
-      case LinearSource.QuantizeInt4 int4 -> throw quantizeUnsupported(checkpoint);
-      case LinearSource.QuantizeInt8 int8 -> throw quantizeUnsupported(checkpoint);
+      case LinearSource.QuantizeAtLoad quantize -> throw new GemmaException(
+          "the NPU backend does not quantize weights at load yet; load " + checkpoint.folder() + " without --quantize,"
+              + " or quantize on the CPU backend (--backend cpu)");
       case LinearSource.Awq awq -> throw new GemmaException(
           checkpoint.folder() + " is an AWQ 4-bit checkpoint; the NPU backend does not run 4-bit weights yet"
               + " (aclnnWeightQuantBatchMatmulV2 is planned): run it with --backend cpu, or use the model's bf16"

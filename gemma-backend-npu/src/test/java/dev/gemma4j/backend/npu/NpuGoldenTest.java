@@ -125,6 +125,10 @@ class NpuGoldenTest {
     var e = org.junit.jupiter.api.Assertions.assertThrows(dev.gemma4j.GemmaException.class,
         () -> Gemma.open(TestFixtures.path("tiny-gemma2-awq"), GemmaOptions.builder().backend("npu").build()));
     assertTrue(e.getMessage().contains("AWQ") && e.getMessage().contains("--backend cpu"), e.getMessage());
+    var quantize = org.junit.jupiter.api.Assertions.assertThrows(dev.gemma4j.GemmaException.class,
+        () -> Gemma.open(TestFixtures.path("tiny-gemma2"),
+            GemmaOptions.builder().backend("npu").quantize(dev.gemma4j.WeightQuantization.INT8).build()));
+    assertTrue(quantize.getMessage().contains("--quantize"), quantize.getMessage());
   }
 
   @org.junit.jupiter.api.Test
