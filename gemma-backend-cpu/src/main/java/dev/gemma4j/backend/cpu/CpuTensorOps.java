@@ -297,7 +297,10 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
   private CpuTensor multiply(CpuTensor x, AwqMatrix w) {
     CpuTensor out = CpuTensor.zeros(x.rows(), w.out());
     int rows = x.rows();
-    pool.parallelFor(w.packed(), 16, (from, to) -> awqMatVec.multiply(x.data(), rows, w, from, to, out.data(), w.out()));
+    // One wide strip of columns per thread: the packed weights are input-major, so a narrow strip would
+    // read each input row in short pieces, a page apart.
+    int strip = ((w.packed() + pool.threads() - 1) / pool.threads() + 15) / 16 * 16;
+    pool.parallelFor(w.packed(), strip, (from, to) -> awqMatVec.multiply(x.data(), rows, w, from, to, out.data(), w.out()));
     return round(out);
   }
 
