@@ -36,7 +36,6 @@ public final class ServerMetrics {
   private final LongAdder failed = new LongAdder();
   private final LongAdder promptTokens = new LongAdder();
   private final LongAdder generationTokens = new LongAdder();
-  private final LongAdder prefixQueries = new LongAdder();
   private final LongAdder prefixHits = new LongAdder();
   private final Map<Integer, LongAdder> responses = new java.util.concurrent.ConcurrentSkipListMap<>();
 
@@ -58,7 +57,6 @@ public final class ServerMetrics {
     finished.get(reason).increment();
     promptTokens.add(stats.promptTokens());
     generationTokens.add(stats.generatedTokens());
-    prefixQueries.add(stats.promptTokens());
     prefixHits.add(stats.cachedPromptTokens());
     requestDuration.get(op).observe(stats.totalTime().toNanos() / 1e9);
     if (stats.generatedTokens() > 0) {
@@ -89,7 +87,8 @@ public final class ServerMetrics {
     gauge(out, "gemma_kv_cache_usage_ratio", "Share of the full-attention KV-cache blocks in use (0 to 1).", usage);
     gauge(out, "gemma_kv_cache_blocks", "KV-cache blocks of the full-attention layers.", engine.fullBlocks());
     gauge(out, "gemma_kv_cache_bytes", "Bytes of the KV cache on the device.", engine.kvCacheBytes());
-    counter(out, "gemma_prefix_cache_queries", "Prompt tokens looked up in the prefix cache.", prefixQueries.sum());
+    // Every prompt token of a finished request was looked up in the prefix cache.
+    counter(out, "gemma_prefix_cache_queries", "Prompt tokens looked up in the prefix cache.", promptTokens.sum());
     counter(out, "gemma_prefix_cache_hits", "Prompt tokens served from the prefix cache.", prefixHits.sum());
     counter(out, "gemma_preemptions", "Sequences preempted for lack of KV-cache blocks.", engine.preemptions());
     counter(out, "gemma_engine_steps", "Forward steps the engine ran.", engine.steps());
