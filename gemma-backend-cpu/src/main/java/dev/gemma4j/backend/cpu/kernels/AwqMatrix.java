@@ -34,6 +34,14 @@ public final class AwqMatrix {
   }
 
   /**
+   * Packed weights with scales and zero points already nibble-major (see the class comment), as the
+   * quantizer at load makes them.
+   */
+  static AwqMatrix ofNibbleMajor(MemorySegment qweight, int in, int out, int groupSize, float[] scales, float[] zeros) {
+    return new AwqMatrix(qweight, in, out, groupSize, scales, zeros);
+  }
+
+  /**
    * Wraps a checkpoint's AWQ tensors.
    *
    * @param qweight int32 {@code [in, out/8]}

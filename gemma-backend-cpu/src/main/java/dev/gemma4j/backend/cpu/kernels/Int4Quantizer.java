@@ -3,7 +3,6 @@ package dev.gemma4j.backend.cpu.kernels;
 import dev.gemma4j.checkpoint.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.stream.IntStream;
 
 /**
@@ -14,8 +13,6 @@ import java.util.stream.IntStream;
  * kept in float32. The result is an {@link AwqMatrix} the AWQ kernels read.
  */
 public final class Int4Quantizer {
-  private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-
   private Int4Quantizer() {}
 
   /**
@@ -29,16 +26,17 @@ public final class Int4Quantizer {
     int packed = out / 8;
     int groups = in / groupSize;
     MemorySegment qweight = arena.allocate(4L * in * packed, 64);
-    MemorySegment qzeros = arena.allocate(4L * groups * packed, 64);
-    MemorySegment scales = arena.allocate(4L * groups * out, 64);
-    IntStream.range(0, packed).parallel().forEach(j -> packColumn(weight, dtype, in, groupSize, j, packed, out, qweight, qzeros, scales));
-    return AwqMatrix.of(qweight, qzeros, scales, DType.F32, in, out, groupSize);
+    // Scales and zero points go straight into the kernels' nibble-major arrays; only the weights are packed.
+    float[] scales = new float[groups * out];
+    float[] zeros = new float[groups * out];
+    IntStream.range(0, packed).parallel().forEach(j -> packColumn(weight, dtype, in, groupSize, j, packed, qweight, scales, zeros));
+    return AwqMatrix.ofNibbleMajor(qweight, in, out, groupSize, scales, zeros);
   }
 
   /** Outputs {@code 8j .. 8j + 7}: one int32 column of the packed weights. */
   private static void packColumn(
-      MemorySegment weight, DType dtype, int in, int groupSize, int j, int packed, int out, MemorySegment qweight,
-      MemorySegment qzeros, MemorySegment scales) {
+      MemorySegment weight, DType dtype, int in, int groupSize, int j, int packed, MemorySegment qweight,
+      float[] scales, float[] zeros) {
     float[][] rows = new float[8][in];
     for (int k = 0; k < 8; k++) {
       int o = 8 * j + AwqMatrix.ORDER[k];
@@ -47,7 +45,6 @@ public final class Int4Quantizer {
     int[] words = new int[groupSize];
     for (int g = 0; g < in / groupSize; g++) {
       java.util.Arrays.fill(words, 0);
-      int zeroWord = 0;
       for (int k = 0; k < 8; k++) {
         float min = Float.POSITIVE_INFINITY;
         float max = Float.NEGATIVE_INFINITY;
@@ -61,13 +58,13 @@ public final class Int4Quantizer {
           int q = Math.clamp(Math.round(rows[k][g * groupSize + i] / scale) + zero, 0, 15);
           words[i] |= q << (4 * k);
         }
-        zeroWord |= zero << (4 * k);
-        scales.set(FLOAT, 4L * ((long) g * out + 8 * j + AwqMatrix.ORDER[k]), scale);
+        int index = (g * 8 + k) * packed + j;
+        scales[index] = scale;
+        zeros[index] = zero;
       }
       for (int i = 0; i < groupSize; i++) {
         qweight.set(AwqMatrix.INT, 4L * ((long) (g * groupSize + i) * packed + j), words[i]);
       }
-      qzeros.set(AwqMatrix.INT, 4L * ((long) g * packed + j), zeroWord);
     }
   }
 }
