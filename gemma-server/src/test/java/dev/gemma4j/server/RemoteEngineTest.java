@@ -342,6 +342,55 @@ class RemoteEngineTest {
     }
   }
 
+  /** A server whose model list never ends, or never comes: open fails in bounded memory and time. */
+  @Test
+  void aModelListThatNeverEndsOrNeverComesFailsOpen() throws Exception {
+    HttpServer endless = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    endless.createContext("/", exchange -> {
+      exchange.sendResponseHeaders(200, 0);
+      byte[] chunk = new byte[1 << 16];
+      try (var out = exchange.getResponseBody()) {
+        for (int i = 0; i < 1 << 14; i++) { // up to 1 GiB, far past the bound
+          out.write(chunk);
+        }
+      } catch (IOException expected) {
+        // the client stopped reading
+      }
+    });
+    endless.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+    endless.start();
+    CountDownLatch release = new CountDownLatch(1);
+    HttpServer stalled = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    stalled.createContext("/", exchange -> {
+      exchange.sendResponseHeaders(200, 0);
+      exchange.getResponseBody().write('{');
+      exchange.getResponseBody().flush();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      exchange.close();
+    });
+    stalled.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+    stalled.start();
+    try {
+      var huge = assertThrows(GemmaException.class, () -> Gemma.open(MODEL,
+          GemmaOptions.builder().endpoint(URI.create("http://127.0.0.1:" + endless.getAddress().getPort() + "/v1")).build()));
+      assertTrue(huge.getMessage().contains("larger than 4 MiB"), huge.getMessage());
+      var options = GemmaOptions.builder().endpoint(URI.create("http://127.0.0.1:" + stalled.getAddress().getPort() + "/v1"))
+          .remote(RemoteOptions.defaults().withConnectTimeout(Duration.ofMillis(500))).build();
+      long start = System.nanoTime();
+      var silent = assertThrows(GemmaException.class, () -> Gemma.open(MODEL, options));
+      assertTrue(silent.getMessage().contains("no server"), silent.getMessage());
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20), "bounded by the connect timeout");
+    } finally {
+      release.countDown();
+      endless.stop(0);
+      stalled.stop(0);
+    }
+  }
+
   static String get(URI uri) throws Exception {
     return java.net.http.HttpClient.newHttpClient()
         .send(java.net.http.HttpRequest.newBuilder(uri).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();

@@ -51,6 +51,8 @@ public final class RemoteEngine implements Engine {
     }
   }
 
+  private static final int MAX_MODEL_LIST_BYTES = 4 << 20;
+
   private final String model;
   private final Context context;
   private final EngineInfo info;
@@ -103,7 +105,7 @@ public final class RemoteEngine implements Engine {
         }
       } catch (IOException e) {
         context.pool().eject(endpoint);
-        unreachable.add(endpoint + " (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        unreachable.add(endpoint + " (" + RemoteRequest.describe(e) + ")");
         LOG.warn("the server at {} does not answer; it gets no requests for now", endpoint);
       }
     }
@@ -119,12 +121,29 @@ public final class RemoteEngine implements Engine {
     if (context.apiKey() != null) {
       request.header("Authorization", "Bearer " + context.apiKey());
     }
-    HttpResponse<byte[]> response;
+    HttpResponse<java.io.InputStream> response;
     try {
-      response = context.http().send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+      response = context.http().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new GemmaException("interrupted while asking " + endpoint + " for its models", e);
+    }
+    // The list is read within a bound of bytes and of time: a server that sends an endless or a stalled
+    // body gets an error, not this process's heap or a wait without end.
+    byte[] body;
+    try (java.io.InputStream in = response.body()) {
+      var deadline = context.timer().schedule(() -> {
+        try {
+          in.close();
+        } catch (IOException ignored) {
+          // closing is what ends the read
+        }
+      }, context.options().connectTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+      try {
+        body = in.readNBytes(MAX_MODEL_LIST_BYTES + 1);
+      } finally {
+        deadline.cancel(false);
+      }
     }
     if (response.statusCode() == 401 || response.statusCode() == 403) {
       throw new GemmaException("the server at " + endpoint + " refused the API key (HTTP " + response.statusCode()
@@ -133,11 +152,11 @@ public final class RemoteEngine implements Engine {
     if (response.statusCode() != 200) {
       throw new IOException("GET /models answered HTTP " + response.statusCode());
     }
-    if (response.body().length > 4 << 20) {
+    if (body.length > MAX_MODEL_LIST_BYTES) {
       throw new GemmaException("the model list of " + endpoint + " is larger than 4 MiB; that is not an OpenAI server");
     }
     JsonObject json = StrictJson.parseObject(
-        new String(response.body(), java.nio.charset.StandardCharsets.UTF_8), "the model list of " + endpoint,
+        new String(body, java.nio.charset.StandardCharsets.UTF_8), "the model list of " + endpoint,
         GemmaException::new);
     List<String> ids = new ArrayList<>();
     JsonElement data = json.get("data");

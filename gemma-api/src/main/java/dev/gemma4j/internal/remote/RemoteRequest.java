@@ -278,7 +278,8 @@ final class RemoteRequest implements Generator.Handle {
     return flat.isEmpty() ? "(empty body)" : flat.substring(0, Math.min(300, flat.length()));
   }
 
-  private static String describe(IOException e) {
+  /** An I/O failure in a few words: its kind, and its message when it has one. */
+  static String describe(IOException e) {
     return e.getMessage() != null ? e.getClass().getSimpleName() + ": " + e.getMessage() : e.getClass().getSimpleName();
   }
 
