@@ -9,7 +9,7 @@ set -eu
 out="$1"
 src="$(cd "$(dirname "$0")" && pwd)"
 command -v gcc >/dev/null 2>&1 || { echo "the ascend-emulator needs gcc (apt-get install gcc)" >&2; exit 1; }
-mkdir -p "$out/lib64"
+mkdir -p "$out/lib64" "$out/opp"
 gcc -O2 -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -Wl,-soname,libascend_emulator.so \
   -o "$out/lib64/libascend_emulator.so" "$src/emu_runtime.c" "$src/emu_tensor.c" "$src/emu_ops.c" -ldl -lpthread -lm
 for name in libascendcl.so libnnopbase.so libopapi.so; do

@@ -82,7 +82,8 @@ int emu_require_context(const char *api);
 char *emu_resolve(const void *handle, size_t bytes, const char *what);
 bool emu_is_device(const void *handle);
 int emu_enqueue(aclrtStream stream, aclOpExecutor *executor);
-const char *emu_conf_fail_op(void);
+bool emu_should_fail(const char *op);
+void emu_count_executor(int delta);
 void emu_kernel_error(const char *fmt, ...);
 int emu_dtype_size(int dtype);
 

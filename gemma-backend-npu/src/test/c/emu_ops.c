@@ -139,9 +139,9 @@ static int64_t norm_dim(int64_t dim, int ndim) {
 static aclnnStatus make(const char *op, uint64_t workspace, emu_kernel kernel, const aclTensor *const *tensors, int n,
                         uint64_t *workspaceSize, aclOpExecutor **executor, aclOpExecutor **made) {
   if (!workspaceSize || !executor) return emu_fail(ACLNN_ERR_PARAM_NULLPTR, "%sGetWorkspaceSize: NULL output pointer", op);
-  const char *fail = emu_conf_fail_op();
-  if (fail[0] && !strcmp(fail, op)) return emu_fail(ACLNN_ERR_INNER, "%s: injected failure (emulator.conf fail_op)", op);
+  if (emu_should_fail(op)) return emu_fail(ACLNN_ERR_INNER, "%s: injected failure (emulator.conf fail_op)", op);
   aclOpExecutor *e = calloc(1, sizeof *e);
+  emu_count_executor(1);
   e->magic = EXECUTOR_MAGIC;
   e->op = op;
   e->workspace = workspace;
@@ -163,6 +163,16 @@ static aclnnStatus launch(const char *op, void *workspace, uint64_t size, aclOpE
   if (e->workspace > 0 && !emu_resolve(workspace, e->workspace, op)) return ACLNN_ERR_PARAM_INVALID;
   e->magic = EXECUTOR_MAGIC + 1; /* queued: a second launch fails */
   return emu_enqueue(stream, e);
+}
+
+/* An executor made by GetWorkspaceSize that will not be launched. */
+aclnnStatus aclDestroyAclOpExecutor(aclOpExecutor *executor) {
+  if (!executor || executor->magic != EXECUTOR_MAGIC)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "aclDestroyAclOpExecutor: not a live, unlaunched executor");
+  executor->magic = 0;
+  free(executor);
+  emu_count_executor(-1);
+  return 0;
 }
 
 #define LAUNCH(name)                                                                                     \

@@ -40,7 +40,13 @@ static struct {
   size_t hbm_total;
   char soc_name[256];
   char fail_op[256];
+  int fail_op_count; /* fail the first N calls of fail_op; 0 fails every call */
 } conf;
+
+/* What the device was asked to do: emu_counters() reports it for tests to compare with the Java side. */
+static struct {
+  int64_t launches, syncs, h2d_bytes, d2h_bytes, allocations, live_executors;
+} counters;
 
 static void load_conf(void) {
   if (conf.loaded) return;
@@ -68,13 +74,36 @@ static void load_conf(void) {
     else if (!strcmp(key, "hbm_total_mb")) conf.hbm_total = (size_t)atoll(value) << 20;
     else if (!strcmp(key, "soc_name")) snprintf(conf.soc_name, sizeof conf.soc_name, "%s", value);
     else if (!strcmp(key, "fail_op")) snprintf(conf.fail_op, sizeof conf.fail_op, "%s", value);
+    else if (!strcmp(key, "fail_op_count")) conf.fail_op_count = atoi(value);
   }
   fclose(f);
 }
 
-const char *emu_conf_fail_op(void) {
+bool emu_should_fail(const char *op) {
   load_conf();
-  return conf.fail_op;
+  if (!conf.fail_op[0] || strcmp(conf.fail_op, op)) return false;
+  static int failed;
+  if (conf.fail_op_count > 0 && failed >= conf.fail_op_count) return false;
+  failed++;
+  return true;
+}
+
+void emu_count_executor(int delta) {
+  pthread_mutex_lock(&lock);
+  counters.live_executors += delta;
+  pthread_mutex_unlock(&lock);
+}
+
+/* Test hook, not part of CANN: launches, syncs, H2D bytes, D2H bytes, allocations, live executors. */
+void emu_counters(int64_t out[6]) {
+  pthread_mutex_lock(&lock);
+  out[0] = counters.launches;
+  out[1] = counters.syncs;
+  out[2] = counters.h2d_bytes;
+  out[3] = counters.d2h_bytes;
+  out[4] = counters.allocations;
+  out[5] = counters.live_executors;
+  pthread_mutex_unlock(&lock);
 }
 
 int emu_fail(int code, const char *fmt, ...) {
@@ -224,6 +253,7 @@ aclError aclrtSynchronizeStream(aclrtStream handle) {
   stream *s = handle;
   if (!s || s->magic != 0x57AE) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclrtSynchronizeStream: not a stream");
   kernel_error[0] = 0;
+  counters.syncs++;
   run_all(s);
   if (kernel_error[0]) return emu_fail(ACL_ERROR_RT_AICORE_EXCEPTION, "kernel failed on the stream: %s", kernel_error);
   return ACL_SUCCESS;
@@ -245,6 +275,8 @@ int emu_enqueue(aclrtStream handle, aclOpExecutor *e) {
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the stream belongs to device %d, this thread is on %d", e->op, s->device,
                     current_device);
   e->next = NULL;
+  counters.launches++;
+  emu_count_executor(-1);
   if (s->tail) s->tail->next = e; else s->head = e;
   s->tail = e;
   return ACL_SUCCESS;
@@ -276,6 +308,7 @@ aclError aclrtMalloc(void **devPtr, size_t size, int policy) {
   a->next = allocations;
   allocations = a;
   allocated += size;
+  counters.allocations++;
   *devPtr = (void *)a->handle;
   pthread_mutex_unlock(&lock);
   return ACL_SUCCESS;
@@ -311,6 +344,8 @@ aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count, i
   char *d = dstDevice ? emu_resolve(dst, count, "aclrtMemcpy dst") : dst;
   const char *s = srcDevice ? emu_resolve(src, count, "aclrtMemcpy src") : src;
   if (!d || !s) return ACL_ERROR_INVALID_PARAM;
+  if (kind == MEMCPY_HOST_TO_DEVICE) counters.h2d_bytes += (int64_t)count;
+  if (kind == MEMCPY_DEVICE_TO_HOST) counters.d2h_bytes += (int64_t)count;
   memmove(d, s, count);
   return ACL_SUCCESS;
 }

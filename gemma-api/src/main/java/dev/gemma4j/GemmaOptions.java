@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  *     best available one (see {@link dev.gemma4j.spi.Backends})
  * @param deviceIndex which device of the backend ({@code npu:1} is index 1); -1 takes it from the
  *     backend name, else 0
- * @param precision activation precision
+ * @param precision activation precision, or {@code null} for the backend's default (float32 math on the CPU,
+ *     bfloat16 activations with float32 norms and softmax on the NPU, as deployments run)
  * @param threads compute threads for the CPU; 0 uses every core
  * @param revision the hub revision (branch, tag or commit) to resolve
  * @param cacheDir the Hugging Face cache folder, or {@code null} for {@code HF_HUB_CACHE}, then
@@ -36,7 +37,7 @@ import org.jspecify.annotations.Nullable;
 public record GemmaOptions(
     @Nullable String backend,
     int deviceIndex,
-    Precision precision,
+    @Nullable Precision precision,
     int threads,
     String revision,
     @Nullable Path cacheDir,
@@ -54,7 +55,6 @@ public record GemmaOptions(
 
   /** Checks the fields. */
   public GemmaOptions {
-    Objects.requireNonNull(precision, "precision");
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(remote, "remote");
@@ -99,7 +99,7 @@ public record GemmaOptions(
   private static final java.util.regex.Pattern REVISION =
       java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*");
 
-  /** Automatic backend, float32 math, revision {@code main}, the standard cache. */
+  /** Automatic backend, its default precision, revision {@code main}, the standard cache. */
   public static GemmaOptions defaults() {
     return builder().build();
   }
@@ -131,7 +131,7 @@ public record GemmaOptions(
   public static final class Builder {
     private @Nullable String backend;
     private int deviceIndex = -1;
-    private Precision precision = Precision.FLOAT32;
+    private @Nullable Precision precision;
     private int threads;
     private String revision = "main";
     private @Nullable Path cacheDir;
@@ -156,8 +156,8 @@ public record GemmaOptions(
       return this;
     }
 
-    /** The activation precision. */
-    public Builder precision(Precision value) {
+    /** The activation precision; {@code null} (the default) takes the backend's. */
+    public Builder precision(@Nullable Precision value) {
       precision = value;
       return this;
     }

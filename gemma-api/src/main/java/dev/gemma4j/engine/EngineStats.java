@@ -1,5 +1,7 @@
 package dev.gemma4j.engine;
 
+import dev.gemma4j.spi.DeviceCounters;
+
 /**
  * The batching engine and its KV cache at one moment.
  *
@@ -16,6 +18,9 @@ package dev.gemma4j.engine;
  * @param prefixHitRate share of prompt tokens served from the prefix cache
  * @param preemptions sequences preempted (freed and recomputed later) for lack of blocks
  * @param steps forward steps run
+ * @param decodeSteps steps in which every sequence decoded one token (no prompt chunk)
+ * @param decodeCounters what the device did in those steps, summed (all zero where the backend does not
+ *     count, as on the CPU); divided by {@code decodeSteps} it is the cost of one decode step
  */
 public record EngineStats(
     int blockSize,
@@ -30,4 +35,6 @@ public record EngineStats(
     int waiting,
     double prefixHitRate,
     long preemptions,
-    long steps) {}
+    long steps,
+    long decodeSteps,
+    DeviceCounters decodeCounters) {}

@@ -22,6 +22,11 @@ public interface Backend extends AutoCloseable {
   /** Reads this device's memory. */
   MemoryProbe memoryProbe();
 
+  /** What the device has done since the backend opened; {@link DeviceCounters#NONE} where nothing is counted. */
+  default DeviceCounters counters() {
+    return DeviceCounters.NONE;
+  }
+
   /** Frees the device's allocations. */
   @Override
   void close();

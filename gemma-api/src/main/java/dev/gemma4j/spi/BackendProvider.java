@@ -13,6 +13,14 @@ public interface BackendProvider {
   /** Preference among available backends; lower wins. */
   int rank();
 
+  /**
+   * The precision used when the application does not choose one: float32 unless the backend's
+   * deployments run something else (the NPU runs bfloat16 activations).
+   */
+  default Precision defaultPrecision() {
+    return Precision.FLOAT32;
+  }
+
   /** Whether this backend can run here; cheap enough to call at start-up. */
   Availability availability();
 

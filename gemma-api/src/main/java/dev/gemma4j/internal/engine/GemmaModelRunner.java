@@ -4,6 +4,7 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.internal.model.ForwardBatch;
 import dev.gemma4j.internal.model.ForwardResult;
 import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.spi.KvCache;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -14,15 +15,24 @@ final class GemmaModelRunner implements ModelRunner {
   private final Gemma2Model<?> model;
   private final KvCache cache;
   private final Supplier<Optional<Path>> changedWeights;
+  private final Supplier<DeviceCounters> counters;
 
   /**
    * @param changedWeights names a memory-mapped weight file that changed on disk since it was mapped, if
    *     one did: reading such a file faults, and the fault is reported as that
+   * @param counters the backend's device counters
    */
-  GemmaModelRunner(Gemma2Model<?> model, KvCache cache, Supplier<Optional<Path>> changedWeights) {
+  GemmaModelRunner(
+      Gemma2Model<?> model, KvCache cache, Supplier<Optional<Path>> changedWeights, Supplier<DeviceCounters> counters) {
     this.model = model;
     this.cache = cache;
     this.changedWeights = changedWeights;
+    this.counters = counters;
+  }
+
+  @Override
+  public DeviceCounters counters() {
+    return counters.get();
   }
 
   @Override

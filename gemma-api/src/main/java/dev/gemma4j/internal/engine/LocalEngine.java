@@ -15,6 +15,7 @@ import dev.gemma4j.sampling.Samplers;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
 import dev.gemma4j.spi.BackendProvider;
+import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.spi.Backends;
 import dev.gemma4j.spi.Engine;
 import dev.gemma4j.spi.EngineInfo;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -66,6 +68,8 @@ public final class LocalEngine implements Engine {
   private final Thread thread;
   private volatile EngineStats stats;
   private long steps;
+  private long decodeSteps;
+  private DeviceCounters decodeCounters = DeviceCounters.NONE;
 
   /**
    * Starts an engine over a runner.
@@ -114,7 +118,11 @@ public final class LocalEngine implements Engine {
    * @throws GemmaException when the model cannot be read or loaded; the message says why
    */
   public static LocalEngine open(String model, Path folder, GemmaOptions options) {
-    BackendProvider provider = Backends.discover().select(options.backend());
+    return open(model, folder, options, Backends.discover().select(options.backend()));
+  }
+
+  /** Like {@link #open(String, Path, GemmaOptions)}, on the backend of {@code provider}. */
+  public static LocalEngine open(String model, Path folder, GemmaOptions options, BackendProvider provider) {
     Checkpoint checkpoint = Checkpoint.open(folder);
     List<AutoCloseable> opened = new ArrayList<>();
     opened.add(checkpoint);
@@ -125,7 +133,9 @@ public final class LocalEngine implements Engine {
         opened.addFirst(tokenizer);
       }
       Backend backend =
-          provider.open(new BackendOptions(options.precision(), options.resolvedDeviceIndex(), options.threads()));
+          provider.open(new BackendOptions(
+              Objects.requireNonNullElseGet(options.precision(), provider::defaultPrecision),
+              options.resolvedDeviceIndex(), options.threads()));
       opened.addFirst(backend);
       ModelConfig config = checkpoint.config();
       EngineOptions engineOptions = options.engine().withDefaultBlockSize(backend.preferredBlockSize());
@@ -163,7 +173,7 @@ public final class LocalEngine implements Engine {
           new KvBlockManager(sizing.fullBlocks(), sizing.slidingBlocks(), blockSize, config.slidingWindow());
       Supplier<Optional<Path>> changed =
           backend.ops().readsCheckpointAfterLoad() ? checkpoint::changedFile : Optional::empty;
-      ModelRunner runner = new GemmaModelRunner(loaded, cache, changed);
+      ModelRunner runner = new GemmaModelRunner(loaded, cache, changed, backend::counters);
       List<AutoCloseable> after = new ArrayList<>(opened);
       after.remove(cache);
       after.remove(loaded);
@@ -312,8 +322,13 @@ public final class LocalEngine implements Engine {
   private void execute(StepPlan plan, List<Runnable> completions) {
     ModelRunner.StepOutput output;
     try {
+      DeviceCounters before = runner.counters();
       output = runner.execute(plan);
       steps++;
+      if (plan.chunks().stream().allMatch(c -> c.count() == 1)) {
+        decodeSteps++;
+        decodeCounters = decodeCounters.plus(runner.counters().minus(before));
+      }
     } catch (RuntimeException e) {
       // Every request of the step gets the failure as its exception: log it only for those who look.
       LOG.debug("a forward step failed; failing its {} requests", plan.chunks().size(), e);
@@ -384,7 +399,9 @@ public final class LocalEngine implements Engine {
             scheduler.waitingCount(),
             blocks.prefixHitRate(),
             scheduler.preemptions(),
-            steps);
+            steps,
+            decodeSteps,
+            decodeCounters);
   }
 
   // ---- information ----

@@ -1,5 +1,8 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.spi.Backend;
+import dev.gemma4j.spi.DeviceCounters;
+
 /**
  * Executes a step plan on a model: builds the batch (tokens, positions, block tables), runs the forward
  * pass over the KV cache it owns, and returns what the output step needs. The engine's one seam to the
@@ -30,6 +33,11 @@ interface ModelRunner extends AutoCloseable {
    * @throws RuntimeException when the device fails; the engine then fails this step's requests only
    */
   StepOutput execute(StepPlan plan);
+
+  /** The device's counters so far (see {@link Backend#counters()}). */
+  default DeviceCounters counters() {
+    return DeviceCounters.NONE;
+  }
 
   /** Frees the KV cache and the model. */
   @Override

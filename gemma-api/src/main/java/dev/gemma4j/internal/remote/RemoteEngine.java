@@ -9,6 +9,7 @@ import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.engine.EngineStats;
+import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.engine.RemoteOptions;
 import dev.gemma4j.internal.StrictJson;
 import dev.gemma4j.spi.Engine;
@@ -198,7 +199,7 @@ public final class RemoteEngine implements Engine {
   /** Requests in flight as running; the servers' own batches are theirs to report. */
   @Override
   public EngineStats stats() {
-    return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, inFlight.size(), 0, 0, 0, 0);
+    return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, inFlight.size(), 0, 0, 0, 0, 0, DeviceCounters.NONE);
   }
 
   @Override

@@ -44,11 +44,14 @@ final class AclLibrary {
       }
       lookups.add(load(path));
     }
-    for (String name : AscendToolkit.OPTIONAL_LIBRARIES) {
-      Path path = toolkit.library(name);
-      if (Files.isRegularFile(path)) {
-        lookups.add(load(path));
-      }
+    List<Path> operators = toolkit.operatorLibraries();
+    if (operators.isEmpty()) {
+      throw new IllegalStateException("no operator library in " + toolkit.home().resolve("lib64") + " (libopapi.so, or"
+          + " libopapi_<package>.so of split op packages; toolkit from " + toolkit.origin() + "): install CANN's"
+          + " operator packages (ops-nn, ops-math, ops-transformer) with the toolkit");
+    }
+    for (Path path : operators) {
+      lookups.add(load(path));
     }
     return new AclLibrary(toolkit, List.copyOf(lookups));
   }

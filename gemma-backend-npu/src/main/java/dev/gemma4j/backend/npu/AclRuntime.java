@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.gemma4j.spi.DeviceCounters;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -25,9 +26,19 @@ final class AclRuntime {
   static final int HBM = 1;
 
   private final AclLibrary library;
+  // Written only by the device thread, read by any: volatile is enough for a single writer.
+  private volatile long syncs;
+  private volatile long hostToDeviceBytes;
+  private volatile long deviceToHostBytes;
+  private volatile long allocations;
 
   AclRuntime(AclLibrary library) {
     this.library = library;
+  }
+
+  /** Synchronizations, bytes copied each way and allocations so far, with {@code launches} from the caller. */
+  DeviceCounters counters(long launches) {
+    return new DeviceCounters(launches, syncs, hostToDeviceBytes, deviceToHostBytes, allocations);
   }
 
   AclLibrary library() {
@@ -93,12 +104,13 @@ final class AclRuntime {
     check("aclrtResetDevice", call("aclrtResetDevice", FunctionDescriptor.of(JAVA_INT, JAVA_INT), device));
   }
 
+  /** {@code aclrtGetSocName()}, e.g. {@code Ascend910B3}; empty when this CANN cannot say. */
   String socName() {
     try {
       MemorySegment name = (MemorySegment) fn("aclrtGetSocName", FunctionDescriptor.of(ADDRESS)).invokeExact();
-      return name.equals(MemorySegment.NULL) ? "Ascend" : name.reinterpret(256).getString(0);
+      return name.equals(MemorySegment.NULL) ? "" : name.reinterpret(256).getString(0);
     } catch (Throwable t) {
-      return "Ascend";
+      return "";
     }
   }
 
@@ -115,11 +127,13 @@ final class AclRuntime {
   }
 
   void synchronize(MemorySegment stream) {
+    syncs++;
     check("aclrtSynchronizeStream", call("aclrtSynchronizeStream", FunctionDescriptor.of(JAVA_INT, ADDRESS), stream));
   }
 
   /** Device memory of {@code bytes} bytes; its address is only meaningful to CANN. */
   long malloc(long bytes) {
+    allocations++;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment out = arena.allocate(ADDRESS);
       check(
@@ -135,6 +149,11 @@ final class AclRuntime {
 
   /** Copies {@code bytes} bytes; {@code kind} says which side is the device. */
   void memcpy(MemorySegment dst, long dstCapacity, MemorySegment src, long bytes, int kind) {
+    if (kind == HOST_TO_DEVICE) {
+      hostToDeviceBytes += bytes;
+    } else if (kind == DEVICE_TO_HOST) {
+      deviceToHostBytes += bytes;
+    }
     check(
         "aclrtMemcpy",
         call(

@@ -9,6 +9,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
+import org.jspecify.annotations.Nullable;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -37,6 +38,7 @@ final class Aclnn implements AutoCloseable {
   private final MemorySegment stream;
   private long workspace;
   private long workspaceBytes;
+  private long launches;
 
   Aclnn(AclRuntime runtime, MemorySegment stream) {
     this.runtime = runtime;
@@ -47,10 +49,21 @@ final class Aclnn implements AutoCloseable {
     return stream;
   }
 
-  /** Runs operator {@code op} (e.g. {@code aclnnMm}) on the stream. */
+  /** Operators launched so far. */
+  long launches() {
+    return launches;
+  }
+
+  /**
+   * Runs operator {@code op} (e.g. {@code aclnnMm}) on the stream. On every path the executor is either
+   * launched (the stream then owns it) or destroyed with {@code aclDestroyAclOpExecutor}, and every tensor
+   * and scalar made for the call is destroyed; the first failure is the one thrown, later ones are
+   * attached to it as suppressed.
+   */
   void run(String op, Object... args) {
     List<MemorySegment> tensors = new ArrayList<>();
     List<MemorySegment> scalars = new ArrayList<>();
+    Throwable failure = null;
     try (Arena arena = Arena.ofConfined()) {
       Object[] values = new Object[args.length + 2];
       MemoryLayout[] layouts = new MemoryLayout[args.length + 2];
@@ -100,17 +113,44 @@ final class Aclnn implements AutoCloseable {
       layouts[args.length + 1] = ADDRESS;
       String first = op + "GetWorkspaceSize";
       runtime.check(first, invoke(first, FunctionDescriptor.of(JAVA_INT, layouts), values));
-      long bytes = size.get(JAVA_LONG, 0);
-      MemorySegment ws = bytes > 0 ? MemorySegment.ofAddress(workspace(bytes)) : MemorySegment.NULL;
-      runtime.check(
-          op,
-          invoke(
-              op,
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
-              new Object[] {ws, bytes, executor.get(ADDRESS, 0), stream}));
+      launch(op, executor.get(ADDRESS, 0), size.get(JAVA_LONG, 0));
+    } catch (RuntimeException | Error e) {
+      failure = e;
+      throw e;
     } finally {
-      tensors.forEach(this::destroyTensor);
-      scalars.forEach(this::destroyScalar);
+      Throwable first = failure;
+      for (MemorySegment t : tensors) {
+        first = destroy("aclDestroyTensor", t, first);
+      }
+      for (MemorySegment s : scalars) {
+        first = destroy("aclDestroyScalar", s, first);
+      }
+      if (failure == null && first instanceof RuntimeException destroyFailed) {
+        throw destroyFailed;
+      }
+    }
+  }
+
+  /** Launches a made executor, or destroys it when its workspace cannot be had. */
+  private void launch(String op, MemorySegment executor, long workspaceBytes) {
+    MemorySegment ws;
+    try {
+      ws = workspaceBytes > 0 ? MemorySegment.ofAddress(workspace(workspaceBytes)) : MemorySegment.NULL;
+    } catch (RuntimeException e) {
+      destroyExecutor(executor, e);
+      throw e;
+    }
+    launches++;
+    runtime.check(
+        op, invoke(op, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS), new Object[] {ws, workspaceBytes, executor, stream}));
+  }
+
+  private void destroyExecutor(MemorySegment executor, Throwable primary) {
+    try {
+      runtime.check("aclDestroyAclOpExecutor",
+          (int) runtime.invoke("aclDestroyAclOpExecutor", FunctionDescriptor.of(JAVA_INT, ADDRESS), executor));
+    } catch (RuntimeException e) {
+      primary.addSuppressed(e);
     }
   }
 
@@ -158,16 +198,21 @@ final class Aclnn implements AutoCloseable {
     return handle;
   }
 
-  private void destroyTensor(MemorySegment handle) {
-    destroy("aclDestroyTensor", handle);
-  }
-
-  private void destroyScalar(MemorySegment handle) {
-    destroy("aclDestroyScalar", handle);
-  }
-
-  private void destroy(String function, MemorySegment handle) {
-    runtime.check(function, (int) runtime.invoke(function, FunctionDescriptor.of(JAVA_INT, ADDRESS), handle));
+  /**
+   * Destroys a handle. A failure becomes the primary one when there is none yet (and is thrown once every
+   * handle is destroyed), else it is attached to the primary.
+   */
+  private @Nullable Throwable destroy(String function, MemorySegment handle, @Nullable Throwable primary) {
+    try {
+      runtime.check(function, (int) runtime.invoke(function, FunctionDescriptor.of(JAVA_INT, ADDRESS), handle));
+      return primary;
+    } catch (RuntimeException e) {
+      if (primary == null) {
+        return e;
+      }
+      primary.addSuppressed(e);
+      return primary;
+    }
   }
 
   @Override

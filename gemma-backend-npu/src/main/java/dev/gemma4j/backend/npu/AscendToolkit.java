@@ -10,15 +10,27 @@ import java.util.Optional;
 /**
  * Where the CANN toolkit is: {@code ASCEND_HOME_PATH}, else {@code ASCEND_TOOLKIT_HOME}, else
  * {@code /usr/local/Ascend/ascend-toolkit/latest}, else {@code /usr/local/Ascend/cann}. Its
- * {@code lib64/} holds {@code libascendcl.so} (runtime), {@code libnnopbase.so} (tensors) and
- * {@code libopapi.so} (operators, possibly split into {@code libopapi_*.so}).
+ * {@code lib64/} holds {@code libascendcl.so} (runtime), {@code libnnopbase.so} (tensors) and the operators:
+ * {@code libopapi.so}, or in newer CANN split op packages {@code libopapi_<package>.so}.
  *
  * @param home the toolkit folder
  * @param origin how it was found, for messages
  */
 record AscendToolkit(Path home, String origin) {
-  static final List<String> LIBRARIES = List.of("libascendcl.so", "libnnopbase.so", "libopapi.so");
-  static final List<String> OPTIONAL_LIBRARIES = List.of("libopapi_math.so", "libopapi_nn.so", "libopapi_transformer.so");
+  static final List<String> LIBRARIES = List.of("libascendcl.so", "libnnopbase.so");
+
+  /** The operator libraries present: {@code libopapi.so} and every {@code libopapi_*.so}, sorted by name. */
+  List<Path> operatorLibraries() {
+    try (var files = Files.list(home.resolve("lib64"))) {
+      return files
+          .filter(f -> f.getFileName().toString().matches("libopapi(_[A-Za-z0-9]+)?\\.so"))
+          .filter(Files::isRegularFile)
+          .sorted()
+          .toList();
+    } catch (java.io.IOException e) {
+      return List.of();
+    }
+  }
 
   /** The toolkit the environment points at, or why none was found. */
   static Optional<AscendToolkit> locate(Map<String, String> env, List<String> tried) {

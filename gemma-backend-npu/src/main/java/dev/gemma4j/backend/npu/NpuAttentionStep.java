@@ -4,32 +4,58 @@ import dev.gemma4j.config.LayerType;
 import dev.gemma4j.spi.AttentionBatch;
 import dev.gemma4j.spi.AttentionStep;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Gemma 2 attention on the NPU, unfused because no fused Ascend kernel applies the tanh soft-cap: keys and
+ * Gemma 2 attention on the NPU, unfused because no fused Ascend kernel applies the tanh soft-cap. Keys and
  * values are written into the paged cache with {@code aclnnInplaceIndexCopy} at the slots the block tables
- * give, each sequence gathers the keys it sees ({@code aclnnIndexSelect}), then {@code BatchMatMul(q, kᵀ)},
- * scale, soft-cap ({@code Muls}, {@code Tanh}, {@code Muls}), the batch's additive mask, {@code Softmax}
- * in float32 and {@code BatchMatMul} with the values. Grouped-query heads are handled by arranging the
- * queries as {@code [kvHeads, group * rows, headDim]} so one batched matmul per sequence serves them all.
+ * give. Then:
+ *
+ * <ul>
+ *   <li>every <b>decoding</b> sequence (one query row) together, in a fixed number of launches whatever the
+ *       batch: one {@code IndexSelect} gathers all their keys (and one their values) through a padded
+ *       {@code [sequences, kvHeads, longest]} row table, laid out {@code [sequences * kvHeads, keys, headDim]}
+ *       so the keys' transpose is a plain transpose of the last two dimensions; one {@code BatchMatMul}
+ *       with the queries seen as {@code [sequences * kvHeads, group, headDim]}; scale and soft-cap; one
+ *       mask for the whole batch (padding is negative infinity), uploaded once per step and layer kind;
+ *       one {@code Softmax} in float32; one {@code BatchMatMul} with the values. Padding points at the
+ *       sequence's first key, so it never reads unwritten memory.
+ *   <li>every <b>prefilling</b> sequence (a prompt chunk) on its own, with a causal mask.
+ * </ul>
  */
 final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   private final NpuTensorOps ops;
   private final NpuKvCache cache;
   private final AttentionBatch batch;
+  private final int[] decoding;
+  private final int[] prefilling;
   private final Plan sliding;
   private final Plan full;
   private final float scale;
   private final float softcap;
 
-  /** One layer kind's indices and masks, uploaded once for every layer of the step. */
-  private record Plan(NpuTensor writeSlots, List<NpuTensor> keySlots, List<NpuTensor> masks) {}
+  /** One layer kind's indices and masks, uploaded once for every layer of that kind in the step. */
+  private record Plan(@Nullable NpuTensor writeSlots, @Nullable DecodePlan decode, List<PrefillPlan> prefill) {}
+
+  /**
+   * @param keyRows {@code [sequences * kvHeads * keys]} rows of the cache seen as {@code [slots * kvHeads, headDim]}
+   * @param keys the longest visible context among the decoding sequences
+   * @param mask {@code [sequences, 1, keys]}: 0 for a visible key, negative infinity for padding
+   * @param queryRows the decoding sequences' rows of the step, or {@code null} when every row decodes
+   */
+  private record DecodePlan(NpuTensor keyRows, long keys, NpuTensor mask, @Nullable NpuTensor queryRows) {}
+
+  private record PrefillPlan(int sequence, NpuTensor keySlots, NpuTensor mask) {}
 
   NpuAttentionStep(NpuTensorOps ops, NpuKvCache cache, AttentionBatch batch, float scale, float softcap) {
     this.ops = ops;
     this.cache = cache;
     this.batch = batch;
+    int[] all = java.util.stream.IntStream.range(0, batch.sequences()).toArray();
+    this.decoding = Arrays.stream(all).filter(s -> batch.queryLength(s) == 1).toArray();
+    this.prefilling = Arrays.stream(all).filter(s -> batch.queryLength(s) > 1).toArray();
     this.sliding = upload(LayerType.SLIDING);
     this.full = upload(LayerType.FULL);
     this.scale = scale;
@@ -38,16 +64,42 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
 
   private Plan upload(LayerType type) {
     if (!cache.spec().layers().contains(type)) {
-      return new Plan(null, List.of(), List.of());
+      return new Plan(null, null, List.of());
     }
-    List<NpuTensor> keySlots = new ArrayList<>();
-    List<NpuTensor> masks = new ArrayList<>();
-    for (int s = 0; s < batch.sequences(); s++) {
+    List<PrefillPlan> prefill = new ArrayList<>();
+    for (int s : prefilling) {
       int[] slots = batch.keySlots(s, type);
-      keySlots.add(ops.uploadLongs(NpuTensorOps.longs(slots)));
-      masks.add(ops.uploadFloats(batch.additiveMask(s, type), batch.queryLength(s), slots.length));
+      prefill.add(new PrefillPlan(s, ops.uploadInts(slots), ops.uploadFloats(batch.additiveMask(s, type), batch.queryLength(s), slots.length)));
     }
-    return new Plan(ops.uploadLongs(NpuTensorOps.longs(batch.writeSlots(type))), keySlots, masks);
+    return new Plan(ops.uploadInts(batch.writeSlots(type)), decoding.length == 0 ? null : decodePlan(type), prefill);
+  }
+
+  private DecodePlan decodePlan(LayerType type) {
+    int kvHeads = cache.spec().kvHeads();
+    int[][] slots = new int[decoding.length][];
+    int keys = 0;
+    for (int i = 0; i < decoding.length; i++) {
+      slots[i] = batch.keySlots(decoding[i], type);
+      keys = Math.max(keys, slots[i].length);
+    }
+    int[] rows = new int[Math.multiplyExact(Math.multiplyExact(decoding.length, kvHeads), keys)];
+    float[] mask = new float[decoding.length * keys];
+    for (int i = 0; i < decoding.length; i++) {
+      for (int j = 0; j < keys; j++) {
+        boolean visible = j < slots[i].length;
+        mask[i * keys + j] = visible ? 0f : Float.NEGATIVE_INFINITY;
+        int slot = visible ? slots[i][j] : slots[i][0];
+        for (int kv = 0; kv < kvHeads; kv++) {
+          rows[(i * kvHeads + kv) * keys + j] = slot * kvHeads + kv;
+        }
+      }
+    }
+    NpuTensor queryRows = null;
+    if (prefilling.length > 0) {
+      int[] queries = Arrays.stream(decoding).map(s -> batch.queryStart()[s]).toArray();
+      queryRows = ops.uploadInts(queries);
+    }
+    return new DecodePlan(ops.uploadInts(rows), keys, ops.uploadFloats(mask, decoding.length, 1, keys), queryRows);
   }
 
   @Override
@@ -58,46 +110,100 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     Aclnn nn = ops.nn();
     nn.run("aclnnInplaceIndexCopy", keyCache, 0L, plan.writeSlots(), k);
     nn.run("aclnnInplaceIndexCopy", valueCache, 0L, plan.writeSlots(), v);
+    NpuTensor out = ops.allocate(ops.activation(), q.dim(0), q.dim(1));
+    if (plan.decode() != null) {
+      decode(plan.decode(), keyCache, valueCache, q, out);
+    }
+    for (PrefillPlan p : plan.prefill()) {
+      prefill(p, keyCache, valueCache, q, out);
+    }
+    return out;
+  }
 
+  /** Attention of every decoding sequence in one batch of launches. */
+  private void decode(DecodePlan plan, NpuTensor keyCache, NpuTensor valueCache, NpuTensor q, NpuTensor out) {
+    Aclnn nn = ops.nn();
+    long sequences = decoding.length;
+    long headDim = cache.spec().headDim();
+    long kvHeads = cache.spec().kvHeads();
+    long qWidth = q.dim(1);
+    long heads = qWidth / headDim;
+    long group = heads / kvHeads;
+    long keys = plan.keys();
+    long batched = sequences * kvHeads;
+
+    NpuTensor queries = q;
+    if (plan.queryRows() != null) {
+      queries = ops.allocate(q.dtype(), sequences, qWidth);
+      nn.run("aclnnIndexSelect", q, 0L, plan.queryRows(), queries);
+    }
+    NpuTensor keysGathered = ops.allocate(keyCache.dtype(), batched * keys, headDim);
+    NpuTensor valuesGathered = ops.allocate(valueCache.dtype(), batched * keys, headDim);
+    nn.run("aclnnIndexSelect", keyCache.reshape(keyCache.dim(0) * kvHeads, headDim), 0L, plan.keyRows(), keysGathered);
+    nn.run("aclnnIndexSelect", valueCache.reshape(valueCache.dim(0) * kvHeads, headDim), 0L, plan.keyRows(), valuesGathered);
+
+    NpuTensor keysT = keysGathered.view(new long[] {batched, headDim, keys}, new long[] {keys * headDim, 1, headDim}, 0);
+    NpuTensor scores = ops.allocate(ops.activation(), batched, group, keys);
+    nn.run("aclnnBatchMatMul", queries.reshape(batched, group, headDim), keysT, scores, (byte) 0);
+    NpuTensor probabilities = maskedSoftmax(scores, plan.mask(), sequences, heads, keys);
+    NpuTensor attended = plan.queryRows() == null ? out : ops.allocate(ops.activation(), sequences, qWidth);
+    nn.run("aclnnBatchMatMul", probabilities.reshape(batched, group, keys), valuesGathered.reshape(batched, keys, headDim),
+        attended.reshape(batched, group, headDim), (byte) 0);
+    if (plan.queryRows() != null) {
+      nn.run("aclnnInplaceIndexCopy", out, 0L, plan.queryRows(), attended);
+    }
+  }
+
+  /**
+   * {@code softmax(softcap(scores * scale) + mask)} in float32, returned in the activation dtype;
+   * {@code scores} are seen as {@code [batch, rows, keys]} and the mask broadcasts over the rows.
+   */
+  private NpuTensor maskedSoftmax(NpuTensor scores, NpuTensor mask, long batchSize, long rows, long keys) {
+    NpuTensor scaled = ops.scale(scores, scale);
+    if (softcap > 0) {
+      scaled = ops.softcap(scaled, softcap);
+    }
+    NpuTensor masked = ops.allocate(AclDType.FLOAT, batchSize, rows, keys);
+    ops.nn().run("aclnnAdd", ops.as(scaled, AclDType.FLOAT).reshape(batchSize, rows, keys), mask, new Aclnn.Scalar(1f), masked);
+    NpuTensor probabilities = ops.allocate(AclDType.FLOAT, batchSize, rows, keys);
+    ops.nn().run("aclnnSoftmax", masked, -1L, probabilities);
+    return ops.as(probabilities, ops.activation());
+  }
+
+  /** Attention of one prompt chunk: its queries against its visible keys, causal within the chunk. */
+  private void prefill(PrefillPlan plan, NpuTensor keyCache, NpuTensor valueCache, NpuTensor q, NpuTensor out) {
+    Aclnn nn = ops.nn();
+    int s = plan.sequence();
+    long n = batch.queryLength(s);
+    long rowStart = batch.queryStart()[s];
+    long length = plan.keySlots().elements();
     long kvWidth = keyCache.dim(1);
     long qWidth = q.dim(1);
     long headDim = cache.spec().headDim();
     long kvHeads = cache.spec().kvHeads();
     long group = qWidth / kvWidth;
-    NpuTensor out = ops.allocate(ops.activation(), q.dim(0), qWidth);
-    for (int s = 0; s < batch.sequences(); s++) {
-      long n = batch.queryLength(s);
-      long rowStart = batch.queryStart()[s];
-      NpuTensor slots = plan.keySlots().get(s);
-      long length = slots.elements();
-      NpuTensor keys = ops.allocate(keyCache.dtype(), length, kvWidth);
-      NpuTensor values = ops.allocate(valueCache.dtype(), length, kvWidth);
-      nn.run("aclnnIndexSelect", keyCache, 0L, slots, keys);
-      nn.run("aclnnIndexSelect", valueCache, 0L, slots, values);
+    NpuTensor keys = ops.allocate(keyCache.dtype(), length, kvWidth);
+    NpuTensor values = ops.allocate(valueCache.dtype(), length, kvWidth);
+    nn.run("aclnnIndexSelect", keyCache, 0L, plan.keySlots(), keys);
+    nn.run("aclnnIndexSelect", valueCache, 0L, plan.keySlots(), values);
 
-      // Queries of this sequence as [kvHeads, group, n, headDim]: query head h = kv * group + g.
-      long[] perHead = {kvHeads, group, n, headDim};
-      long[] qStrides = {group * headDim, headDim, qWidth, 1};
-      NpuTensor queries = ops.allocate(q.dtype(), perHead);
-      nn.run("aclnnInplaceCopy", queries, q.view(perHead, qStrides, q.offset() + rowStart * qWidth));
-      NpuTensor keysT = keys.view(new long[] {kvHeads, headDim, length}, new long[] {headDim, 1, kvWidth}, 0);
-      NpuTensor scores = ops.allocate(ops.activation(), kvHeads, group * n, length);
-      nn.run("aclnnBatchMatMul", queries.reshape(kvHeads, group * n, headDim), keysT, scores, (byte) 0);
-      scores = ops.scale(scores, scale);
-      if (softcap > 0) {
-        scores = ops.softcap(scores, softcap);
-      }
-      NpuTensor masked = ops.allocate(AclDType.FLOAT, kvHeads * group, n, length);
-      nn.run("aclnnAdd", ops.as(scores, AclDType.FLOAT).reshape(kvHeads * group, n, length), plan.masks().get(s),
-          new Aclnn.Scalar(1f), masked);
-      NpuTensor probabilities = ops.allocate(AclDType.FLOAT, kvHeads * group, n, length);
-      nn.run("aclnnSoftmax", masked, -1L, probabilities);
-      NpuTensor weights = ops.as(probabilities, ops.activation()).reshape(kvHeads, group * n, length);
-      NpuTensor valuesView = values.view(new long[] {kvHeads, length, headDim}, new long[] {headDim, kvWidth, 1}, 0);
-      NpuTensor attended = ops.allocate(ops.activation(), kvHeads, group * n, headDim);
-      nn.run("aclnnBatchMatMul", weights, valuesView, attended, (byte) 0);
-      nn.run("aclnnInplaceCopy", out.view(perHead, qStrides, rowStart * qWidth), attended.reshape(perHead));
-    }
-    return out;
+    // Queries of this sequence as [kvHeads, group, n, headDim]: query head h = kv * group + g.
+    long[] perHead = {kvHeads, group, n, headDim};
+    long[] qStrides = {group * headDim, headDim, qWidth, 1};
+    NpuTensor queries = ops.allocate(q.dtype(), perHead);
+    nn.run("aclnnInplaceCopy", queries, q.view(perHead, qStrides, q.offset() + rowStart * qWidth));
+    // Keys and values as [kvHeads, length, headDim], so the keys' transpose is one of the last two dims.
+    NpuTensor keysByHead = ops.allocate(keyCache.dtype(), kvHeads, length, headDim);
+    nn.run("aclnnInplaceCopy", keysByHead, keys.view(new long[] {kvHeads, length, headDim}, new long[] {headDim, kvWidth, 1}, 0));
+    NpuTensor valuesByHead = ops.allocate(valueCache.dtype(), kvHeads, length, headDim);
+    nn.run("aclnnInplaceCopy", valuesByHead, values.view(new long[] {kvHeads, length, headDim}, new long[] {headDim, kvWidth, 1}, 0));
+    NpuTensor keysT = keysByHead.view(new long[] {kvHeads, headDim, length}, new long[] {length * headDim, 1, headDim}, 0);
+
+    NpuTensor scores = ops.allocate(ops.activation(), kvHeads, group * n, length);
+    nn.run("aclnnBatchMatMul", queries.reshape(kvHeads, group * n, headDim), keysT, scores, (byte) 0);
+    NpuTensor weights = maskedSoftmax(scores.reshape(kvHeads * group, n, length), plan.mask(), kvHeads * group, n, length);
+    NpuTensor attended = ops.allocate(ops.activation(), kvHeads, group * n, headDim);
+    nn.run("aclnnBatchMatMul", weights.reshape(kvHeads, group * n, length), valuesByHead, attended, (byte) 0);
+    nn.run("aclnnInplaceCopy", out.view(perHead, qStrides, rowStart * qWidth), attended.reshape(perHead));
   }
 }

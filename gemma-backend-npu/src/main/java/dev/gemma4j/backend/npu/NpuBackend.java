@@ -1,6 +1,7 @@
 package dev.gemma4j.backend.npu;
 
 import dev.gemma4j.spi.Backend;
+import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.spi.MemoryProbe;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.TensorOps;
@@ -17,18 +18,17 @@ final class NpuBackend implements Backend {
   private final String deviceName;
 
   private NpuBackend(
-      AclRuntime runtime, DeviceThread thread, int device, MemorySegment stream, Precision precision, boolean float16Weights,
-      String name) {
+      AclRuntime runtime, DeviceThread thread, int device, MemorySegment stream, Precision precision, String name) {
     this.runtime = runtime;
     this.thread = thread;
     this.device = device;
     this.stream = stream;
     this.deviceName = name;
-    this.ops = new NpuTensorOps(runtime, new Aclnn(runtime, stream), thread, precision, float16Weights);
+    this.ops = new NpuTensorOps(runtime, new Aclnn(runtime, stream), thread, precision);
     this.probe = new NpuMemoryProbe(name, runtime, thread, ops);
   }
 
-  static NpuBackend open(AclRuntime runtime, int device, Precision precision, boolean float16Weights) {
+  static NpuBackend open(AclRuntime runtime, int device, Precision precision) {
     DeviceThread thread = new DeviceThread("gemma-npu-" + device);
     try {
       return thread.call(
@@ -36,7 +36,7 @@ final class NpuBackend implements Backend {
             runtime.setDevice(device);
             MemorySegment stream = runtime.createStream();
             String name = runtime.socName() + " (npu:" + device + ")";
-            return new NpuBackend(runtime, thread, device, stream, precision, float16Weights, name);
+            return new NpuBackend(runtime, thread, device, stream, precision, name);
           });
     } catch (RuntimeException e) {
       thread.close();
@@ -76,6 +76,12 @@ final class NpuBackend implements Backend {
   @Override
   public MemoryProbe memoryProbe() {
     return probe;
+  }
+
+  /** Counted on the Java side of every CANN call, so they hold on a real device as on the emulator. */
+  @Override
+  public DeviceCounters counters() {
+    return runtime.counters(ops.launches());
   }
 
   @Override

@@ -5,24 +5,24 @@ import dev.gemma4j.spi.Availability;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
 import dev.gemma4j.spi.BackendProvider;
+import dev.gemma4j.spi.Precision;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * The Ascend NPU backend's provider: rank 1 (preferred over the CPU), available when the CANN libraries
- * load and {@code aclrtGetDeviceCount} finds a device ({@code ASCEND_RT_VISIBLE_DEVICES} is applied by the
- * runtime). Otherwise it is unavailable with the reason, and automatic selection falls back to the CPU.
- *
- * <p>Weights are kept in the checkpoint's dtype; {@code GEMMA_NPU_WEIGHTS=f16} (or the system property
- * {@value #WEIGHTS_PROPERTY}) stores them as float16 instead, for devices where float16 is the fast type.
+ * load, {@code ASCEND_OPP_PATH} names the operator kernels, {@code aclrtGetDeviceCount} finds a device
+ * ({@code ASCEND_RT_VISIBLE_DEVICES} is applied by the runtime) and the chip is one whose operators this
+ * backend's calls are documented for ({@link ChipSupport}). Otherwise it is unavailable with the reason,
+ * and automatic selection falls back to the CPU. Its default precision is bf16 activations with float32
+ * norms and softmax, what deployments run; float32 math stays available for verification.
  */
 public final class NpuBackendProvider implements BackendProvider {
   static final String NAME = "npu";
-  /** System property choosing the weight storage: {@code stored} (the default) or {@code f16}. */
-  public static final String WEIGHTS_PROPERTY = "gemma.npu.weights";
 
   private final Map<String, String> env;
   private volatile Loaded loaded;
@@ -50,6 +50,11 @@ public final class NpuBackendProvider implements BackendProvider {
     return 1;
   }
 
+  @Override
+  public Precision defaultPrecision() {
+    return Precision.BFLOAT16;
+  }
+
   private Loaded load() {
     Loaded l = loaded;
     if (l == null) {
@@ -71,6 +76,12 @@ public final class NpuBackendProvider implements BackendProvider {
       return new Loaded(null, 0, "no CANN toolkit found (looked for " + String.join(", ", tried)
           + "); install CANN 8 and run `source /usr/local/Ascend/ascend-toolkit/set_env.sh`, or set ASCEND_HOME_PATH");
     }
+    String opp = env.get("ASCEND_OPP_PATH");
+    if (opp == null || opp.isBlank() || !Files.isDirectory(Path.of(opp))) {
+      return new Loaded(null, 0, "ASCEND_OPP_PATH " + (opp == null || opp.isBlank() ? "is not set" : "=" + opp
+          + " is not a folder") + ": CANN finds its operator kernels there; run `source " + toolkit.get().home()
+          + "/set_env.sh` (it sets ASCEND_OPP_PATH=" + toolkit.get().home().resolve("opp") + ")");
+    }
     try {
       AclRuntime runtime = new AclRuntime(AclLibrary.open(toolkit.get()));
       runtime.init();
@@ -79,6 +90,10 @@ public final class NpuBackendProvider implements BackendProvider {
         String visible = env.get("ASCEND_RT_VISIBLE_DEVICES");
         return new Loaded(runtime, 0, "CANN loaded from " + toolkit.get().home() + " but no NPU is visible"
             + (visible != null ? " (ASCEND_RT_VISIBLE_DEVICES=" + visible + ")" : "") + "; check `npu-smi info`");
+      }
+      Optional<String> refused = ChipSupport.refusal(runtime.socName(), env);
+      if (refused.isPresent()) {
+        return new Loaded(runtime, 0, refused.get());
       }
       return new Loaded(runtime, devices, "");
     } catch (RuntimeException | LinkageError e) {
@@ -106,16 +121,6 @@ public final class NpuBackendProvider implements BackendProvider {
       throw new GemmaException("npu:" + options.deviceIndex() + " does not exist: " + l.devices()
           + " device(s) are visible (numbered from 0; ASCEND_RT_VISIBLE_DEVICES narrows them)");
     }
-    return NpuBackend.open(l.runtime(), options.deviceIndex(), options.precision(), float16Weights());
-  }
-
-  private boolean float16Weights() {
-    String choice = System.getProperty(WEIGHTS_PROPERTY, env.getOrDefault("GEMMA_NPU_WEIGHTS", "stored"));
-    return switch (choice.toLowerCase(Locale.ROOT)) {
-      case "f16", "fp16", "float16" -> true;
-      case "stored", "" -> false;
-      default -> throw new GemmaException(
-          "GEMMA_NPU_WEIGHTS / -D" + WEIGHTS_PROPERTY + "=" + choice + " is not known; use stored or f16");
-    };
+    return NpuBackend.open(l.runtime(), options.deviceIndex(), options.precision());
   }
 }

@@ -2,7 +2,7 @@ package dev.gemma4j.backend.npu;
 
 import dev.gemma4j.spi.EmbeddingTable;
 
-/** The embedding matrix in device memory; the output head multiplies by its transpose. */
+/** The embedding matrix in device memory, in the activation dtype; the output head multiplies by its transpose. */
 final class NpuEmbeddingTable implements EmbeddingTable<NpuTensor> {
   private final NpuTensorOps ops;
   private final NpuTensor weight;
@@ -15,14 +15,14 @@ final class NpuEmbeddingTable implements EmbeddingTable<NpuTensor> {
   @Override
   public NpuTensor lookup(int[] ids) {
     NpuTensor rows = ops.allocate(weight.dtype(), ids.length, weight.dim(1));
-    ops.nn().run("aclnnEmbedding", weight, ops.uploadLongs(NpuTensorOps.longs(ids)), rows);
+    ops.nn().run("aclnnEmbedding", weight, ops.uploadInts(ids), rows);
     return ops.as(rows, ops.activation());
   }
 
   @Override
   public NpuTensor project(NpuTensor hidden) {
     NpuTensor logits = ops.allocate(ops.activation(), hidden.dim(0), weight.dim(0));
-    ops.nn().run("aclnnMm", hidden, ops.as(weight, ops.activation()).transposed(), logits, (byte) 0);
+    ops.nn().run("aclnnMm", hidden, weight.transposed(), logits, (byte) 0);
     return logits;
   }
 }

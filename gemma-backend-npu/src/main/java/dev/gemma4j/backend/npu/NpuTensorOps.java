@@ -30,46 +30,41 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * {@link TensorOps} on an Ascend NPU through CANN's aclnn operators. Weights stay in the checkpoint's
- * dtype in device memory (bf16 for the published checkpoints, float32 stays float32; float16 on request,
- * see {@link NpuBackendProvider}); activations are in
- * the math precision (float32 or bf16), with norms and softmax in float32 as the reference computes them.
- * The KV cache is one {@code [slots, kvHeads * headDim]} tensor per layer in device memory, addressed
- * through the block tables of the shared cache manager. Every call runs on the backend's device thread.
+ * {@link TensorOps} on an Ascend NPU through CANN's aclnn operators. Weights are converted once, at load,
+ * into what the matmuls consume: the activation dtype (bf16 by default, float32 for verification), so a
+ * step makes no weight copy or cast. Norm weights are {@code 1 + w} in float32 and norms and softmax run in
+ * float32, as the reference computes them. The KV cache is one {@code [slots, kvHeads * headDim]} tensor
+ * per layer in device memory, addressed through the block tables of the shared cache manager. A step's
+ * temporaries come from a {@link StepArena}, so steady-state steps allocate no device memory. Every call
+ * runs on the backend's device thread.
  */
 final class NpuTensorOps implements TensorOps<NpuTensor> {
   private static final ValueLayout.OfShort JAVA_SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  /** Elements converted on the host per upload when a weight changes dtype at load. */
+  private static final int CONVERT_CHUNK = 1 << 20;
   private final AclRuntime runtime;
   private final Aclnn nn;
   private final DeviceThread device;
   private final Precision precision;
   private final AclDType activation;
+  private final StepArena arena;
   private final List<Long> persistent = new ArrayList<>();
   private final List<NpuKvCache> kvCaches = new ArrayList<>();
-  private List<Long> stepAllocations;
+  private boolean stepOpen;
+  private long launchesAtLastSync;
+  private long persistentBytes;
   private long weightBytes;
   private long kvCacheBytes;
-  private long allocated;
   private long peakAllocated;
   private boolean closed;
 
-  private final boolean float16Weights;
-
   NpuTensorOps(AclRuntime runtime, Aclnn nn, DeviceThread device, Precision precision) {
-    this(runtime, nn, device, precision, false);
-  }
-
-  /**
-   * @param float16Weights store matrices as float16 whatever the checkpoint holds (half the memory of
-   *     float32; exact for bf16 values within float16's range)
-   */
-  NpuTensorOps(AclRuntime runtime, Aclnn nn, DeviceThread device, Precision precision, boolean float16Weights) {
     this.runtime = runtime;
     this.nn = nn;
     this.device = device;
     this.precision = precision;
-    this.float16Weights = float16Weights;
     this.activation = precision == Precision.BFLOAT16 ? AclDType.BF16 : AclDType.FLOAT;
+    this.arena = new StepArena(runtime);
   }
 
   @Override
@@ -84,41 +79,48 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   // ---- memory ----
 
-  /** Device memory for a tensor: freed when the open step closes, else with the backend. */
+  /** Device memory for a tensor: from the step arena while a step is open, else kept with the backend. */
   NpuTensor allocate(AclDType dtype, long... shape) {
+    long bytes = bytesOf(dtype, shape);
+    if (stepOpen) {
+      NpuTensor t = NpuTensor.contiguous(arena.allocate(bytes), dtype, shape);
+      notePeak();
+      return t;
+    }
     NpuTensor t = allocateUntracked(dtype, shape);
-    List<Long> owner = stepAllocations != null ? stepAllocations : persistent;
-    owner.add(t.address());
-    owner.add(bytesOf(t));
+    persistent.add(t.address());
+    persistentBytes += bytes;
+    notePeak();
     return t;
   }
 
   /** Device memory for a tensor that its owner frees with {@link #free(NpuTensor)} (the KV cache's). */
   NpuTensor allocateUntracked(AclDType dtype, long... shape) {
+    return NpuTensor.contiguous(runtime.malloc(bytesOf(dtype, shape)), dtype, shape);
+  }
+
+  private static long bytesOf(AclDType dtype, long... shape) {
     long elements = 1;
     for (long d : shape) {
       elements = Math.multiplyExact(elements, d);
     }
-    long bytes = Math.max(1, elements) * dtype.bytes();
-    long address = runtime.malloc(bytes);
-    allocated += bytes;
-    peakAllocated = Math.max(peakAllocated, allocated);
-    return NpuTensor.contiguous(address, dtype, shape);
-  }
-
-  private static long bytesOf(NpuTensor t) {
-    return Math.max(1, t.elements()) * t.dtype().bytes();
+    return Math.max(1, elements) * dtype.bytes();
   }
 
   private void free(NpuTensor t) {
     runtime.free(t.address());
-    allocated -= bytesOf(t);
+  }
+
+  private void notePeak() {
+    peakAllocated = Math.max(peakAllocated, allocatedBytes());
   }
 
   private void upload(NpuTensor target, MemorySegment host) {
-    runtime.memcpy(
-        MemorySegment.ofAddress(target.address()), target.storageElements() * target.dtype().bytes(), host, host.byteSize(),
-        AclRuntime.HOST_TO_DEVICE);
+    upload(target.address(), target.storageElements() * target.dtype().bytes(), host);
+  }
+
+  private void upload(long address, long capacity, MemorySegment host) {
+    runtime.memcpy(MemorySegment.ofAddress(address), capacity, host, host.byteSize(), AclRuntime.HOST_TO_DEVICE);
   }
 
   NpuTensor uploadFloats(float[] values, long... shape) {
@@ -129,20 +131,18 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return t;
   }
 
-  NpuTensor uploadLongs(long[] values) {
-    NpuTensor t = allocate(AclDType.INT64, values.length);
+  NpuTensor uploadInts(int[] values) {
+    NpuTensor t = allocate(AclDType.INT32, values.length);
     try (Arena arena = Arena.ofConfined()) {
-      upload(t, arena.allocateFrom(JAVA_LONG, values));
+      upload(t, arena.allocateFrom(ValueLayout.JAVA_INT, values));
     }
     return t;
   }
 
-  static long[] longs(int[] values) {
-    long[] out = new long[values.length];
-    for (int i = 0; i < values.length; i++) {
-      out[i] = values[i];
-    }
-    return out;
+  /** Waits for the stream; a step that already waited after its last launch does not wait again. */
+  void synchronize() {
+    runtime.synchronize(nn.stream());
+    launchesAtLastSync = nn.launches();
   }
 
   /** {@code t} in {@code dtype}: itself, or a cast copy. */
@@ -168,35 +168,74 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return nn;
   }
 
+  long launches() {
+    return nn.launches();
+  }
+
   AclDType activation() {
     return activation;
   }
 
   // ---- weights ----
 
-  private NpuTensor uploadTensor(Checkpoint checkpoint, TensorInfo tensor) {
-    AclDType stored =
-        switch (tensor.dtype()) {
-          case F32 -> AclDType.FLOAT;
-          case BF16 -> AclDType.BF16;
-          case F16 -> AclDType.FLOAT16;
-          case I32 -> throw new ModelFormatException(tensor.name() + " is int32 where a float tensor belongs");
-        };
+  /**
+   * A checkpoint tensor in device memory as {@code target}: copied as is when it already is, else converted
+   * on the host a chunk at a time (widening is exact; narrowing rounds to nearest even, as {@code aclnnCast}
+   * does) so no step ever converts it again.
+   */
+  private NpuTensor uploadAs(Checkpoint checkpoint, TensorInfo tensor, AclDType target) {
     long[] shape = tensor.shape().stream().mapToLong(Long::longValue).toArray();
-    NpuTensor t = allocate(stored, shape);
-    upload(t, checkpoint.segment(tensor, 0, tensor.byteLength()));
-    weightBytes += tensor.byteLength();
+    NpuTensor t = allocate(target, shape);
+    long elements = tensor.elementCount();
+    weightBytes += elements * target.bytes();
+    if (stored(tensor) == target) {
+      upload(t, checkpoint.segment(tensor, 0, tensor.byteLength()));
+      return t;
+    }
+    int sourceBytes = tensor.dtype().bytes();
+    ByteBuffer widened = ByteBuffer.allocate(4 * CONVERT_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment converted = arena.allocate((long) CONVERT_CHUNK * target.bytes());
+      for (long done = 0; done < elements; done += CONVERT_CHUNK) {
+        int n = (int) Math.min(CONVERT_CHUNK, elements - done);
+        tensor.dtype().widenToFloat32(checkpoint.segment(tensor, done * sourceBytes, (long) n * sourceBytes).asByteBuffer(), widened.clear(), n);
+        for (int i = 0; i < n; i++) {
+          float value = widened.getFloat(4 * i);
+          switch (target) {
+            case FLOAT -> converted.setAtIndex(JAVA_FLOAT, i, value);
+            case BF16 -> converted.setAtIndex(JAVA_SHORT_LE, i, bfloat16Bits(value));
+            case FLOAT16 -> converted.setAtIndex(JAVA_SHORT_LE, i, Float.floatToFloat16(value));
+            default -> throw new IllegalArgumentException("weights are never " + target);
+          }
+        }
+        long offset = done * target.bytes();
+        upload(t.address() + offset, t.elements() * target.bytes() - offset, converted.asSlice(0, (long) n * target.bytes()));
+      }
+    }
     return t;
+  }
+
+  private static AclDType stored(TensorInfo tensor) {
+    return switch (tensor.dtype()) {
+      case F32 -> AclDType.FLOAT;
+      case BF16 -> AclDType.BF16;
+      case F16 -> AclDType.FLOAT16;
+      case I32 -> throw new ModelFormatException(tensor.name() + " is int32 where a float tensor belongs");
+    };
+  }
+
+  /** bfloat16 bits of a float, rounded to nearest even (NaN stays NaN). */
+  static short bfloat16Bits(float value) {
+    if (Float.isNaN(value)) {
+      return (short) ((Float.floatToRawIntBits(value) >>> 16) | 0x40);
+    }
+    return (short) (Float.floatToRawIntBits(Precision.BFLOAT16.round(value)) >>> 16);
   }
 
   @Override
   public LinearWeight loadLinear(Checkpoint checkpoint, LinearSource source) {
     return switch (source) {
-      case LinearSource.Dense dense -> {
-        TensorInfo tensor = dense.weight();
-        yield new NpuLinear(
-            float16Weights && tensor.dtype() != DType.F16 ? uploadAsFloat16(checkpoint, tensor) : uploadTensor(checkpoint, tensor));
-      }
+      case LinearSource.Dense dense -> new NpuLinear(uploadAs(checkpoint, dense.weight(), activation));
       case LinearSource.QuantizeAtLoad quantize -> throw new GemmaException(
           "the NPU backend does not quantize weights at load yet; load " + checkpoint.folder() + " without --quantize,"
               + " or quantize on the CPU backend (--backend cpu)");
@@ -207,26 +246,17 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     };
   }
 
-  private NpuTensor uploadAsFloat16(Checkpoint checkpoint, TensorInfo tensor) {
-    long[] shape = tensor.shape().stream().mapToLong(Long::longValue).toArray();
-    NpuTensor t = allocate(AclDType.FLOAT16, shape);
-    long elements = tensor.elementCount();
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment half = arena.allocate(elements * 2);
-      int chunk = 1 << 20;
-      ByteBuffer widened = ByteBuffer.allocate(4 * chunk).order(ByteOrder.LITTLE_ENDIAN);
-      for (long done = 0; done < elements; done += chunk) {
-        int n = (int) Math.min(chunk, elements - done);
-        long bytes = tensor.dtype().bytes();
-        tensor.dtype().widenToFloat32(checkpoint.segment(tensor, done * bytes, n * bytes).asByteBuffer(), widened.clear(), n);
-        for (int i = 0; i < n; i++) {
-          half.set(JAVA_SHORT_LE, 2 * (done + i), Float.floatToFloat16(widened.getFloat(4 * i)));
-        }
-      }
-      upload(t, half);
+  /**
+   * What the weights take on the device: matrices and the embedding in the activation dtype (twice a bf16
+   * checkpoint's bytes in float32 math), norm weights in float32.
+   */
+  @Override
+  public long weightBytesFor(Checkpoint checkpoint) {
+    long bytes = 0;
+    for (TensorInfo t : checkpoint.tensors().values()) {
+      bytes += t.elementCount() * (t.name().endsWith("norm.weight") ? 4 : activation.bytes());
     }
-    weightBytes += elements * 2;
-    return t;
+    return bytes;
   }
 
   @Override
@@ -245,7 +275,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   @Override
   public EmbeddingTable<NpuTensor> loadEmbedding(Checkpoint checkpoint, TensorInfo tensor) {
-    return new NpuEmbeddingTable(this, uploadTensor(checkpoint, tensor));
+    return new NpuEmbeddingTable(this, uploadAs(checkpoint, tensor, activation));
   }
 
   /** The KV cache is stored in the activation dtype (bf16 when the math is bf16). */
@@ -266,7 +296,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private void released(NpuKvCache cache) {
     device.call(() -> {
       if (kvCaches.remove(cache)) {
-        runtime.synchronize(nn.stream());
+        synchronize();
         cache.tensors().forEach(this::free);
         kvCacheBytes -= cache.bytes();
       }
@@ -276,51 +306,65 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   // ---- steps ----
 
+  /**
+   * Opens a step. Closing it waits for the stream unless the step already did after its last launch (a
+   * greedy step waits once, for its token ids), then recycles the arena.
+   */
   @Override
   public Step openStep() {
-    if (stepAllocations != null) {
+    if (stepOpen) {
       throw new IllegalStateException("a step is already open");
     }
-    stepAllocations = new ArrayList<>();
+    stepOpen = true;
     return () -> {
-      List<Long> temporaries = stepAllocations;
-      stepAllocations = null;
+      stepOpen = false;
       try {
-        runtime.synchronize(nn.stream()); // queued operators still use the temporaries
+        if (nn.launches() != launchesAtLastSync) {
+          synchronize(); // queued operators still use the step's memory
+        }
       } finally {
-        freeAll(temporaries);
+        arena.reset();
       }
     };
   }
 
-  private void freeAll(List<Long> addressesAndSizes) {
-    for (int i = 0; i < addressesAndSizes.size(); i += 2) {
-      runtime.free(addressesAndSizes.get(i));
-      allocated -= addressesAndSizes.get(i + 1);
-    }
-    addressesAndSizes.clear();
-  }
-
+  /** Rows uploaded in the activation dtype, rounded on the host, so no cast runs on the device. */
   @Override
   public NpuTensor fromHost(float[] data, int rows, int columns) {
-    return as(uploadFloats(data, rows, columns), activation);
+    if (activation == AclDType.FLOAT) {
+      return uploadFloats(data, rows, columns);
+    }
+    NpuTensor t = allocate(AclDType.BF16, rows, columns);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment host = arena.allocate(2L * data.length);
+      for (int i = 0; i < data.length; i++) {
+        host.setAtIndex(JAVA_SHORT_LE, i, bfloat16Bits(data[i]));
+      }
+      upload(t, host);
+    }
+    return t;
   }
 
   @Override
   public float[] toHost(NpuTensor tensor) {
     NpuTensor floats = contiguous(as(tensor, AclDType.FLOAT));
-    runtime.synchronize(nn.stream());
+    synchronize();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment host = arena.allocate(floats.elements() * 4L);
-      runtime.memcpy(host, host.byteSize(), MemorySegment.ofAddress(floats.address()), host.byteSize(), AclRuntime.DEVICE_TO_HOST);
+      download(host, floats);
       return host.toArray(JAVA_FLOAT);
     }
   }
 
+  private void download(MemorySegment host, NpuTensor from) {
+    runtime.memcpy(host, host.byteSize(), MemorySegment.ofAddress(from.address() + from.offset() * from.dtype().bytes()),
+        host.byteSize(), AclRuntime.DEVICE_TO_HOST);
+  }
+
   /**
    * Greedy ids chosen on the device with {@code aclnnMaxDim}, which also gives each row's maximum: a row
-   * whose maximum is NaN or infinite (a NaN counts as the maximum) answers -1. Only 12 bytes per row come
-   * back.
+   * whose maximum is NaN or infinite (a NaN counts as the maximum) answers -1. Eight bytes per row come
+   * back: the id as int32 and the maximum as float32.
    */
   @Override
   public int[] argmaxRows(NpuTensor tensor, int columns) {
@@ -329,26 +373,26 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     NpuTensor maxima = allocate(AclDType.FLOAT, rows);
     NpuTensor ids = allocate(AclDType.INT64, rows);
     nn.run("aclnnMaxDim", input, -1L, false, maxima, ids);
-    runtime.synchronize(nn.stream());
+    NpuTensor narrowIds = as(ids, AclDType.INT32);
+    synchronize();
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment hostIds = arena.allocate(rows * 8);
+      MemorySegment hostIds = arena.allocate(rows * 4);
       MemorySegment hostMaxima = arena.allocate(rows * 4);
-      runtime.memcpy(hostIds, hostIds.byteSize(), MemorySegment.ofAddress(ids.address()), hostIds.byteSize(), AclRuntime.DEVICE_TO_HOST);
-      runtime.memcpy(hostMaxima, hostMaxima.byteSize(), MemorySegment.ofAddress(maxima.address()), hostMaxima.byteSize(), AclRuntime.DEVICE_TO_HOST);
-      long[] best = hostIds.toArray(JAVA_LONG);
+      download(hostIds, narrowIds);
+      download(hostMaxima, maxima);
+      int[] best = hostIds.toArray(ValueLayout.JAVA_INT);
       float[] values = hostMaxima.toArray(JAVA_FLOAT);
-      int[] out = new int[best.length];
       for (int i = 0; i < best.length; i++) {
-        out[i] = Float.isFinite(values[i]) ? Math.toIntExact(best[i]) : -1;
+        best[i] = Float.isFinite(values[i]) ? best[i] : -1;
       }
-      return out;
+      return best;
     }
   }
 
   @Override
   public NpuTensor selectRows(NpuTensor x, int[] rows) {
     NpuTensor out = allocate(x.dtype(), rows.length, x.dim(1));
-    nn.run("aclnnIndexSelect", x, 0L, uploadLongs(longs(rows)), out);
+    nn.run("aclnnIndexSelect", x, 0L, uploadInts(rows), out);
     return out;
   }
 
@@ -372,7 +416,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   public NpuTensor linear(NpuTensor x, LinearWeight linear) {
     NpuTensor weight = ((NpuLinear) linear).weight();
     NpuTensor out = allocate(activation, x.dim(0), weight.dim(0));
-    nn.run("aclnnMm", x, as(weight, activation).transposed(), out, (byte) 0);
+    nn.run("aclnnMm", x, weight.transposed(), out, (byte) 0);
     return out;
   }
 
@@ -439,8 +483,9 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return kvCacheBytes;
   }
 
+  /** Device bytes this backend holds: weights and other persistent tensors, KV caches, the step arena. */
   long allocatedBytes() {
-    return allocated;
+    return persistentBytes + kvCacheBytes + arena.heldBytes();
   }
 
   long peakAllocatedBytes() {
@@ -448,7 +493,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   void resetPeak() {
-    peakAllocated = allocated;
+    peakAllocated = allocatedBytes();
   }
 
   @Override
@@ -459,9 +504,12 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     closed = true;
     device.call(
         () -> {
-          runtime.synchronize(nn.stream());
+          synchronize();
           nn.close();
-          freeAll(persistent);
+          arena.close();
+          persistent.forEach(runtime::free);
+          persistent.clear();
+          persistentBytes = 0;
           for (NpuKvCache cache : kvCaches) {
             cache.tensors().forEach(this::free);
           }

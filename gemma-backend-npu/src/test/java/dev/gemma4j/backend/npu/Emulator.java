@@ -27,11 +27,17 @@ final class Emulator {
       Files.createSymbolicLink(lib.resolve(name), Path.of("libascend_emulator.so"));
     }
     Files.writeString(dir.resolve("emulator.conf"), conf);
+    Files.createDirectories(dir.resolve("opp"));
     return dir;
   }
 
-  /** A provider whose environment points at {@code home}. */
+  /** A provider whose environment points at {@code home}, as CANN's set_env.sh does. */
   static NpuBackendProvider provider(Path home) {
-    return new NpuBackendProvider(Map.of("ASCEND_HOME_PATH", home.toString()));
+    return new NpuBackendProvider(environment(home));
+  }
+
+  /** ASCEND_HOME_PATH and ASCEND_OPP_PATH of the toolkit in {@code home}. */
+  static Map<String, String> environment(Path home) {
+    return Map.of("ASCEND_HOME_PATH", home.toString(), "ASCEND_OPP_PATH", home.resolve("opp").toString());
   }
 }

@@ -144,7 +144,7 @@ class EmulatorOperatorsTest {
 
     float[] cache = onDevice(() -> {
       NpuTensor c = ops.uploadFloats(new float[12], 4, 3);
-      ops.nn().run("aclnnInplaceIndexCopy", c, 0L, ops.uploadLongs(new long[] {3, 1}), ops.uploadFloats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
+      ops.nn().run("aclnnInplaceIndexCopy", c, 0L, ops.uploadInts(new int[] {3, 1}), ops.uploadFloats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
       return ops.toHost(c);
     });
     assertArrayEquals(new float[] {0, 0, 0, 4, 5, 6, 0, 0, 0, 1, 2, 3}, cache);

@@ -8,6 +8,7 @@ import dev.gemma4j.Generation;
 import dev.gemma4j.config.LayerType;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineStats;
+import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.spi.MemorySnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,6 +43,8 @@ public final class BenchReport {
    * @param kvCacheBytes dynamic memory: the KV cache allocated
    * @param kvCacheUsedPeakBytes the part of the KV cache in use at the peak
    * @param peakMemoryBytes the process's peak memory during the run
+   * @param decodeSteps steps of the run in which every sequence decoded one token
+   * @param decodeCounters what the device did in those steps (zero where the backend does not count)
    */
   public record Result(
       Workload workload,
@@ -62,10 +65,13 @@ public final class BenchReport {
       long weightBytes,
       long kvCacheBytes,
       long kvCacheUsedPeakBytes,
-      long peakMemoryBytes) {
+      long peakMemoryBytes,
+      long decodeSteps,
+      DeviceCounters decodeCounters) {
 
     static Result of(
-        Workload w, Gemma gemma, double seconds, List<Generation> done, EngineStats engine, MemorySnapshot memory) {
+        Workload w, Gemma gemma, double seconds, List<Generation> done, EngineStats before, EngineStats engine,
+        MemorySnapshot memory) {
       double[] ttft = done.stream().mapToDouble(g -> g.stats().timeToFirstToken().toNanos() / 1e6).toArray();
       double[] tpot = done.stream().mapToDouble(g -> g.stats().decodeMsPerToken()).toArray();
       long generated = done.stream().mapToLong(g -> g.stats().generatedTokens()).sum();
@@ -95,7 +101,19 @@ public final class BenchReport {
           memory.weightBytes(),
           memory.kvCacheBytes(),
           usedPeak,
-          memory.peakBytes());
+          memory.peakBytes(),
+          engine.decodeSteps() - before.decodeSteps(),
+          engine.decodeCounters().minus(before.decodeCounters()));
+    }
+
+    /** Whether the backend counted its device work (the NPU does, the CPU does not). */
+    boolean countsDevice() {
+      return decodeSteps > 0 && decodeCounters.launches() > 0;
+    }
+
+    /** A device counter averaged over the decode steps. */
+    double perDecodeStep(long total) {
+      return decodeSteps == 0 ? 0 : (double) total / decodeSteps;
     }
   }
 
@@ -126,7 +144,12 @@ public final class BenchReport {
         String.format(Locale.ROOT, "prefix-cache hit %.1f%%", 100 * r.prefixHitRate()),
         String.format(Locale.ROOT, "memory           static (weights) %s, dynamic (KV cache) %s allocated / %s used at peak, process peak %s",
             Figures.bytes(r.weightBytes()), Figures.bytes(r.kvCacheBytes()), Figures.bytes(r.kvCacheUsedPeakBytes()), Figures.bytes(r.peakMemoryBytes())),
-        String.format(Locale.ROOT, "wall time        %.1f s", r.seconds()));
+        String.format(Locale.ROOT, "wall time        %.1f s", r.seconds()))
+        + (r.countsDevice() ? "\n" + String.format(Locale.ROOT,
+            "per decode step  %.1f launches, %.2f syncs, %.0f B host->device, %.0f B device->host, %.2f allocations",
+            r.perDecodeStep(r.decodeCounters().launches()), r.perDecodeStep(r.decodeCounters().syncs()),
+            r.perDecodeStep(r.decodeCounters().hostToDeviceBytes()), r.perDecodeStep(r.decodeCounters().deviceToHostBytes()),
+            r.perDecodeStep(r.decodeCounters().allocations())) : "");
   }
 
   /** One JSON object with every figure. */
@@ -170,6 +193,16 @@ public final class BenchReport {
     o.addProperty("kv_cache_bytes", r.kvCacheBytes());
     o.addProperty("kv_cache_used_peak_bytes", r.kvCacheUsedPeakBytes());
     o.addProperty("peak_memory_bytes", r.peakMemoryBytes());
+    if (r.countsDevice()) {
+      String prefix = r.backend() + "_";
+      DeviceCounters c = r.decodeCounters();
+      o.addProperty("decode_steps", r.decodeSteps());
+      o.addProperty(prefix + "launches_per_step", Figures.round(r.perDecodeStep(c.launches())));
+      o.addProperty(prefix + "syncs_per_step", Figures.round(r.perDecodeStep(c.syncs())));
+      o.addProperty(prefix + "h2d_bytes_per_step", Figures.round(r.perDecodeStep(c.hostToDeviceBytes())));
+      o.addProperty(prefix + "d2h_bytes_per_step", Figures.round(r.perDecodeStep(c.deviceToHostBytes())));
+      o.addProperty(prefix + "allocations_per_step", Figures.round(r.perDecodeStep(c.allocations())));
+    }
     return o;
   }
 

@@ -60,6 +60,7 @@ public final class ServingBenchmark implements AutoCloseable {
         w.name(), w.requests(), w.concurrency(), w.promptTokens(), w.newTokens(), gemma.deviceName());
     log.flush();
     gemma.generator().memoryProbe().resetPeak();
+    EngineStats before = gemma.engineStats();
     Semaphore inFlight = new Semaphore(w.concurrency());
     List<CompletableFuture<Generation>> results = new ArrayList<>();
     long start = System.nanoTime();
@@ -72,7 +73,7 @@ public final class ServingBenchmark implements AutoCloseable {
     double seconds = (System.nanoTime() - start) / 1e9;
     EngineStats engine = gemma.engineStats();
     MemorySnapshot memory = gemma.memory();
-    return BenchReport.Result.of(w, gemma, seconds, done, engine, memory);
+    return BenchReport.Result.of(w, gemma, seconds, done, before, engine, memory);
   }
 
   /** BOS, then random ids outside the control-token range. */

@@ -27,9 +27,8 @@ final class ModelOptions {
   @Option(
       names = "--dtype",
       paramLabel = "f32|bf16",
-      defaultValue = "f32",
-      description = "Math precision: f32 (default) or bf16.")
-  String dtype = "f32";
+      description = "Math precision: f32 or bf16 (default: the backend's, f32 on the CPU and bf16 on the NPU).")
+  @Nullable String dtype;
 
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
   int threads;
@@ -79,9 +78,9 @@ final class ModelOptions {
     if (queueCapacity < 1) {
       throw GemmaCli.usage(spec, "--queue-capacity " + queueCapacity + ": at least 1");
     }
-    Precision precision;
+    Precision precision = null;
     try {
-      precision = Precision.parse(dtype);
+      precision = dtype == null ? null : Precision.parse(dtype);
     } catch (IllegalArgumentException e) {
       throw GemmaCli.usage(spec, "--dtype " + dtype + ": " + e.getMessage());
     }

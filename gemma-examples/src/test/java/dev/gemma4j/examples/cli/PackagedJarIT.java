@@ -93,12 +93,13 @@ class PackagedJarIT {
   void generatesTheGoldenTextOnTheNpuBackendOverTheAscendEmulator() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
     JsonObject first = firstGoldenCase(fixture);
-    Map<String, String> env = Map.of("ASCEND_HOME_PATH", System.getProperty("ascend.emulator"));
+    String emulator = System.getProperty("ascend.emulator");
+    Map<String, String> env = Map.of("ASCEND_HOME_PATH", emulator, "ASCEND_OPP_PATH", emulator + "/opp");
     Result backends = java(env, "backends");
     assertTrue(backends.out().contains("npu  rank 1   available"), backends.out());
     Result r =
-        java(env, "generate", "--backend", "npu", "--model", fixture.toString(), "--prompt", first.get("prompt").getAsString(),
-            "--max-new-tokens", "20", "--ignore-eos", "--json");
+        java(env, "generate", "--backend", "npu", "--dtype", "f32", "--model", fixture.toString(), "--prompt",
+            first.get("prompt").getAsString(), "--max-new-tokens", "20", "--ignore-eos", "--json");
     assertEquals(0, r.status(), r.err());
     JsonObject out = JsonParser.parseString(r.out()).getAsJsonObject();
     assertEquals(first.getAsJsonArray("greedy_new_ids"), out.getAsJsonArray("ids"));
@@ -119,7 +120,8 @@ class PackagedJarIT {
       }
     }
     Files.writeString(toolkit.resolve("emulator.conf"), "fail_op = aclnnSoftmax\n");
-    Result r = java(Map.of("ASCEND_HOME_PATH", toolkit.toString()), "generate", "--backend", "npu", "--model",
+    Files.createDirectories(toolkit.resolve("opp"));
+    Result r = java(Map.of("ASCEND_HOME_PATH", toolkit.toString(), "ASCEND_OPP_PATH", toolkit.resolve("opp").toString()), "generate", "--backend", "npu", "--model",
         CliRun.fixture("tiny-gemma2").toString(), "--prompt-ids", "2,5", "--max-new-tokens", "2");
     assertEquals(1, r.status(), r.err());
     assertTrue(r.err().contains("error: ") && r.err().contains("aclnnSoftmax") && r.err().contains("injected failure"), r.err());

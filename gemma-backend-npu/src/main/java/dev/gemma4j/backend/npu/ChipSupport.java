@@ -1,0 +1,38 @@
+package dev.gemma4j.backend.npu;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Which Ascend chips the backend runs on, decided from {@code aclrtGetSocName()} before anything loads.
+ * The operators it calls are documented for Atlas A2 ({@code Ascend910B*}) and A3 ({@code Ascend910_93*});
+ * elsewhere they fail at the first step, so those chips are refused with the reason. A chip newer than this
+ * list can be tried with {@value #OVERRIDE}{@code =1}.
+ */
+final class ChipSupport {
+  /** Environment variable that skips the check, for chips this list does not know yet. */
+  static final String OVERRIDE = "GEMMA_NPU_SKIP_CHIP_CHECK";
+
+  private ChipSupport() {}
+
+  /** Why the chip named {@code soc} is refused, or empty when it is supported (or the check is skipped). */
+  static Optional<String> refusal(String soc, Map<String, String> env) {
+    if ("1".equals(env.get(OVERRIDE)) || soc.startsWith("Ascend910B") || soc.startsWith("Ascend910_93")) {
+      return Optional.empty();
+    }
+    String why;
+    if (soc.isEmpty()) {
+      why = "CANN did not name the chip (aclrtGetSocName returned nothing; CANN 8.0 or newer names it)";
+    } else if (soc.startsWith("Ascend910")) {
+      why = soc + " is an Atlas training-series chip (910A family): its operators reject float32 matmul with"
+          + " cubeMathType 0, have no bfloat16, no RotaryPositionEmbedding and no RmsNorm";
+    } else if (soc.startsWith("Ascend310P")) {
+      why = soc + " is an Atlas inference-series chip (310P): its operators have no bfloat16 and no"
+          + " RotaryPositionEmbedding (A2/A3 only)";
+    } else {
+      why = soc + " is not an Atlas A2 (Ascend910B*) or A3 (Ascend910_93*) chip, the ones whose operators this"
+          + " backend calls";
+    }
+    return Optional.of(why + "; run on the CPU (--backend cpu), or set " + OVERRIDE + "=1 to try this chip anyway");
+  }
+}
