@@ -366,6 +366,13 @@ aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *ga
       (rc = check_tensor(op, "rstdOut", rstdOut)))
     return rc;
   if ((rc = same_shape(op, x, yOut)) || (rc = check_float(op, "x", x))) return rc;
+  /* aclnnRmsNorm.md: x and y share a dtype; gamma is x's dtype or FLOAT32; inputs must be contiguous. */
+  if (yOut->dtype != x->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: yOut must have x's dtype", op);
+  if (gamma->dtype != x->dtype && gamma->dtype != DT_FLOAT)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: gamma must have x's dtype or be FLOAT32", op);
+  for (int64_t i = x->ndim - 1, expected = 1; i >= 0; expected *= x->dims[i], i--)
+    if (x->dims[i] > 1 && x->strides[i] != expected)
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: x must be contiguous (non-contiguous input is not supported)", op);
   int64_t D = x->dims[x->ndim - 1];
   if (numel(gamma) != D) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: gamma has %lld elements, the last dimension %lld", op, (long long)numel(gamma), (long long)D);
   if (rstdOut->dtype != DT_FLOAT || numel(rstdOut) != numel(x) / D)
@@ -589,3 +596,157 @@ aclnnStatus aclnnMaxDimGetWorkspaceSize(const aclTensor *self, int64_t dim, bool
   return make(op, 0, k_max_dim, ts, 3, ws, ex, &e);
 }
 LAUNCH(aclnnMaxDim)
+
+/* aclnnAddRmsNorm (ops-nn norm/add_rms_norm/docs/aclnnAddRmsNorm.md): xOut = x1 + x2 in x1's dtype,
+ * yOut = xOut / Rms(xOut) * gamma, rstdOut = 1 / Rms(xOut) in FLOAT32. x1, x2, gamma, yOut and xOut share
+ * one dtype (FLOAT32, FLOAT16 or BFLOAT16 on A2/A3). The norm reads the sum as stored in xOut's dtype. */
+static void k_add_rmsnorm(aclOpExecutor *e) {
+  const aclTensor *a = &e->t[0], *b = &e->t[1], *g = &e->t[2], *y = &e->t[3], *r = &e->t[4], *x = &e->t[5];
+  char *pa = base_of(a), *pb = base_of(b), *pg = base_of(g), *py = base_of(y), *pr = base_of(r), *px = base_of(x);
+  if (!pa || !pb || !pg || !py || !pr || !px) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t D = a->dims[a->ndim - 1], rows = numel(a) / D;
+  for (int64_t row = 0; row < rows; row++) {
+    double sum = 0;
+    for (int64_t c = 0; c < D; c++) {
+      int64_t k = row * D + c;
+      put(x, px, view_offset(x, k), get(a, pa, view_offset(a, k)) + get(b, pb, view_offset(b, k)));
+      double v = (float)get(x, px, view_offset(x, k));
+      sum += v * v;
+    }
+    float rstd = (float)(1.0 / sqrt((float)(sum / D) + e->d[0]));
+    for (int64_t c = 0; c < D; c++) {
+      float v = (float)get(x, px, view_offset(x, row * D + c));
+      put(y, py, view_offset(y, row * D + c), (float)(v * rstd) * (float)get(g, pg, view_offset(g, c)));
+    }
+    put(r, pr, view_offset(r, row), rstd);
+  }
+}
+
+aclnnStatus aclnnAddRmsNormGetWorkspaceSize(const aclTensor *x1, const aclTensor *x2, const aclTensor *gamma,
+                                            double epsilon, const aclTensor *yOut, const aclTensor *rstdOut,
+                                            const aclTensor *xOut, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnAddRmsNorm";
+  int rc;
+  if ((rc = check_tensor(op, "x1", x1)) || (rc = check_tensor(op, "x2", x2)) || (rc = check_tensor(op, "gamma", gamma)) ||
+      (rc = check_tensor(op, "yOut", yOut)) || (rc = check_tensor(op, "rstdOut", rstdOut)) || (rc = check_tensor(op, "xOut", xOut)))
+    return rc;
+  if ((rc = check_float(op, "x1", x1)) || (rc = same_shape(op, x1, x2)) || (rc = same_shape(op, x1, yOut)) ||
+      (rc = same_shape(op, x1, xOut)))
+    return rc;
+  if (x2->dtype != x1->dtype || gamma->dtype != x1->dtype || yOut->dtype != x1->dtype || xOut->dtype != x1->dtype)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: x2, gamma, yOut and xOut must have x1's dtype (%d)", op, x1->dtype);
+  int64_t D = x1->dims[x1->ndim - 1];
+  if (numel(gamma) != D) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: gamma must cover the last dimension", op);
+  if (rstdOut->dtype != DT_FLOAT || numel(rstdOut) != numel(x1) / D)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: rstdOut must be FLOAT32 with one value per row", op);
+  if (epsilon < 0) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: epsilon must not be negative", op);
+  const aclTensor *ts[6] = {x1, x2, gamma, yOut, rstdOut, xOut};
+  aclOpExecutor *e;
+  if ((rc = make(op, 0, k_add_rmsnorm, ts, 6, ws, ex, &e))) return rc;
+  e->d[0] = epsilon;
+  return 0;
+}
+LAUNCH(aclnnAddRmsNorm)
+
+/* aclnnGeGluV3 (ops-nn): self is split in two halves A | B along dim; with activateLeft, outGelu = gelu(A)
+ * and out = gelu(A) * B, each in self's dtype (approximate 1 = tanh, 0 = erf). */
+static void k_geglu(aclOpExecutor *e) {
+  const aclTensor *x = &e->t[0], *o = &e->t[1], *g = &e->t[2];
+  char *px = base_of(x), *po = base_of(o), *pg = base_of(g);
+  if (!px || !po || !pg) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t width = x->dims[x->ndim - 1], half = width / 2, rows = numel(x) / width;
+  int left = e->i[1] != 0;
+  for (int64_t row = 0; row < rows; row++)
+    for (int64_t c = 0; c < half; c++) {
+      double a = get(x, px, view_offset(x, row * width + (left ? c : half + c)));
+      double b = get(x, px, view_offset(x, row * width + (left ? half + c : c)));
+      double gelu = e->i[0] == 1 ? 0.5 * a * (1 + tanh(sqrt(2 / M_PI) * (a + 0.044715 * a * a * a))) : 0.5 * a * (1 + erf(a / sqrt(2)));
+      put(g, pg, view_offset(g, row * half + c), gelu);
+      put(o, po, view_offset(o, row * half + c), get(g, pg, view_offset(g, row * half + c)) * b);
+    }
+}
+
+aclnnStatus aclnnGeGluV3GetWorkspaceSize(const aclTensor *self, int64_t dim, int64_t approximate, bool activateLeft,
+                                         aclTensor *out, aclTensor *outGelu, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnGeGluV3";
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "out", out)) || (rc = check_tensor(op, "outGelu", outGelu)))
+    return rc;
+  if ((rc = check_float(op, "self", self))) return rc;
+  if (norm_dim(dim, self->ndim) != self->ndim - 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
+  if (approximate != 0 && approximate != 1) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: approximate must be 0 or 1", op);
+  int64_t width = self->dims[self->ndim - 1];
+  if (width % 2) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the split dimension must be even", op);
+  if (out->dtype != self->dtype || outGelu->dtype != self->dtype)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out and outGelu must have self's dtype", op);
+  if ((rc = same_shape(op, out, outGelu))) return rc;
+  if (out->ndim != self->ndim || numel(out) * 2 != numel(self) || out->dims[out->ndim - 1] * 2 != width)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must be self with the split dimension halved", op);
+  const aclTensor *ts[3] = {self, out, outGelu};
+  aclOpExecutor *e;
+  if ((rc = make(op, 0, k_geglu, ts, 3, ws, ex, &e))) return rc;
+  e->i[0] = approximate;
+  e->i[1] = activateLeft;
+  return 0;
+}
+LAUNCH(aclnnGeGluV3)
+
+/* aclnnScatterPaKvCache (ops-transformer attention/scatter_pa_kv_cache), "Norm" mode: key [tokens, N, Dk] and
+ * value [tokens, N, Dv] go to keyCacheRef / valueCacheRef [blocks, blockSize, N, D] at slot slotMapping[t]
+ * (block slot / blockSize, offset slot % blockSize); a negative slot is skipped. The compression inputs and
+ * strides/offsets must be NULL: the emulator implements that scenario only. */
+static void k_scatter_kv(aclOpExecutor *e) {
+  for (int which = 0; which < 2; which++) {
+    const aclTensor *src = &e->t[which ? 3 : 0], *cache = &e->t[which ? 4 : 1], *slots = &e->t[2];
+    char *ps = base_of(src), *pc = base_of(cache), *pm = base_of(slots);
+    if (!ps || !pc || !pm) return emu_kernel_error("%s: operand memory is gone", e->op);
+    int64_t tokens = src->dims[0], width = src->dims[1] * src->dims[2];
+    int64_t block = cache->dims[1], capacity = cache->dims[0] * block;
+    for (int64_t t = 0; t < tokens; t++) {
+      int64_t slot = (int64_t)get(slots, pm, view_offset(slots, t));
+      if (slot < 0) continue;
+      if (slot >= capacity)
+        return emu_kernel_error("%s: slot %lld is outside the cache's %lld", e->op, (long long)slot, (long long)capacity);
+      for (int64_t c = 0; c < width; c++)
+        put(cache, pc, view_offset(cache, slot * width + c), get(src, ps, view_offset(src, t * width + c)));
+    }
+  }
+}
+
+aclnnStatus aclnnScatterPaKvCacheGetWorkspaceSize(const aclTensor *key, aclTensor *keyCacheRef, const aclTensor *slotMapping,
+                                                  const aclTensor *value, aclTensor *valueCacheRef,
+                                                  const aclTensor *compressLensOptional,
+                                                  const aclTensor *compressSeqOffsetOptional,
+                                                  const aclTensor *seqLensOptional, char *cacheModeOptional,
+                                                  char *scatterModeOptional, const aclIntArray *stridesOptional,
+                                                  const aclIntArray *offsetsOptional, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnScatterPaKvCache";
+  int rc;
+  if ((rc = check_tensor(op, "key", key)) || (rc = check_tensor(op, "keyCacheRef", keyCacheRef)) ||
+      (rc = check_tensor(op, "slotMapping", slotMapping)) || (rc = check_tensor(op, "value", value)) ||
+      (rc = check_tensor(op, "valueCacheRef", valueCacheRef)))
+    return rc;
+  if (compressLensOptional || compressSeqOffsetOptional || seqLensOptional || stridesOptional || offsetsOptional)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the scenario without compression, strides or offsets", op);
+  if (cacheModeOptional && strcmp(cacheModeOptional, "Norm"))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements cacheMode \"Norm\" only, not \"%s\"", op, cacheModeOptional);
+  if (scatterModeOptional && strcmp(scatterModeOptional, "None"))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements scatterMode \"None\" only", op);
+  if ((rc = check_index(op, "slotMapping", slotMapping))) return rc;
+  const aclTensor *pairs[2][2] = {{key, keyCacheRef}, {value, valueCacheRef}};
+  for (int i = 0; i < 2; i++) {
+    const aclTensor *src = pairs[i][0], *cache = pairs[i][1];
+    if (src->ndim != 3 || cache->ndim != 4)
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: key/value must be [tokens, heads, headDim] and caches [blocks, blockSize, heads, headDim]", op);
+    if (cache->dims[2] != src->dims[1] || cache->dims[3] != src->dims[2])
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the cache's heads and head size differ from the input's", op);
+    if (cache->dtype != src->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: a cache and its input differ in dtype", op);
+    if (numel(slotMapping) != src->dims[0])
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: slotMapping needs one slot per token", op);
+  }
+  const aclTensor *ts[5] = {key, keyCacheRef, slotMapping, value, valueCacheRef};
+  aclOpExecutor *e;
+  return make(op, 0, k_scatter_kv, ts, 5, ws, ex, &e);
+}
+LAUNCH(aclnnScatterPaKvCache)

@@ -2,6 +2,7 @@ package dev.gemma4j.spi;
 
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.TensorInfo;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -95,6 +96,31 @@ public interface TensorOps<T> extends AutoCloseable {
 
   /** {@code x · wᵀ} for {@code x [rows, in]} and {@code w [out, in]}. */
   T linear(T x, LinearWeight weight);
+
+  /**
+   * Loads linear layers that read the same input (q, k, v; gate, up) so that a backend may run them as
+   * one matrix product; by default each is loaded on its own.
+   */
+  default LinearWeight loadLinearGroup(Checkpoint checkpoint, List<LinearSource> sources) {
+    return new LinearGroup(sources.stream().map(s -> loadLinear(checkpoint, s)).toList());
+  }
+
+  /** Each layer's {@code x · wᵀ} of a group from {@link #loadLinearGroup}, in the group's order. */
+  default List<T> linearGroup(T x, LinearWeight group) {
+    return ((LinearGroup) group).parts().stream().map(w -> linear(x, w)).toList();
+  }
+
+  /** {@code gelu_tanh(x · gateᵀ) * (x · upᵀ)} for a group of gate and up layers. */
+  default T gatedGelu(T x, LinearWeight gateUp) {
+    List<T> parts = linearGroup(x, gateUp);
+    return geluTanhMul(parts.get(0), parts.get(1));
+  }
+
+  /** {@code h + y} and {@code rmsNorm(h + y)}: the residual addition and the next norm. */
+  default ResidualNorm<T> addRmsNorm(T h, T y, T onePlusWeight, double eps) {
+    T sum = add(h, y);
+    return new ResidualNorm<>(sum, rmsNorm(sum, onePlusWeight, eps));
+  }
 
   /**
    * Rotary embedding in rotate-half layout: {@code x·cos + rotate_half(x)·sin} per head, where

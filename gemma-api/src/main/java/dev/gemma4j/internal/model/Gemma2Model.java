@@ -15,6 +15,7 @@ import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
+import dev.gemma4j.spi.ResidualNorm;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,17 +48,15 @@ public final class Gemma2Model<T> implements AutoCloseable {
   private final RopeTable rope;
   private final float embedScale;
 
+  /** One layer's weights; q/k/v and gate/up are groups a backend may run as one matrix product each. */
   private record LayerWeights<T>(
       LayerType type,
       T inputNorm,
-      LinearWeight q,
-      LinearWeight k,
-      LinearWeight v,
+      LinearWeight qkv,
       LinearWeight o,
       T postAttentionNorm,
       T preFeedforwardNorm,
-      LinearWeight gate,
-      LinearWeight up,
+      LinearWeight gateUp,
       LinearWeight down,
       T postFeedforwardNorm) {}
 
@@ -124,15 +123,17 @@ public final class Gemma2Model<T> implements AutoCloseable {
           new LayerWeights<>(
               c.layerType(i),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "input_layernorm.weight", hidden)),
-              linear(checkpoint, ops, quantize, p + "self_attn.q_proj", qWidth, hidden),
-              linear(checkpoint, ops, quantize, p + "self_attn.k_proj", kvWidth, hidden),
-              linear(checkpoint, ops, quantize, p + "self_attn.v_proj", kvWidth, hidden),
-              linear(checkpoint, ops, quantize, p + "self_attn.o_proj", hidden, qWidth),
+              ops.loadLinearGroup(checkpoint, List.of(
+                  source(checkpoint, quantize, p + "self_attn.q_proj", qWidth, hidden),
+                  source(checkpoint, quantize, p + "self_attn.k_proj", kvWidth, hidden),
+                  source(checkpoint, quantize, p + "self_attn.v_proj", kvWidth, hidden))),
+              ops.loadLinear(checkpoint, source(checkpoint, quantize, p + "self_attn.o_proj", hidden, qWidth)),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "post_attention_layernorm.weight", hidden)),
               ops.loadNormWeight(checkpoint, checkpoint.tensor(p + "pre_feedforward_layernorm.weight", hidden)),
-              linear(checkpoint, ops, quantize, p + "mlp.gate_proj", inter, hidden),
-              linear(checkpoint, ops, quantize, p + "mlp.up_proj", inter, hidden),
-              linear(checkpoint, ops, quantize, p + "mlp.down_proj", hidden, inter),
+              ops.loadLinearGroup(checkpoint, List.of(
+                  source(checkpoint, quantize, p + "mlp.gate_proj", inter, hidden),
+                  source(checkpoint, quantize, p + "mlp.up_proj", inter, hidden))),
+              ops.loadLinear(checkpoint, source(checkpoint, quantize, p + "mlp.down_proj", hidden, inter)),
               ops.loadNormWeight(
                   checkpoint, checkpoint.tensor(p + "post_feedforward_layernorm.weight", hidden))));
     }
@@ -140,12 +141,12 @@ public final class Gemma2Model<T> implements AutoCloseable {
     return new Gemma2Model<>(c, ops, embedding, List.copyOf(layers), finalNorm);
   }
 
-  /** A linear layer's weight as the checkpoint stores it, checked against the shape the config implies. */
   /** Input features per scale and zero point when quantizing to 4 bits at load: AWQ's usual 128, else less. */
   static final int[] INT4_GROUPS = {128, 64, 32};
 
-  private static LinearWeight linear(
-      Checkpoint checkpoint, TensorOps<?> ops, WeightQuantization quantize, String layer, long out, long in) {
+  /** Where a linear layer's weight comes from, checked against the shape the config implies. */
+  private static LinearSource source(
+      Checkpoint checkpoint, WeightQuantization quantize, String layer, long out, long in) {
     Optional<Quantization> quantization = checkpoint.quantization();
     if (quantization.isEmpty()) {
       TensorInfo weight = checkpoint.tensor(layer + ".weight", out, in);
@@ -155,12 +156,12 @@ public final class Gemma2Model<T> implements AutoCloseable {
           throw new ModelFormatException(layer + " is " + out + " x " + in + ", which 4-bit groups cannot cover"
               + " (input features a multiple of 32, outputs of 8); load it without --quantize");
         }
-        return ops.loadLinear(checkpoint, new LinearSource.QuantizeAtLoad(weight, quantize, group));
+        return new LinearSource.QuantizeAtLoad(weight, quantize, group);
       }
       if (quantize == WeightQuantization.INT8) {
-        return ops.loadLinear(checkpoint, new LinearSource.QuantizeAtLoad(weight, quantize, 0));
+        return new LinearSource.QuantizeAtLoad(weight, quantize, 0);
       }
-      return ops.loadLinear(checkpoint, new LinearSource.Dense(weight));
+      return new LinearSource.Dense(weight);
     }
     int group = quantization.get().groupSize();
     if (in % group != 0 || out % 8 != 0) {
@@ -168,13 +169,11 @@ public final class Gemma2Model<T> implements AutoCloseable {
           layer + " is " + out + " x " + in + ", which AWQ group " + group + " cannot cover: the input features must"
               + " be a multiple of the group size and the output features of 8");
     }
-    return ops.loadLinear(
-        checkpoint,
-        new LinearSource.Awq(
-            checkpoint.packedTensor(layer + ".qweight", in, out / 8),
-            checkpoint.packedTensor(layer + ".qzeros", in / group, out / 8),
-            checkpoint.tensor(layer + ".scales", in / group, out),
-            group));
+    return new LinearSource.Awq(
+        checkpoint.packedTensor(layer + ".qweight", in, out / 8),
+        checkpoint.packedTensor(layer + ".qzeros", in / group, out / 8),
+        checkpoint.tensor(layer + ".scales", in / group, out),
+        group);
   }
 
   /** The architecture. */
@@ -242,17 +241,27 @@ public final class Gemma2Model<T> implements AutoCloseable {
     AttentionStep<T> attention =
         ops.prepareAttention(batch.attention(), cache, config.attentionScale(), config.attnSoftcap());
     double eps = config.rmsNormEps();
+    // Each residual addition is fused with the norm that follows it: the pre-feedforward norm, then the
+    // next layer's input norm (the last layer's addition stands alone: the head normalizes its rows).
+    T x = ops.rmsNorm(h, layers.getFirst().inputNorm(), eps);
     for (int i = 0; i < layers.size(); i++) {
       LayerWeights<T> w = layers.get(i);
-      T x = ops.rmsNorm(h, w.inputNorm(), eps);
-      T q = ops.rope(ops.linear(x, w.q()), cos, sin, config.numHeads());
-      T k = ops.rope(ops.linear(x, w.k()), cos, sin, config.numKvHeads());
-      T v = ops.linear(x, w.v());
-      T attended = ops.linear(attention.attend(i, q, k, v), w.o());
-      h = ops.add(h, ops.rmsNorm(attended, w.postAttentionNorm(), eps));
-      x = ops.rmsNorm(h, w.preFeedforwardNorm(), eps);
-      T mlp = ops.linear(ops.geluTanhMul(ops.linear(x, w.gate()), ops.linear(x, w.up())), w.down());
-      h = ops.add(h, ops.rmsNorm(mlp, w.postFeedforwardNorm(), eps));
+      List<T> qkv = ops.linearGroup(x, w.qkv());
+      T q = ops.rope(qkv.get(0), cos, sin, config.numHeads());
+      T k = ops.rope(qkv.get(1), cos, sin, config.numKvHeads());
+      T attended = ops.linear(attention.attend(i, q, k, qkv.get(2)), w.o());
+      ResidualNorm<T> afterAttention =
+          ops.addRmsNorm(h, ops.rmsNorm(attended, w.postAttentionNorm(), eps), w.preFeedforwardNorm(), eps);
+      h = afterAttention.sum();
+      T mlp = ops.linear(ops.gatedGelu(afterAttention.normed(), w.gateUp()), w.down());
+      T y = ops.rmsNorm(mlp, w.postFeedforwardNorm(), eps);
+      if (i + 1 < layers.size()) {
+        ResidualNorm<T> afterMlp = ops.addRmsNorm(h, y, layers.get(i + 1).inputNorm(), eps);
+        h = afterMlp.sum();
+        x = afterMlp.normed();
+      } else {
+        h = ops.add(h, y);
+      }
     }
     return h;
   }

@@ -22,7 +22,7 @@ import java.util.List;
  * {@link NpuTensor} becomes an {@code aclTensor*} (created for the call, destroyed after the launch),
  * {@link Scalar} an {@code aclScalar*}, {@code Long} an {@code int64_t}, {@code Double} a
  * {@code double}, {@code Byte} an {@code int8_t}, {@code Boolean} a {@code bool}, {@link DType} an
- * {@code aclDataType}. Operators run asynchronously on the stream; the workspace buffer is reused and only
+ * {@code aclDataType}, {@code String} a {@code char*} and {@link Null} a null pointer. Operators run asynchronously on the stream; the workspace buffer is reused and only
  * replaced after a synchronize.
  */
 final class Aclnn implements AutoCloseable {
@@ -31,6 +31,11 @@ final class Aclnn implements AutoCloseable {
 
   /** An {@code aclDataType} argument. */
   record DType(AclDType type) {}
+
+  /** A null pointer, for an optional tensor or array the call leaves out. */
+  record Null() {}
+
+  static final Null NULL = new Null();
 
   private static final int FORMAT_ND = 2;
 
@@ -85,6 +90,14 @@ final class Aclnn implements AutoCloseable {
           case DType d -> {
             values[i] = d.type().code();
             layouts[i] = JAVA_INT;
+          }
+          case String text -> {
+            values[i] = arena.allocateFrom(text);
+            layouts[i] = ADDRESS;
+          }
+          case Null ignored -> {
+            values[i] = MemorySegment.NULL;
+            layouts[i] = ADDRESS;
           }
           case Long l -> {
             values[i] = l;

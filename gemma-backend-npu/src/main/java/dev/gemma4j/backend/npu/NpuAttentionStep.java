@@ -10,15 +10,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Gemma 2 attention on the NPU, unfused because no fused Ascend kernel applies the tanh soft-cap. Keys and
- * values are written into the paged cache with {@code aclnnInplaceIndexCopy} at the slots the block tables
- * give. Then:
+ * values are written into the paged cache at the slots the block tables give ({@code aclnnScatterPaKvCache},
+ * or {@code aclnnInplaceIndexCopy} where a CANN lacks it). Then:
  *
  * <ul>
  *   <li>every <b>decoding</b> sequence (one query row) together, in a fixed number of launches whatever the
  *       batch: one {@code IndexSelect} gathers all their keys (and one their values) through a padded
  *       {@code [sequences, kvHeads, longest]} row table, laid out {@code [sequences * kvHeads, keys, headDim]}
  *       so the keys' transpose is a plain transpose of the last two dimensions; one {@code BatchMatMul}
- *       with the queries seen as {@code [sequences * kvHeads, group, headDim]}; scale and soft-cap; one
+ *       with the queries seen as {@code [sequences * kvHeads, group, headDim]}; the scaled soft-cap and one
  *       mask for the whole batch (padding is negative infinity), uploaded once per step and layer kind;
  *       one {@code Softmax} in float32; one {@code BatchMatMul} with the values. Padding points at the
  *       sequence's first key, so it never reads unwritten memory.
@@ -107,9 +107,7 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     Plan plan = cache.spec().layers().get(layer) == LayerType.SLIDING ? sliding : full;
     NpuTensor keyCache = cache.keys(layer);
     NpuTensor valueCache = cache.values(layer);
-    Aclnn nn = ops.nn();
-    nn.run("aclnnInplaceIndexCopy", keyCache, 0L, plan.writeSlots(), k);
-    nn.run("aclnnInplaceIndexCopy", valueCache, 0L, plan.writeSlots(), v);
+    write(plan.writeSlots(), keyCache, valueCache, k, v);
     NpuTensor out = ops.allocate(ops.activation(), q.dim(0), q.dim(1));
     if (plan.decode() != null) {
       decode(plan.decode(), keyCache, valueCache, q, out);
@@ -118,6 +116,30 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
       prefill(p, keyCache, valueCache, q, out);
     }
     return out;
+  }
+
+  /**
+   * Writes the step's keys and values at their slots: one {@code aclnnScatterPaKvCache} ("Norm" mode, the
+   * cache seen as {@code [blocks, blockSize, kvHeads, headDim]}) where CANN has it, else one
+   * {@code InplaceIndexCopy} each.
+   */
+  private void write(NpuTensor slots, NpuTensor keyCache, NpuTensor valueCache, NpuTensor k, NpuTensor v) {
+    Aclnn nn = ops.nn();
+    if (ops.fusions().scatterKvCache()) {
+      long rows = k.dim(0);
+      long kvHeads = cache.spec().kvHeads();
+      long headDim = cache.spec().headDim();
+      long blockSize = cache.spec().blockSize();
+      long[] paged = {keyCache.dim(0) / blockSize, blockSize, kvHeads, headDim};
+      nn.run("aclnnScatterPaKvCache",
+          k.view(new long[] {rows, kvHeads, headDim}, new long[] {k.strides()[0], headDim, 1}, k.offset()),
+          keyCache.reshape(paged), slots,
+          v.view(new long[] {rows, kvHeads, headDim}, new long[] {v.strides()[0], headDim, 1}, v.offset()),
+          valueCache.reshape(paged), Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, "Norm", "None", Aclnn.NULL, Aclnn.NULL);
+      return;
+    }
+    nn.run("aclnnInplaceIndexCopy", keyCache, 0L, slots, k);
+    nn.run("aclnnInplaceIndexCopy", valueCache, 0L, slots, v);
   }
 
   /** Attention of every decoding sequence in one batch of launches. */
@@ -156,17 +178,24 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
 
   /**
    * {@code softmax(softcap(scores * scale) + mask)} in float32, returned in the activation dtype;
-   * {@code scores} are seen as {@code [batch, rows, keys]} and the mask broadcasts over the rows.
+   * {@code scores} are seen as {@code [batch, rows, keys]} and the mask broadcasts over the rows. The
+   * soft-cap {@code cap * tanh(s * scale / cap)} takes one {@code Muls} (scale and 1/cap folded), one
+   * {@code Tanh}, and the {@code Add} that adds the mask: its alpha multiplies by the cap and its float32
+   * output widens, so no separate cast runs.
    */
   private NpuTensor maskedSoftmax(NpuTensor scores, NpuTensor mask, long batchSize, long rows, long keys) {
-    NpuTensor scaled = ops.scale(scores, scale);
-    if (softcap > 0) {
-      scaled = ops.softcap(scaled, softcap);
-    }
+    Aclnn nn = ops.nn();
     NpuTensor masked = ops.allocate(AclDType.FLOAT, batchSize, rows, keys);
-    ops.nn().run("aclnnAdd", ops.as(scaled, AclDType.FLOAT).reshape(batchSize, rows, keys), mask, new Aclnn.Scalar(1f), masked);
+    if (softcap > 0) {
+      NpuTensor scaled = ops.scale(scores, scale / softcap);
+      NpuTensor tanh = ops.allocate(scaled.dtype(), scaled.shape());
+      nn.run("aclnnTanh", scaled, tanh);
+      nn.run("aclnnAdd", mask, tanh.reshape(batchSize, rows, keys), new Aclnn.Scalar(softcap), masked);
+    } else {
+      nn.run("aclnnAdd", ops.scale(scores, scale).reshape(batchSize, rows, keys), mask, new Aclnn.Scalar(1f), masked);
+    }
     NpuTensor probabilities = ops.allocate(AclDType.FLOAT, batchSize, rows, keys);
-    ops.nn().run("aclnnSoftmax", masked, -1L, probabilities);
+    nn.run("aclnnSoftmax", masked, -1L, probabilities);
     return ops.as(probabilities, ops.activation());
   }
 

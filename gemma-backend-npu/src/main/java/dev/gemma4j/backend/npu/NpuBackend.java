@@ -18,17 +18,18 @@ final class NpuBackend implements Backend {
   private final String deviceName;
 
   private NpuBackend(
-      AclRuntime runtime, DeviceThread thread, int device, MemorySegment stream, Precision precision, String name) {
+      AclRuntime runtime, DeviceThread thread, int device, MemorySegment stream, Precision precision, NpuFusions fusions,
+      String name) {
     this.runtime = runtime;
     this.thread = thread;
     this.device = device;
     this.stream = stream;
     this.deviceName = name;
-    this.ops = new NpuTensorOps(runtime, new Aclnn(runtime, stream), thread, precision);
+    this.ops = new NpuTensorOps(runtime, new Aclnn(runtime, stream), thread, precision, fusions);
     this.probe = new NpuMemoryProbe(name, runtime, thread, ops);
   }
 
-  static NpuBackend open(AclRuntime runtime, int device, Precision precision) {
+  static NpuBackend open(AclRuntime runtime, int device, Precision precision, NpuFusions fusions) {
     DeviceThread thread = new DeviceThread("gemma-npu-" + device);
     try {
       return thread.call(
@@ -36,7 +37,7 @@ final class NpuBackend implements Backend {
             runtime.setDevice(device);
             MemorySegment stream = runtime.createStream();
             String name = runtime.socName() + " (npu:" + device + ")";
-            return new NpuBackend(runtime, thread, device, stream, precision, name);
+            return new NpuBackend(runtime, thread, device, stream, precision, fusions, name);
           });
     } catch (RuntimeException e) {
       thread.close();

@@ -108,7 +108,7 @@ public final class NpuBackendProvider implements BackendProvider {
       return Availability.unavailable(l.reason());
     }
     return Availability.available(l.devices() + " device(s), " + l.runtime().socName() + ", CANN at "
-        + l.runtime().library().toolkit().home());
+        + l.runtime().library().toolkit().home() + "; " + NpuFusions.probe(l.runtime().library(), env).describe());
   }
 
   @Override
@@ -121,6 +121,6 @@ public final class NpuBackendProvider implements BackendProvider {
       throw new GemmaException("npu:" + options.deviceIndex() + " does not exist: " + l.devices()
           + " device(s) are visible (numbered from 0; ASCEND_RT_VISIBLE_DEVICES narrows them)");
     }
-    return NpuBackend.open(l.runtime(), options.deviceIndex(), options.precision());
+    return NpuBackend.open(l.runtime(), options.deviceIndex(), options.precision(), NpuFusions.probe(l.runtime().library(), env));
   }
 }

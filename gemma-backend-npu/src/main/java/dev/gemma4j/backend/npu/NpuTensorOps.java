@@ -20,6 +20,7 @@ import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
+import dev.gemma4j.spi.ResidualNorm;
 import dev.gemma4j.spi.TensorOps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -48,6 +49,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final Precision precision;
   private final AclDType activation;
   private final StepArena arena;
+  private final NpuFusions fusions;
   private final List<Long> persistent = new ArrayList<>();
   private final List<NpuKvCache> kvCaches = new ArrayList<>();
   private boolean stepOpen;
@@ -58,7 +60,8 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private long peakAllocated;
   private boolean closed;
 
-  NpuTensorOps(AclRuntime runtime, Aclnn nn, DeviceThread device, Precision precision) {
+  NpuTensorOps(AclRuntime runtime, Aclnn nn, DeviceThread device, Precision precision, NpuFusions fusions) {
+    this.fusions = fusions;
     this.runtime = runtime;
     this.nn = nn;
     this.device = device;
@@ -172,6 +175,10 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return nn.launches();
   }
 
+  NpuFusions fusions() {
+    return fusions;
+  }
+
   AclDType activation() {
     return activation;
   }
@@ -184,13 +191,21 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
    * does) so no step ever converts it again.
    */
   private NpuTensor uploadAs(Checkpoint checkpoint, TensorInfo tensor, AclDType target) {
-    long[] shape = tensor.shape().stream().mapToLong(Long::longValue).toArray();
-    NpuTensor t = allocate(target, shape);
+    NpuTensor t = allocate(target, tensor.shape().stream().mapToLong(Long::longValue).toArray());
+    uploadInto(t, 0, checkpoint, tensor);
+    return t;
+  }
+
+  /** Writes a checkpoint tensor into {@code t} from element {@code at}, converted to {@code t}'s dtype. */
+  private void uploadInto(NpuTensor t, long at, Checkpoint checkpoint, TensorInfo tensor) {
+    AclDType target = t.dtype();
     long elements = tensor.elementCount();
+    long capacity = t.storageElements() * target.bytes();
     weightBytes += elements * target.bytes();
     if (stored(tensor) == target) {
-      upload(t, checkpoint.segment(tensor, 0, tensor.byteLength()));
-      return t;
+      MemorySegment source = checkpoint.segment(tensor, 0, tensor.byteLength());
+      upload(t.address() + at * target.bytes(), capacity - at * target.bytes(), source);
+      return;
     }
     int sourceBytes = tensor.dtype().bytes();
     ByteBuffer widened = ByteBuffer.allocate(4 * CONVERT_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
@@ -208,11 +223,10 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
             default -> throw new IllegalArgumentException("weights are never " + target);
           }
         }
-        long offset = done * target.bytes();
-        upload(t.address() + offset, t.elements() * target.bytes() - offset, converted.asSlice(0, (long) n * target.bytes()));
+        long offset = (at + done) * target.bytes();
+        upload(t.address() + offset, capacity - offset, converted.asSlice(0, (long) n * target.bytes()));
       }
     }
-    return t;
   }
 
   private static AclDType stored(TensorInfo tensor) {
@@ -244,6 +258,27 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
               + " (aclnnWeightQuantBatchMatmulV2 is planned): run it with --backend cpu, or use the model's bf16"
               + " checkpoint on the NPU");
     };
+  }
+
+  /**
+   * Dense layers of a group stacked into one {@code [sum of outputs, in]} matrix, so the group is one
+   * {@code Mm}; quantized sources are refused as {@link #loadLinear} refuses them.
+   */
+  @Override
+  public LinearWeight loadLinearGroup(Checkpoint checkpoint, List<LinearSource> sources) {
+    if (!fusions.stackedMatmuls() || !sources.stream().allMatch(LinearSource.Dense.class::isInstance)) {
+      return TensorOps.super.loadLinearGroup(checkpoint, sources);
+    }
+    List<TensorInfo> parts = sources.stream().map(s -> ((LinearSource.Dense) s).weight()).toList();
+    long in = parts.getFirst().shape().get(1);
+    long[] widths = parts.stream().mapToLong(t -> t.shape().get(0)).toArray();
+    NpuTensor stacked = allocate(activation, java.util.Arrays.stream(widths).sum(), in);
+    long row = 0;
+    for (TensorInfo part : parts) {
+      uploadInto(stacked, row * in, checkpoint, part);
+      row += part.shape().get(0);
+    }
+    return new NpuLinearGroup(stacked, widths);
   }
 
   /**
@@ -403,13 +438,67 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return out;
   }
 
+  /**
+   * One {@code aclnnRmsNorm} in the activation dtype with the float32 {@code 1 + w}: on A2/A3 it takes
+   * bf16 x with float32 gamma and computes in float32 (aclnnRmsNorm.md, "各平台支持数据类型说明"), as the
+   * reference does before rounding the result to bf16.
+   */
   @Override
   public NpuTensor rmsNorm(NpuTensor x, NpuTensor onePlusWeight, double eps) {
-    NpuTensor input = as(x, AclDType.FLOAT);
-    NpuTensor y = allocate(AclDType.FLOAT, x.shape());
-    NpuTensor rstd = allocate(AclDType.FLOAT, x.dim(0), 1);
+    NpuTensor input = contiguous(x);
+    NpuTensor y = allocate(input.dtype(), input.shape());
+    NpuTensor rstd = allocate(AclDType.FLOAT, input.dim(0), 1);
     nn.run("aclnnRmsNorm", input, onePlusWeight, eps, y, rstd);
-    return as(y, activation);
+    return y;
+  }
+
+  /** One {@code Mm} for a stacked group; its parts are column views of the product. */
+  @Override
+  public List<NpuTensor> linearGroup(NpuTensor x, LinearWeight group) {
+    if (!(group instanceof NpuLinearGroup stacked)) {
+      return TensorOps.super.linearGroup(x, group);
+    }
+    NpuTensor product = allocate(activation, x.dim(0), stacked.weight().dim(0));
+    nn.run("aclnnMm", x, stacked.weight().transposed(), product, (byte) 0);
+    List<NpuTensor> parts = new ArrayList<>();
+    long column = 0;
+    for (long width : stacked.widths()) {
+      parts.add(product.view(new long[] {x.dim(0), width}, new long[] {product.dim(1), 1}, column));
+      column += width;
+    }
+    return parts;
+  }
+
+  /** With {@code aclnnGeGluV3}: one {@code Mm} over the stacked gate and up weights, then one launch. */
+  @Override
+  public NpuTensor gatedGelu(NpuTensor x, LinearWeight gateUp) {
+    if (!(gateUp instanceof NpuLinearGroup stacked) || !fusions.geGlu()) {
+      return TensorOps.super.gatedGelu(x, gateUp);
+    }
+    NpuTensor product = allocate(activation, x.dim(0), stacked.weight().dim(0));
+    nn.run("aclnnMm", x, stacked.weight().transposed(), product, (byte) 0);
+    long half = stacked.weight().dim(0) / 2;
+    NpuTensor out = allocate(activation, x.dim(0), half);
+    NpuTensor gelu = allocate(activation, x.dim(0), half);
+    nn.run("aclnnGeGluV3", product, -1L, 1L, true, out, gelu);
+    return out;
+  }
+
+  /**
+   * With {@code aclnnAddRmsNorm} in float32 math: the residual addition and the next norm in one launch.
+   * In bf16 it would need a bf16 {@code 1 + w} (its gamma must have x's dtype), which is not what the
+   * reference multiplies by, so bf16 keeps the two launches.
+   */
+  @Override
+  public ResidualNorm<NpuTensor> addRmsNorm(NpuTensor h, NpuTensor y, NpuTensor onePlusWeight, double eps) {
+    if (!fusions.addRmsNorm() || activation != AclDType.FLOAT) {
+      return TensorOps.super.addRmsNorm(h, y, onePlusWeight, eps);
+    }
+    NpuTensor sum = allocate(activation, h.shape());
+    NpuTensor normed = allocate(activation, h.shape());
+    NpuTensor rstd = allocate(AclDType.FLOAT, h.dim(0), 1);
+    nn.run("aclnnAddRmsNorm", h, y, onePlusWeight, eps, normed, rstd, sum);
+    return new ResidualNorm<>(sum, normed);
   }
 
   @Override
@@ -425,9 +514,10 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     long rows = x.dim(0);
     long headDim = x.dim(1) / heads;
     NpuTensor out = allocate(activation, 1, rows, heads, headDim);
+    long rowStride = x.strides()[0];
     nn.run(
         "aclnnRotaryPositionEmbedding",
-        x.reshape(1, rows, heads, headDim),
+        x.view(new long[] {1, rows, heads, headDim}, new long[] {rows * rowStride, rowStride, headDim, 1}, x.offset()),
         cos.reshape(1, rows, 1, headDim),
         sin.reshape(1, rows, 1, headDim),
         0L,

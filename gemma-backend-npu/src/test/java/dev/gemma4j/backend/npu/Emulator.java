@@ -21,9 +21,14 @@ final class Emulator {
 
   /** A copy of the emulator toolkit in {@code dir} with {@code conf} as its emulator.conf. */
   static Path copy(Path dir, String conf) throws IOException {
+    return copy(dir, conf, List.of("libascendcl.so", "libnnopbase.so", "libopapi.so"));
+  }
+
+  /** A copy whose {@code lib64/} holds the emulator under the given library names. */
+  static Path copy(Path dir, String conf, List<String> libraries) throws IOException {
     Path lib = Files.createDirectories(dir.resolve("lib64"));
     Files.copy(home().resolve("lib64/libascend_emulator.so"), lib.resolve("libascend_emulator.so"));
-    for (String name : List.of("libascendcl.so", "libnnopbase.so", "libopapi.so")) {
+    for (String name : libraries) {
       Files.createSymbolicLink(lib.resolve(name), Path.of("libascend_emulator.so"));
     }
     Files.writeString(dir.resolve("emulator.conf"), conf);

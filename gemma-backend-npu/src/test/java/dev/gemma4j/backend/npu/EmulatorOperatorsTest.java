@@ -193,7 +193,7 @@ class EmulatorOperatorsTest {
     var layers = java.util.List.of(dev.gemma4j.config.LayerType.FULL);
     float[] actual =
         ops.execute(() -> {
-          NpuTensorOps fresh = new NpuTensorOps(backendRuntime(), ops.nn(), deviceThread(), dev.gemma4j.spi.Precision.FLOAT32);
+          NpuTensorOps fresh = new NpuTensorOps(backendRuntime(), ops.nn(), deviceThread(), dev.gemma4j.spi.Precision.FLOAT32, NpuFusions.NONE);
           // Blocks of one position: positions 0, 1, 2 live in slots 6, 2, 4.
           var cache = fresh.allocateKvCache(new dev.gemma4j.spi.KvCacheSpec(layers, 1, 8, 8, 1, 2));
           var tables = dev.gemma4j.spi.BlockTables.of(new int[][] {{6, 2, 4}});

@@ -82,4 +82,45 @@ class NpuAvailabilityTest {
       assertTrue(npu.memoryProbe().snapshot().totalBytes() > 0);
     }
   }
+
+  @Test
+  void chipsWhoseOperatorsDoNotFitAreRefusedWithTheReason() throws IOException {
+    for (String soc : List.of("Ascend910A", "Ascend310P3", "Ascend310B1")) {
+      Path toolkit = Emulator.copy(dir.resolve(soc), "soc_name = " + soc + "\n");
+      Availability a = Emulator.provider(toolkit).availability();
+      assertFalse(a.available(), soc);
+      assertTrue(a.detail().contains(soc) && a.detail().contains("--backend cpu") && a.detail().contains(ChipSupport.OVERRIDE), a.detail());
+    }
+    assertTrue(Emulator.provider(Emulator.copy(dir.resolve("a3"), "soc_name = Ascend910_9391\n")).availability().available());
+    Path newer = Emulator.copy(dir.resolve("newer"), "soc_name = Ascend950PR\n");
+    assertFalse(Emulator.provider(newer).availability().available());
+    var env = new java.util.HashMap<>(Emulator.environment(newer));
+    env.put(ChipSupport.OVERRIDE, "1");
+    assertTrue(new NpuBackendProvider(env).availability().available(), "the override tries an unknown chip");
+  }
+
+  @Test
+  void splitOperatorPackagesAreFoundAndTheirOperatorsRun() throws IOException {
+    Path toolkit = Emulator.copy(dir.resolve("split"), "", List.of("libascendcl.so", "libnnopbase.so", "libopapi_math.so", "libopapi_nn.so"));
+    try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path("tiny-gemma2"));
+        Backend npu = Emulator.provider(toolkit).open(BackendOptions.defaults())) {
+      Gemma2Model<?> model = Gemma2Model.load(checkpoint, npu.ops());
+      float[] logits = ModelSteps.lastLogits(model, ModelSteps.cache(model, 4), new int[] {2, 5}, 0, ModelSteps.identity(2));
+      assertTrue(Float.isFinite(logits[0]));
+    }
+    Path none = Emulator.copy(dir.resolve("no-operators"), "", List.of("libascendcl.so", "libnnopbase.so"));
+    Availability a = Emulator.provider(none).availability();
+    assertFalse(a.available());
+    assertTrue(a.detail().contains("no operator library") && a.detail().contains("libopapi_<package>.so"), a.detail());
+  }
+
+  @Test
+  void withoutTheOperatorKernelPathItSaysHowToSetIt() {
+    Availability a = new NpuBackendProvider(Map.of("ASCEND_HOME_PATH", Emulator.home().toString())).availability();
+    assertFalse(a.available());
+    assertTrue(a.detail().contains("ASCEND_OPP_PATH is not set") && a.detail().contains("set_env.sh"), a.detail());
+    Availability wrong = new NpuBackendProvider(
+        Map.of("ASCEND_HOME_PATH", Emulator.home().toString(), "ASCEND_OPP_PATH", dir.resolve("missing").toString())).availability();
+    assertTrue(wrong.detail().contains("is not a folder"), wrong.detail());
+  }
 }

@@ -105,6 +105,19 @@ class PackagedJarIT {
     assertEquals(first.getAsJsonArray("greedy_new_ids"), out.getAsJsonArray("ids"));
     assertEquals(first.get("generated_text").getAsString(), out.get("text").getAsString());
 
+    Result bench = java(env, "bench", "--backend", "npu", "--model", fixture.toString(), "--concurrency", "1,8",
+        "--prompt-tokens", "4", "--new-tokens", "6", "--json");
+    assertEquals(0, bench.status(), bench.err());
+    String lastLine = bench.out().strip().lines().reduce((a, b) -> b).orElseThrow();
+    var sweep = JsonParser.parseString(lastLine).getAsJsonObject().getAsJsonArray("sweep");
+    var one = sweep.get(0).getAsJsonObject();
+    var eight = sweep.get(1).getAsJsonObject();
+    assertEquals(one.get("npu_launches_per_step").getAsDouble(), eight.get("npu_launches_per_step").getAsDouble(), 0.0,
+        "launches per decode step do not grow with the batch: " + lastLine);
+    assertEquals(1.0, eight.get("npu_syncs_per_step").getAsDouble(), 0.0, lastLine);
+    assertTrue(eight.get("npu_d2h_bytes_per_step").getAsDouble() <= 8 * 8, lastLine);
+    assertTrue(eight.has("npu_h2d_bytes_per_step") && eight.has("npu_allocations_per_step"), lastLine);
+
     Result none = java(Map.of("ASCEND_HOME_PATH", "/nonexistent/cann"), "generate", "--backend", "npu", "--model", fixture.toString(), "--prompt", "x");
     assertEquals(1, none.status());
     assertTrue(none.err().contains("backend \"npu\"") && none.err().contains("no CANN toolkit found"), none.err());

@@ -1,0 +1,46 @@
+package dev.gemma4j.backend.npu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which fused paths a step takes, probed once when the backend opens: each fused operator is used only
+ * when this CANN exports it (an older one lacks some), and {@value #OVERRIDE}{@code =off} turns every
+ * fusion off (the unfused operators are the fallback, and a way to rule a fused kernel out on a device).
+ *
+ * @param stackedMatmuls q/k/v and gate/up weights stacked so each group is one {@code Mm}
+ * @param geGlu {@code aclnnGeGluV3} for {@code gelu_tanh(gate) * up}
+ * @param addRmsNorm {@code aclnnAddRmsNorm} for the residual addition and the next norm (float32 math)
+ * @param scatterKvCache {@code aclnnScatterPaKvCache} writes a step's keys and values in one launch
+ */
+record NpuFusions(boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boolean scatterKvCache) {
+  /** Environment variable that turns the fused paths off. */
+  static final String OVERRIDE = "GEMMA_NPU_FUSED";
+
+  static final NpuFusions NONE = new NpuFusions(false, false, false, false);
+
+  /** The fusions this CANN supports, unless the environment turns them off. */
+  static NpuFusions probe(AclLibrary library, Map<String, String> env) {
+    if ("off".equalsIgnoreCase(env.getOrDefault(OVERRIDE, ""))) {
+      return NONE;
+    }
+    return new NpuFusions(
+        true,
+        library.has("aclnnGeGluV3GetWorkspaceSize"),
+        library.has("aclnnAddRmsNormGetWorkspaceSize"),
+        library.has("aclnnScatterPaKvCacheGetWorkspaceSize"));
+  }
+
+  /** In words, for {@code gemma backends}: what is fused and what falls back. */
+  String describe() {
+    List<String> fused = new ArrayList<>();
+    List<String> unfused = new ArrayList<>();
+    (stackedMatmuls ? fused : unfused).add("q/k/v and gate/up matmuls");
+    (geGlu ? fused : unfused).add("GeGluV3");
+    (addRmsNorm ? fused : unfused).add("AddRmsNorm (float32 math)");
+    (scatterKvCache ? fused : unfused).add("ScatterPaKvCache");
+    return "fused: " + (fused.isEmpty() ? "none" : String.join(", ", fused))
+        + (unfused.isEmpty() ? "" : "; unfused: " + String.join(", ", unfused));
+  }
+}
