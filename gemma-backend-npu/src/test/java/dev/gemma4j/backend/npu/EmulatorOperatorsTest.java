@@ -160,8 +160,9 @@ class EmulatorOperatorsTest {
     assertArrayEquals(new int[] {-1, -1, 0}, broken, "rows with NaN or infinity have no greedy id");
   }
 
-  @Test
-  void attentionMatchesAStraightforwardReference() {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void attentionMatchesAStraightforwardReference(boolean fused) {
     // One sequence of 3 queries over 3 keys, 2 query heads sharing 1 KV head of width 2, causal mask.
     float[] q = random(3 * 4, 11);
     float[] k = random(3 * 2, 12);
@@ -193,7 +194,8 @@ class EmulatorOperatorsTest {
     var layers = java.util.List.of(dev.gemma4j.config.LayerType.FULL);
     float[] actual =
         ops.execute(() -> {
-          NpuTensorOps fresh = new NpuTensorOps(backendRuntime(), ops.nn(), deviceThread(), dev.gemma4j.spi.Precision.FLOAT32, NpuFusions.NONE);
+          NpuFusions fusions = fused ? ops.fusions() : NpuFusions.NONE;
+          NpuTensorOps fresh = new NpuTensorOps(backendRuntime(), ops.nn(), deviceThread(), dev.gemma4j.spi.Precision.FLOAT32, fusions);
           // Blocks of one position: positions 0, 1, 2 live in slots 6, 2, 4.
           var cache = fresh.allocateKvCache(new dev.gemma4j.spi.KvCacheSpec(layers, 1, 8, 8, 1, 2));
           var tables = dev.gemma4j.spi.BlockTables.of(new int[][] {{6, 2, 4}});
@@ -206,6 +208,75 @@ class EmulatorOperatorsTest {
           }
         });
     assertClose(expected, actual, 1e-5);
+  }
+
+  static float[] matmulT(float[] x, float[] w, int rows, int in, int out) {
+    float[] y = new float[rows * out];
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < out; j++) {
+        double acc = 0;
+        for (int k = 0; k < in; k++) {
+          acc += x[i * in + k] * w[j * in + k];
+        }
+        y[i * out + j] = (float) acc;
+      }
+    }
+    return y;
+  }
+
+  static double geluTanh(double x) {
+    return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+  }
+
+  @Test
+  void fusedOperatorsMatchTheirReferences() {
+    NpuFusions fusions = ops.fusions();
+    assertTrue(fusions.geGlu() && fusions.addRmsNorm() && fusions.scatterKvCache() && fusions.stackedMatmuls(),
+        "the emulator provides every fused operator: " + fusions.describe());
+    int rows = 3, in = 8, inter = 6;
+    float[] x = random(rows * in, 21);
+    float[] gateUp = random(2 * inter * in, 22); // gate rows, then up rows
+    float[] product = matmulT(x, gateUp, rows, in, 2 * inter);
+    float[] expectedGlu = new float[rows * inter];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < inter; c++) {
+        expectedGlu[r * inter + c] = (float) ((float) geluTanh(product[r * 2 * inter + c]) * product[r * 2 * inter + inter + c]);
+      }
+    }
+    float[] glu = onDevice(() -> ops.toHost(ops.gatedGelu(ops.uploadFloats(x, rows, in),
+        new NpuLinearGroup(ops.uploadFloats(gateUp, 2 * inter, in), new long[] {inter, inter}))));
+    assertClose(expectedGlu, glu, 1e-5);
+
+    float[] up = onDevice(() -> ops.toHost(ops.linearGroup(ops.uploadFloats(x, rows, in),
+        new NpuLinearGroup(ops.uploadFloats(gateUp, 2 * inter, in), new long[] {inter, inter})).get(1)));
+    float[] expectedUp = new float[rows * inter];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(product, r * 2 * inter + inter, expectedUp, r * inter, inter);
+    }
+    assertClose(expectedUp, up, 1e-5);
+
+    float[] h = random(rows * in, 23);
+    float[] y = random(rows * in, 24);
+    float[] g = random(in, 25);
+    float[] expectedSum = new float[rows * in];
+    float[] expectedNorm = new float[rows * in];
+    for (int r = 0; r < rows; r++) {
+      double squares = 0;
+      for (int c = 0; c < in; c++) {
+        expectedSum[r * in + c] = h[r * in + c] + y[r * in + c];
+        squares += (double) expectedSum[r * in + c] * expectedSum[r * in + c];
+      }
+      double rstd = 1 / Math.sqrt(squares / in + 1e-6);
+      for (int c = 0; c < in; c++) {
+        expectedNorm[r * in + c] = (float) (expectedSum[r * in + c] * rstd * g[c]);
+      }
+    }
+    float[][] residual = onDevice(() -> {
+      var result = ops.addRmsNorm(ops.uploadFloats(h, rows, in), ops.uploadFloats(y, rows, in), ops.uploadFloats(g, in), 1e-6);
+      return new float[][] {ops.toHost(result.sum()), ops.toHost(result.normed())};
+    });
+    assertClose(expectedSum, residual[0], 1e-6);
+    assertClose(expectedNorm, residual[1], 1e-5);
   }
 
   static AclRuntime backendRuntime() {

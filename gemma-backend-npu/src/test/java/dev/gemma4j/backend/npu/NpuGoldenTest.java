@@ -95,11 +95,15 @@ class NpuGoldenTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-gemma2", "shape-gqa3-hd24", "shape-mha-hd32-bf16"})
-  void logitsAgreeWithTheCpuBackendAndTheReference(String fixture) throws IOException {
+  @org.junit.jupiter.params.provider.CsvSource({
+    "tiny-gemma2, on", "shape-gqa3-hd24, on", "shape-mha-hd32-bf16, on",
+    "tiny-gemma2, off", "shape-gqa3-hd24, off", "shape-mha-hd32-bf16, off"})
+  void logitsAgreeWithTheCpuBackendAndTheReference(String fixture, String fused) throws IOException {
     Path folder = TestFixtures.path(fixture);
+    var env = new java.util.HashMap<>(Emulator.environment(Emulator.home()));
+    env.put(NpuFusions.OVERRIDE, fused);
     try (Checkpoint checkpoint = Checkpoint.open(folder);
-        Backend npu = Emulator.provider(Emulator.home()).open(BackendOptions.defaults());
+        Backend npu = new NpuBackendProvider(env).open(BackendOptions.defaults());
         Backend cpu = new CpuBackendProvider().open(BackendOptions.defaults())) {
       Gemma2Model<?> onNpu = Gemma2Model.load(checkpoint, npu.ops());
       Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops());
@@ -112,7 +116,7 @@ class NpuGoldenTest {
         for (int i = 0; i < npuLogits.length; i++) {
           worst = Math.max(worst, Math.abs(npuLogits[i] - cpuLogits[i]));
         }
-        assertTrue(worst <= 1e-4, fixture + ": NPU and CPU logits differ by " + worst);
+        assertTrue(worst <= 1e-4, fixture + " (fused " + fused + "): NPU and CPU logits differ by " + worst);
         float[] prefillLast = Arrays.copyOfRange(npuLogits, (c.prompt().length - 1) * vocab, c.prompt().length * vocab);
         for (int i = 0; i < c.prefillLastLogits().length; i++) {
           assertEquals(c.prefillLastLogits()[i], prefillLast[i], 1e-4, fixture + " reference logit " + i);
