@@ -750,3 +750,138 @@ aclnnStatus aclnnScatterPaKvCacheGetWorkspaceSize(const aclTensor *key, aclTenso
   return make(op, 0, k_scatter_kv, ts, 5, ws, ex, &e);
 }
 LAUNCH(aclnnScatterPaKvCache)
+
+/* ---- device sampling ---- */
+
+/* aclnnSort (ops-math): values and int64 indices of self sorted along the last dimension; stable keeps
+ * equal values in index order (descending too, as torch.sort(stable=True) does). NaN sorts as largest. */
+static const aclTensor *sort_self;
+static char *sort_base;
+static int64_t sort_row;
+static int sort_descending;
+
+static double sort_value(int64_t i) {
+  double v = get(sort_self, sort_base, view_offset(sort_self, sort_row + i));
+  return isnan(v) ? INFINITY : v;
+}
+
+static void k_sort(aclOpExecutor *e) {
+  const aclTensor *x = &e->t[0], *vo = &e->t[1], *io = &e->t[2];
+  char *px = base_of(x), *pv = base_of(vo), *pi = base_of(io);
+  if (!px || !pv || !pi) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t D = x->dims[x->ndim - 1], rows = numel(x) / D;
+  int64_t *order = malloc((size_t)D * sizeof *order), *tmp = malloc((size_t)D * sizeof *tmp);
+  sort_self = x;
+  sort_base = px;
+  sort_descending = e->i[0] != 0;
+  for (int64_t row = 0; row < rows; row++) {
+    sort_row = row * D;
+    for (int64_t i = 0; i < D; i++) order[i] = i;
+    /* bottom-up merge sort: stable */
+    for (int64_t width = 1; width < D; width *= 2) {
+      for (int64_t lo = 0; lo < D; lo += 2 * width) {
+        int64_t mid = lo + width < D ? lo + width : D, hi = lo + 2 * width < D ? lo + 2 * width : D, a = lo, b = mid, k = lo;
+        while (a < mid && b < hi) {
+          double va = sort_value(order[a]), vb = sort_value(order[b]);
+          int takeB = sort_descending ? vb > va : vb < va;
+          tmp[k++] = takeB ? order[b++] : order[a++];
+        }
+        while (a < mid) tmp[k++] = order[a++];
+        while (b < hi) tmp[k++] = order[b++];
+      }
+      memcpy(order, tmp, (size_t)D * sizeof *order);
+    }
+    for (int64_t i = 0; i < D; i++) {
+      put(vo, pv, view_offset(vo, row * D + i), get(x, px, view_offset(x, row * D + order[i])));
+      put(io, pi, view_offset(io, row * D + i), (double)order[i]);
+    }
+  }
+  free(order);
+  free(tmp);
+}
+
+aclnnStatus aclnnSortGetWorkspaceSize(const aclTensor *self, bool stable, int64_t dim, bool descending, aclTensor *valuesOut,
+                                      aclTensor *indicesOut, uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnSort";
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "valuesOut", valuesOut)) ||
+      (rc = check_tensor(op, "indicesOut", indicesOut)))
+    return rc;
+  if ((rc = same_shape(op, self, valuesOut)) || (rc = same_shape(op, self, indicesOut))) return rc;
+  if (norm_dim(dim, self->ndim) != self->ndim - 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
+  if (valuesOut->dtype != self->dtype || indicesOut->dtype != DT_INT64)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: valuesOut must have self's dtype and indicesOut INT64", op);
+  (void)stable; /* the emulator's sort is always stable */
+  const aclTensor *ts[3] = {self, valuesOut, indicesOut};
+  aclOpExecutor *e;
+  if ((rc = make(op, 0, k_sort, ts, 3, ws, ex, &e))) return rc;
+  e->i[0] = descending;
+  return 0;
+}
+LAUNCH(aclnnSort)
+
+/* aclnnCumsum (ops-math): running sums along the last dimension, accumulated in out's dtype. */
+static void k_cumsum(aclOpExecutor *e) {
+  const aclTensor *x = &e->t[0], *o = &e->t[1];
+  char *px = base_of(x), *po = base_of(o);
+  if (!px || !po) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t D = x->dims[x->ndim - 1], rows = numel(x) / D;
+  for (int64_t row = 0; row < rows; row++) {
+    float sum = 0;
+    for (int64_t c = 0; c < D; c++) {
+      sum += (float)get(x, px, view_offset(x, row * D + c));
+      put(o, po, view_offset(o, row * D + c), sum);
+    }
+  }
+}
+
+aclnnStatus aclnnCumsumGetWorkspaceSize(const aclTensor *self, int64_t dim, int dtype, aclTensor *out, uint64_t *ws,
+                                        aclOpExecutor **ex) {
+  const char *op = "aclnnCumsum";
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "out", out)) || (rc = same_shape(op, self, out))) return rc;
+  if (norm_dim(dim, self->ndim) != self->ndim - 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
+  if (out->dtype != dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must be the requested dtype", op);
+  const aclTensor *ts[2] = {self, out};
+  aclOpExecutor *e;
+  return make(op, 0, k_cumsum, ts, 2, ws, ex, &e);
+}
+LAUNCH(aclnnCumsum)
+
+/* aclnnLtTensor / aclnnGeTensor (ops-math): self < other, self >= other, broadcast to out (BOOL, or a
+ * float dtype holding 0 and 1). */
+static void k_compare(aclOpExecutor *e) {
+  const aclTensor *a = &e->t[0], *b = &e->t[1], *o = &e->t[2];
+  char *pa = base_of(a), *pb = base_of(b), *po = base_of(o);
+  if (!pa || !pb || !po) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t n = numel(o);
+  for (int64_t k = 0; k < n; k++) {
+    double x = get(a, pa, broadcast_offset(a, o, k)), y = get(b, pb, broadcast_offset(b, o, k));
+    put(o, po, view_offset(o, k), e->i[0] ? x >= y : x < y);
+  }
+}
+
+static aclnnStatus compare(const char *op, int ge, const aclTensor *self, const aclTensor *other, aclTensor *out, uint64_t *ws,
+                           aclOpExecutor **ex) {
+  int rc;
+  if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "other", other)) || (rc = check_tensor(op, "out", out))) return rc;
+  if ((rc = broadcastable(op, self, out)) || (rc = broadcastable(op, other, out))) return rc;
+  if (out->dtype != DT_BOOL && (rc = check_float(op, "out", out))) return rc;
+  const aclTensor *ts[3] = {self, other, out};
+  aclOpExecutor *e;
+  if ((rc = make(op, 0, k_compare, ts, 3, ws, ex, &e))) return rc;
+  e->i[0] = ge;
+  return 0;
+}
+
+aclnnStatus aclnnLtTensorGetWorkspaceSize(const aclTensor *self, const aclTensor *other, aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+  return compare("aclnnLtTensor", 0, self, other, out, ws, ex);
+}
+LAUNCH(aclnnLtTensor)
+
+aclnnStatus aclnnGeTensorGetWorkspaceSize(const aclTensor *self, const aclTensor *other, aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+  return compare("aclnnGeTensor", 1, self, other, out, ws, ex);
+}
+LAUNCH(aclnnGeTensor)

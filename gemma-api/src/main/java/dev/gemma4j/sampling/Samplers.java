@@ -44,6 +44,14 @@ public final class Samplers {
     return config.sampler() == null && greedy(config) && config.repetitionPenalty() == 1.0;
   }
 
+  /**
+   * Whether a device that samples can draw the config's tokens itself: the built-in pipeline (temperature,
+   * top-k, top-p, min-p) with no repetition penalty, no sampler of its own and no recorded top logits.
+   */
+  public static boolean drawableOnDevice(GenerationConfig config) {
+    return config.sampler() == null && !greedy(config) && config.repetitionPenalty() == 1.0 && config.topLogits() == 0;
+  }
+
   private static boolean greedy(GenerationConfig config) {
     return !config.sample() || (float) config.temperature() == 0f;
   }

@@ -88,6 +88,21 @@ public interface TensorOps<T> extends AutoCloseable {
   /** Rows {@code rows} of {@code x}, in that order. */
   T selectRows(T x, int[] rows);
 
+  /** Whether {@link #sampleRows} draws tokens here, so sampled requests need not bring logits back. */
+  default boolean samplesOnDevice() {
+    return false;
+  }
+
+  /**
+   * One token per row of {@code logits [rows, columns]}, drawn as {@code draws} say; -1 for a row whose
+   * logits are not finite.
+   *
+   * @throws UnsupportedOperationException when {@link #samplesOnDevice()} is false
+   */
+  default int[] sampleRows(T logits, int columns, SamplingRow[] draws) {
+    throw new UnsupportedOperationException("this backend samples on the host");
+  }
+
   /** {@code x * factor}, elementwise; used for the embedding scale. */
   T scale(T x, float factor);
 

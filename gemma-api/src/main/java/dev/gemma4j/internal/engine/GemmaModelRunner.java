@@ -31,6 +31,11 @@ final class GemmaModelRunner implements ModelRunner {
   }
 
   @Override
+  public boolean samplesOnDevice() {
+    return model.ops().samplesOnDevice();
+  }
+
+  @Override
   public DeviceCounters counters() {
     return counters.get();
   }
@@ -44,6 +49,10 @@ final class GemmaModelRunner implements ModelRunner {
   public StepOutput execute(StepPlan plan) {
     ForwardBatch.Builder batch = ForwardBatch.builder(cache.spec().blockSize(), model.config().slidingWindow());
     for (ScheduledChunk chunk : plan.chunks()) {
+      if (chunk.sample() && chunk.request().drawsOnDevice()) {
+        batch.addSampled(chunk.tokens(), chunk.start(), chunk.fullTable(), chunk.slidingTable(), chunk.request().nextDraw());
+        continue;
+      }
       ForwardBatch.Logits logits =
           !chunk.sample()
               ? ForwardBatch.Logits.NONE

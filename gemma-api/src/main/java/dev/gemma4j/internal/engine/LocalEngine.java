@@ -220,6 +220,7 @@ public final class LocalEngine implements Engine {
             stopIds,
             Samplers.forConfig(request),
             Samplers.choosesArgmax(request),
+            runner.samplesOnDevice() && Samplers.drawableOnDevice(request) ? new DeviceDraws(request) : null,
             tokenizer != null ? tokenizer.newStreamDecoder(true) : null,
             config.maxPositions(),
             listener,

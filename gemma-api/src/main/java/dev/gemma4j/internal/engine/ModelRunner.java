@@ -34,6 +34,11 @@ interface ModelRunner extends AutoCloseable {
    */
   StepOutput execute(StepPlan plan);
 
+  /** Whether the device draws sampled tokens itself (see {@link dev.gemma4j.spi.TensorOps#sampleRows}). */
+  default boolean samplesOnDevice() {
+    return false;
+  }
+
   /** The device's counters so far (see {@link Backend#counters()}). */
   default DeviceCounters counters() {
     return DeviceCounters.NONE;

@@ -3,6 +3,7 @@ package dev.gemma4j.internal.engine;
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.TopLogits;
@@ -31,6 +32,7 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
   private final Set<Integer> stopIds;
   private final Sampler sampler;
   private final boolean choosesArgmax;
+  private final @Nullable DeviceDraws deviceDraws;
   private final @Nullable TokenTextDecoder decoder;
   private final StopStringMatcher stopStrings;
   private final RequestDelivery delivery;
@@ -63,6 +65,25 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
       int maxPositions,
       Consumer<TokenEvent> listener,
       Executor deliveryExecutor) {
+    this(promptIds, config, stopIds, sampler, choosesArgmax, null, decoder, maxPositions, listener, deliveryExecutor);
+  }
+
+  /**
+   * @param deviceDraws how the device draws this request's tokens, or {@code null} when the host samples
+   *     them from logits (or the device's greedy choice is the token)
+   */
+  Request(
+      int[] promptIds,
+      GenerationConfig config,
+      Set<Integer> stopIds,
+      Sampler sampler,
+      boolean choosesArgmax,
+      @Nullable DeviceDraws deviceDraws,
+      @Nullable TokenTextDecoder decoder,
+      int maxPositions,
+      Consumer<TokenEvent> listener,
+      Executor deliveryExecutor) {
+    this.deviceDraws = deviceDraws;
     this.promptIds = promptIds.clone();
     this.config = config;
     this.stopIds = Set.copyOf(stopIds);
@@ -147,7 +168,20 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
 
   /** Whether the next token must come from host logits (sampling, penalties, recorded top logits). */
   boolean needsLogits() {
-    return !choosesArgmax;
+    return !choosesArgmax && deviceDraws == null;
+  }
+
+  /** Whether the device draws this request's tokens. */
+  boolean drawsOnDevice() {
+    return deviceDraws != null;
+  }
+
+  /** The draw of this request's next token on the device. */
+  SamplingRow nextDraw() {
+    if (deviceDraws == null) {
+      throw new IllegalStateException("this request is sampled on the host");
+    }
+    return deviceDraws.next();
   }
 
   Sampler sampler() {

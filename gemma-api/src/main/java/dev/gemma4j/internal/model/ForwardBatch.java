@@ -2,22 +2,30 @@ package dev.gemma4j.internal.model;
 
 import dev.gemma4j.spi.AttentionBatch;
 import dev.gemma4j.spi.BlockTables;
+import dev.gemma4j.spi.SamplingRow;
 import java.util.Arrays;
 
 /**
  * The input of one forward step: the tokens of every sequence's chunk concatenated into one batch of
  * rows, their positions, the attention metadata (block tables, lengths, window), and which rows'
  * logits are wanted: {@code logitRows}, of which those listed in {@code hostRows} (indices into
- * {@code logitRows}) come back as whole rows of logits and the rest as greedy ids only.
+ * {@code logitRows}) come back as whole rows of logits and the rest as token ids only: greedy, or drawn on
+ * the device where {@code draws} says how.
  *
  * @param tokens token id of every row
  * @param positions position of every row in its sequence
  * @param attention what attention reads and writes
  * @param logitRows rows whose logits are computed, in order
  * @param hostRows indices into {@code logitRows} whose logits return to the host
+ * @param draws per logit row, how the device draws its token, or {@code null} for the greedy choice
  */
 public record ForwardBatch(
-    int[] tokens, int[] positions, AttentionBatch attention, int[] logitRows, int[] hostRows) {
+    int[] tokens, int[] positions, AttentionBatch attention, int[] logitRows, int[] hostRows, SamplingRow[] draws) {
+
+  /** Whether any logit row is drawn on the device. */
+  public boolean drawsOnDevice() {
+    return Arrays.stream(draws).anyMatch(java.util.Objects::nonNull);
+  }
 
   /** Checks that the arrays agree. */
   public ForwardBatch {
@@ -56,6 +64,7 @@ public record ForwardBatch(
     private int logitCount;
     private int[] hostRows = new int[8];
     private int hostCount;
+    private SamplingRow[] draws = new SamplingRow[8];
 
     private Builder(int blockSize, int window) {
       this.blockSize = blockSize;
@@ -70,6 +79,18 @@ public record ForwardBatch(
      * @param logits which logits to compute for this chunk
      */
     public Builder add(int[] chunk, int start, int[] fullTable, int[] slidingTable, Logits logits) {
+      return add(chunk, start, fullTable, slidingTable, logits, null);
+    }
+
+    /**
+     * Adds a sequence's chunk whose last row's token the device draws as {@code draw} says (see
+     * {@link dev.gemma4j.spi.TensorOps#sampleRows}).
+     */
+    public Builder addSampled(int[] chunk, int start, int[] fullTable, int[] slidingTable, SamplingRow draw) {
+      return add(chunk, start, fullTable, slidingTable, Logits.LAST_GREEDY, java.util.Objects.requireNonNull(draw));
+    }
+
+    private Builder add(int[] chunk, int start, int[] fullTable, int[] slidingTable, Logits logits, SamplingRow draw) {
       if (chunk.length == 0) {
         throw new IllegalArgumentException("a chunk needs at least one token");
       }
@@ -87,7 +108,10 @@ public record ForwardBatch(
       }
       switch (logits) {
         case NONE -> {}
-        case LAST_GREEDY -> addLogitRow(rows + chunk.length - 1, false);
+        case LAST_GREEDY -> {
+          addLogitRow(rows + chunk.length - 1, false);
+          draws[logitCount - 1] = draw;
+        }
         case LAST_HOST -> addLogitRow(rows + chunk.length - 1, true);
         case ALL_HOST -> {
           for (int i = 0; i < chunk.length; i++) {
@@ -112,6 +136,7 @@ public record ForwardBatch(
     private void addLogitRow(int row, boolean host) {
       if (logitCount == logitRows.length) {
         logitRows = Arrays.copyOf(logitRows, logitCount * 2);
+        draws = Arrays.copyOf(draws, logitCount * 2);
       }
       if (host) {
         if (hostCount == hostRows.length) {
@@ -145,7 +170,8 @@ public record ForwardBatch(
           Arrays.copyOf(positions, rows),
           attention,
           Arrays.copyOf(logitRows, logitCount),
-          Arrays.copyOf(hostRows, hostCount));
+          Arrays.copyOf(hostRows, hostCount),
+          Arrays.copyOf(draws, logitCount));
     }
   }
 

@@ -16,6 +16,7 @@ import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.ResidualNorm;
+import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
 import java.util.List;
@@ -226,11 +227,23 @@ public final class Gemma2Model<T> implements AutoCloseable {
           }
           return new ForwardResult(greedy, host, vocab);
         }
-        int[] greedy = ops.argmaxRows(logits, vocab);
+        int[] greedy = batch.drawsOnDevice()
+            ? ops.sampleRows(logits, vocab, greedyWhereUnset(batch.draws()))
+            : ops.argmaxRows(logits, vocab);
         float[] host = hostRows.length == 0 ? new float[0] : ops.toHost(ops.selectRows(logits, hostRows));
         return new ForwardResult(greedy, host, vocab);
       }
     });
+  }
+
+  private static SamplingRow[] greedyWhereUnset(SamplingRow[] draws) {
+    SamplingRow[] out = draws.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] == null) {
+        out[i] = SamplingRow.GREEDY;
+      }
+    }
+    return out;
   }
 
   /** The hidden state of every row after the last layer. */

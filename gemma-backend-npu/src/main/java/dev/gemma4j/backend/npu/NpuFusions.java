@@ -13,12 +13,14 @@ import java.util.Map;
  * @param geGlu {@code aclnnGeGluV3} for {@code gelu_tanh(gate) * up}
  * @param addRmsNorm {@code aclnnAddRmsNorm} for the residual addition and the next norm (float32 math)
  * @param scatterKvCache {@code aclnnScatterPaKvCache} writes a step's keys and values in one launch
+ * @param deviceSampling temperature, top-k, top-p and min-p drawn on the device ({@code aclnnSort},
+ *     {@code aclnnCumsum}, {@code aclnnLtTensor}, {@code aclnnGeTensor}), so only ids come back
  */
-record NpuFusions(boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boolean scatterKvCache) {
+record NpuFusions(boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boolean scatterKvCache, boolean deviceSampling) {
   /** Environment variable that turns the fused paths off. */
   static final String OVERRIDE = "GEMMA_NPU_FUSED";
 
-  static final NpuFusions NONE = new NpuFusions(false, false, false, false);
+  static final NpuFusions NONE = new NpuFusions(false, false, false, false, false);
 
   /** The fusions this CANN supports, unless the environment turns them off. */
   static NpuFusions probe(AclLibrary library, Map<String, String> env) {
@@ -29,7 +31,9 @@ record NpuFusions(boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boo
         true,
         library.has("aclnnGeGluV3GetWorkspaceSize"),
         library.has("aclnnAddRmsNormGetWorkspaceSize"),
-        library.has("aclnnScatterPaKvCacheGetWorkspaceSize"));
+        library.has("aclnnScatterPaKvCacheGetWorkspaceSize"),
+        java.util.stream.Stream.of("aclnnSort", "aclnnCumsum", "aclnnLtTensor", "aclnnGeTensor")
+            .allMatch(op -> library.has(op + "GetWorkspaceSize")));
   }
 
   /** In words, for {@code gemma backends}: what is fused and what falls back. */
@@ -40,6 +44,7 @@ record NpuFusions(boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boo
     (geGlu ? fused : unfused).add("GeGluV3");
     (addRmsNorm ? fused : unfused).add("AddRmsNorm (float32 math)");
     (scatterKvCache ? fused : unfused).add("ScatterPaKvCache");
+    (deviceSampling ? fused : unfused).add("sampling on the device");
     return "fused: " + (fused.isEmpty() ? "none" : String.join(", ", fused))
         + (unfused.isEmpty() ? "" : "; unfused: " + String.join(", ", unfused));
   }

@@ -21,6 +21,7 @@ import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.ResidualNorm;
+import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.spi.TensorOps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -52,6 +53,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final NpuFusions fusions;
   private final List<Long> persistent = new ArrayList<>();
   private final List<NpuKvCache> kvCaches = new ArrayList<>();
+  private final java.util.Map<Integer, PositionTables> positionTables = new java.util.HashMap<>();
   private boolean stepOpen;
   private long launchesAtLastSync;
   private long persistentBytes;
@@ -423,6 +425,128 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       return best;
     }
   }
+
+  @Override
+  public boolean samplesOnDevice() {
+    return fusions.deviceSampling();
+  }
+
+  /**
+   * Every row's token drawn on the device in a fixed number of launches, whatever the batch: the row
+   * divided by its temperature is sorted (descending, stable: equal logits keep id order), its softmax
+   * summed up, and the three filters become masks over the sorted row, each keeping a prefix: top-k
+   * ({@code position < k}), top-p over the top-k's mass ({@code mass ahead < p * topKMass}) and min-p
+   * ({@code p >= minP * p0}). The token is the first kept position whose running sum reaches
+   * {@code uniform * keptMass}; prefix maxima ({@code MaxDim}) stand in for sums and counts. Eight bytes per
+   * row come back: the id, and the largest logit (so a row that is not finite answers -1).
+   */
+  @Override
+  public int[] sampleRows(NpuTensor logits, int columns, SamplingRow[] draws) {
+    int rows = draws.length;
+    float[] params = new float[rows * 5];
+    float[] rowBase = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      SamplingRow d = draws[r];
+      params[r * 5] = 1f / d.temperature();
+      params[r * 5 + 1] = d.topK() == 0 ? columns : Math.min(d.topK(), columns);
+      params[r * 5 + 2] = d.topP();
+      params[r * 5 + 3] = d.minP();
+      params[r * 5 + 4] = d.uniform();
+      rowBase[r] = (float) r * columns;
+    }
+    NpuTensor table = uploadFloats(params, rows, 5);
+    NpuTensor inverseTemperature = column(table, 0);
+    NpuTensor topK = column(table, 1);
+    NpuTensor topP = column(table, 2);
+    NpuTensor minP = column(table, 3);
+    NpuTensor uniform = column(table, 4);
+    PositionTables positions = positions(columns);
+
+    NpuTensor scaled = binary("aclnnMul", as(logits, AclDType.FLOAT), inverseTemperature, rows, columns);
+    NpuTensor sorted = allocate(AclDType.FLOAT, rows, columns);
+    NpuTensor order = allocate(AclDType.INT64, rows, columns);
+    nn.run("aclnnSort", scaled, true, -1L, true, sorted, order);
+    NpuTensor p = allocate(AclDType.FLOAT, rows, columns);
+    nn.run("aclnnSoftmax", sorted, -1L, p);
+    NpuTensor running = allocate(AclDType.FLOAT, rows, columns);
+    nn.run("aclnnCumsum", p, -1L, new Aclnn.DType(AclDType.FLOAT), running);
+
+    NpuTensor keepK = binary("aclnnLtTensor", positions.fromZero(), topK, rows, columns);
+    NpuTensor topKMass = prefixMax(binary("aclnnMul", keepK, running, rows, columns));
+    NpuTensor ahead = allocate(AclDType.FLOAT, rows, columns);
+    nn.run("aclnnAdd", running, p, new Aclnn.Scalar(-1f), ahead);
+    NpuTensor keepP = binary("aclnnLtTensor", ahead, binary("aclnnMul", topKMass, topP, rows, 1), rows, columns);
+    NpuTensor mostLikely = p.view(new long[] {rows, 1}, new long[] {columns, 1}, 0);
+    NpuTensor keepMin = binary("aclnnGeTensor", p, binary("aclnnMul", mostLikely, minP, rows, 1), rows, columns);
+    NpuTensor keep = binary("aclnnMul", binary("aclnnMul", keepK, keepP, rows, columns), keepMin, rows, columns);
+
+    NpuTensor keptMass = prefixMax(binary("aclnnMul", keep, running, rows, columns));
+    NpuTensor target = binary("aclnnMul", keptMass, uniform, rows, 1);
+    NpuTensor below = binary("aclnnMul", binary("aclnnLtTensor", running, target, rows, columns), keep, rows, columns);
+    NpuTensor position = prefixMax(binary("aclnnMul", below, positions.fromOne(), rows, columns));
+    NpuTensor flat = allocate(AclDType.FLOAT, rows, 1);
+    nn.run("aclnnAdd", position, uploadFloats(rowBase, rows, 1), new Aclnn.Scalar(1f), flat);
+    NpuTensor tokens = allocate(AclDType.INT64, rows, 1);
+    nn.run("aclnnIndexSelect", order.reshape((long) rows * columns, 1), 0L, as(flat, AclDType.INT32).reshape(rows), tokens);
+    NpuTensor ids = as(tokens, AclDType.INT32);
+    NpuTensor largest = contiguous(sorted.view(new long[] {rows, 1}, new long[] {columns, 1}, 0));
+    synchronize();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment hostIds = arena.allocate(rows * 4L);
+      MemorySegment hostLargest = arena.allocate(rows * 4L);
+      download(hostIds, ids);
+      download(hostLargest, largest);
+      int[] chosen = hostIds.toArray(ValueLayout.JAVA_INT);
+      float[] maxima = hostLargest.toArray(JAVA_FLOAT);
+      for (int r = 0; r < rows; r++) {
+        chosen[r] = Float.isFinite(maxima[r]) ? chosen[r] : -1;
+      }
+      return chosen;
+    }
+  }
+
+  private static NpuTensor column(NpuTensor table, int c) {
+    return table.view(new long[] {table.dim(0), 1}, new long[] {table.dim(1), 1}, table.offset() + c);
+  }
+
+  /** {@code op(a, b)} broadcast to a new float32 {@code [rows, columns]}. */
+  private NpuTensor binary(String op, NpuTensor a, NpuTensor b, long rows, long columns) {
+    NpuTensor out = allocate(AclDType.FLOAT, rows, columns);
+    nn.run(op, a, b, out);
+    return out;
+  }
+
+  /** Each row's maximum as {@code [rows, 1]}: of a row that only grows, its last kept value. */
+  private NpuTensor prefixMax(NpuTensor x) {
+    NpuTensor maxima = allocate(AclDType.FLOAT, x.dim(0), 1);
+    NpuTensor where = allocate(AclDType.INT64, x.dim(0));
+    nn.run("aclnnMaxDim", x, -1L, false, maxima.reshape(x.dim(0)), where);
+    return maxima;
+  }
+
+  /** {@code [1, columns]} tables of {@code j} and {@code j + 1}, made once per width and kept. */
+  private PositionTables positions(int columns) {
+    PositionTables cached = positionTables.get(columns);
+    if (cached == null) {
+      float[] from0 = new float[columns];
+      float[] from1 = new float[columns];
+      for (int j = 0; j < columns; j++) {
+        from0[j] = j;
+        from1[j] = j + 1;
+      }
+      boolean wasOpen = stepOpen;
+      stepOpen = false; // persistent, not in the arena
+      try {
+        cached = new PositionTables(uploadFloats(from0, 1, columns), uploadFloats(from1, 1, columns));
+      } finally {
+        stepOpen = wasOpen;
+      }
+      positionTables.put(columns, cached);
+    }
+    return cached;
+  }
+
+  private record PositionTables(NpuTensor fromZero, NpuTensor fromOne) {}
 
   @Override
   public NpuTensor selectRows(NpuTensor x, int[] rows) {

@@ -279,6 +279,108 @@ class EmulatorOperatorsTest {
     assertClose(expectedNorm, residual[1], 1e-5);
   }
 
+  /** Hugging Face's filters in double over one row, then the first kept token whose running mass reaches u. */
+  static int referenceDraw(float[] logits, dev.gemma4j.spi.SamplingRow d) {
+    int n = logits.length;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a])); // stable: ties keep id order
+    double max = logits[order[0]] / d.temperature();
+    double[] p = new double[n];
+    double z = 0;
+    for (int j = 0; j < n; j++) {
+      p[j] = Math.exp(logits[order[j]] / d.temperature() - max);
+      z += p[j];
+    }
+    int k = d.topK() == 0 ? n : Math.min(d.topK(), n);
+    double topKMass = 0;
+    for (int j = 0; j < k; j++) {
+      topKMass += p[j] / z;
+    }
+    double ahead = 0;
+    double kept = 0;
+    int keptCount = 0;
+    for (int j = 0; j < k; j++) {
+      double pj = p[j] / z;
+      if (ahead >= d.topP() * topKMass || pj < d.minP() * p[0] / z) {
+        break;
+      }
+      ahead += pj;
+      kept += pj;
+      keptCount++;
+    }
+    double running = 0;
+    for (int j = 0; j < keptCount; j++) {
+      running += p[j] / z;
+      if (running >= d.uniform() * kept) {
+        return order[j];
+      }
+    }
+    return order[keptCount - 1];
+  }
+
+  @Test
+  void samplingOnTheDeviceDrawsWhatTheFiltersKeep() {
+    assertTrue(ops.samplesOnDevice());
+    int rows = 6, vocab = 40;
+    float[] logits = random(rows * vocab, 31);
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] *= 3;
+    }
+    logits[5 * vocab + 7] = logits[5 * vocab + 3] = 50; // a tie: the lower id is the greedy choice
+    java.util.Random random = new java.util.Random(32);
+    for (int round = 0; round < 20; round++) {
+      var draws = new dev.gemma4j.spi.SamplingRow[] {
+        new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0f, random.nextFloat()),
+        new dev.gemma4j.spi.SamplingRow(0.7f, 5, 1f, 0f, random.nextFloat()),
+        new dev.gemma4j.spi.SamplingRow(1.3f, 0, 0.8f, 0f, random.nextFloat()),
+        new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0.2f, random.nextFloat()),
+        new dev.gemma4j.spi.SamplingRow(0.9f, 10, 0.9f, 0.05f, random.nextFloat()),
+        dev.gemma4j.spi.SamplingRow.GREEDY};
+      int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(logits, rows, vocab), vocab, draws));
+      for (int r = 0; r < rows; r++) {
+        float[] row = java.util.Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+        assertEquals(referenceDraw(row, draws[r]), drawn[r], "round " + round + ", row " + r + ": " + draws[r]);
+      }
+      assertEquals(3, drawn[5], "greedy takes the first of equal maxima");
+    }
+    float[] broken = logits.clone();
+    broken[2 * vocab + 1] = Float.NaN;
+    var any = new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0f, 0.5f);
+    int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(broken, rows, vocab), vocab,
+        new dev.gemma4j.spi.SamplingRow[] {any, any, any, any, any, any}));
+    assertEquals(-1, drawn[2], "a row that is not finite has no token");
+  }
+
+  @Test
+  void deviceDrawsFollowTheFilteredDistribution() {
+    int vocab = 12, draws = 400;
+    float[] row = random(vocab, 33);
+    var shape = new dev.gemma4j.spi.SamplingRow(0.8f, 8, 0.9f, 0.02f, 0f);
+    float[] logits = new float[draws * vocab];
+    var rows = new dev.gemma4j.spi.SamplingRow[draws];
+    for (int i = 0; i < draws; i++) {
+      System.arraycopy(row, 0, logits, i * vocab, vocab);
+      rows[i] = new dev.gemma4j.spi.SamplingRow(0.8f, 8, 0.9f, 0.02f, (i + 0.5f) / draws);
+    }
+    int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(logits, draws, vocab), vocab, rows));
+    int[] counts = new int[vocab];
+    for (int id : drawn) {
+      counts[id]++;
+    }
+    // The reference's quantiles at the same points give the same counts: the draws are the filtered
+    // distribution's inverse cumulative sum.
+    int[] expected = new int[vocab];
+    for (int i = 0; i < draws; i++) {
+      expected[referenceDraw(row, rows[i])]++;
+    }
+    assertArrayEquals(expected, counts);
+    assertTrue(java.util.Arrays.stream(counts).filter(c -> c > 0).count() > 1, "more than one token is drawn");
+    assertTrue(shape.topK() == 8);
+  }
+
   static AclRuntime backendRuntime() {
     return backend.runtime();
   }

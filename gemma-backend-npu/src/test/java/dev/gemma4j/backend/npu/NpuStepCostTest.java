@@ -59,7 +59,10 @@ class NpuStepCostTest {
   }
 
   static List<Generation> run(Gemma gemma, int concurrency) {
-    GenerationConfig config = GenerationConfig.builder().maxNewTokens(NEW_TOKENS).ignoreEos(true).build();
+    return run(gemma, concurrency, GenerationConfig.builder().maxNewTokens(NEW_TOKENS).ignoreEos(true).build());
+  }
+
+  static List<Generation> run(Gemma gemma, int concurrency, GenerationConfig config) {
     List<CompletableFuture<Generation>> running = new ArrayList<>();
     for (int i = 0; i < concurrency; i++) {
       running.add(gemma.submit(Prompt.ids(2, 10 + i, 20 + i, 30 + i, 40 + i), config, e -> {}).result());
@@ -69,10 +72,14 @@ class NpuStepCostTest {
 
   /** Runs {@code concurrency} equal-length requests twice and returns the second (warm) run's cost. */
   static Cost decodeCost(Gemma gemma, int concurrency) {
-    run(gemma, concurrency);
+    return decodeCost(gemma, concurrency, GenerationConfig.builder().maxNewTokens(NEW_TOKENS).ignoreEos(true).build());
+  }
+
+  static Cost decodeCost(Gemma gemma, int concurrency, GenerationConfig config) {
+    run(gemma, concurrency, config);
     EngineStats before = gemma.engineStats();
     long[] emulatedBefore = emulatorCounters(Emulator.home());
-    run(gemma, concurrency);
+    run(gemma, concurrency, config);
     EngineStats after = gemma.engineStats();
     long[] emulatedAfter = emulatorCounters(Emulator.home());
     long steps = after.decodeSteps() - before.decodeSteps();
@@ -107,6 +114,30 @@ class NpuStepCostTest {
         assertTrue(one.deviceToHost() <= 8, precision + ": at most 8 bytes back per sequence: " + one.deviceToHost());
         assertTrue(many.deviceToHost() <= 8 * 32, precision + ": at most 8 bytes back per sequence: " + many.deviceToHost());
       }
+    }
+  }
+
+  @Test
+  void sampledRequestsAreDrawnOnTheDeviceReproduciblyAndBringBackOnlyIds() throws IOException {
+    GenerationConfig sampled = GenerationConfig.builder().maxNewTokens(NEW_TOKENS).ignoreEos(true).sample(true)
+        .temperature(0.8).topK(40).topP(0.9).minP(0.05).seed(7L).build();
+    try (Gemma gemma = Gemma.open(TestFixtures.path("tiny-gemma2"), GemmaOptions.builder().backend("npu").build())) {
+      List<Integer> first = run(gemma, 1, sampled).getFirst().tokenIds();
+      List<Integer> again = run(gemma, 1, sampled).getFirst().tokenIds();
+      List<Generation> crowded = run(gemma, 8, sampled);
+      assertEquals(first, again, "the same seed draws the same tokens");
+      // Request 0 of every run has the same prompt; the others differ.
+      assertEquals(first, crowded.getFirst().tokenIds(), "a seeded request repeats its tokens whatever shares its steps");
+      List<Integer> other = run(gemma, 1, sampled.toBuilder().seed(8L).build()).getFirst().tokenIds();
+      assertTrue(!other.equals(first) || NEW_TOKENS < 3, "another seed draws other tokens: " + other + " vs " + first);
+
+      Cost one = decodeCost(gemma, 1, sampled);
+      Cost eight = decodeCost(gemma, 8, sampled);
+      System.out.printf("NPU sampled decode step, 1 vs 8 sequences: %.1f vs %.1f launches, %.0f vs %.0f B down%n",
+          one.launches(), eight.launches(), one.deviceToHost(), eight.deviceToHost());
+      assertEquals(one.launches(), eight.launches(), 0.0, "sampling launches do not grow with the batch");
+      assertTrue(one.deviceToHost() <= 8 && eight.deviceToHost() <= 8 * 8, "only ids (and each row's maximum) come back");
+      assertEquals(1.0, eight.syncs(), 0.0);
     }
   }
 
