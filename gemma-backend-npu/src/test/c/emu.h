@@ -31,7 +31,7 @@ typedef void *aclrtStream;
 #define ACLNN_ERR_INNER 561000
 
 /* aclDataType */
-enum { DT_FLOAT = 0, DT_FLOAT16 = 1, DT_INT8 = 2, DT_INT32 = 3, DT_UINT8 = 4, DT_INT16 = 6, DT_INT64 = 9, DT_BOOL = 12, DT_BF16 = 27 };
+enum { DT_FLOAT = 0, DT_FLOAT16 = 1, DT_INT8 = 2, DT_INT32 = 3, DT_UINT8 = 4, DT_INT16 = 6, DT_INT64 = 9, DT_BOOL = 12, DT_BF16 = 27, DT_INT4 = 29 };
 /* aclFormat */
 enum { FORMAT_ND = 2 };
 /* aclrtMemcpyKind */
@@ -86,5 +86,6 @@ bool emu_should_fail(const char *op);
 void emu_count_executor(int delta);
 void emu_kernel_error(const char *fmt, ...);
 int emu_dtype_size(int dtype);
+size_t emu_storage_bytes(int dtype, int64_t elements);
 
 #endif

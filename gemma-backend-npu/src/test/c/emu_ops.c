@@ -35,10 +35,15 @@ static char *base_of(const aclTensor *t) {
   int64_t last = t->offset;
   for (int i = 0; i < t->ndim; i++)
     if (t->dims[i] > 0) last += (t->dims[i] - 1) * t->strides[i];
-  return emu_resolve(t->data, (size_t)(last + 1) * emu_dtype_size(t->dtype), "kernel operand");
+  return emu_resolve(t->data, emu_storage_bytes(t->dtype, last + 1), "kernel operand");
 }
 
 static double get(const aclTensor *t, const char *base, int64_t element) {
+  if (t->dtype == DT_INT4) {
+    uint8_t byte = (uint8_t)base[element / 2];
+    int nibble = element % 2 ? byte >> 4 : byte & 15;
+    return nibble >= 8 ? nibble - 16 : nibble;
+  }
   const char *p = base + element * emu_dtype_size(t->dtype);
   switch (t->dtype) {
     case DT_FLOAT: return *(const float *)p;
@@ -885,3 +890,80 @@ aclnnStatus aclnnGeTensorGetWorkspaceSize(const aclTensor *self, const aclTensor
   return compare("aclnnGeTensor", 1, self, other, out, ws, ex);
 }
 LAUNCH(aclnnGeTensor)
+
+/* aclnnWeightQuantBatchMatmulV2 (ops-nn matmul/weight_quant_batch_matmul_v2), the weight-only case:
+ * y = x @ ((weight + antiquantOffset) * antiquantScale). x [m, k] FLOAT16 or BFLOAT16, weight [k, n] INT8 or
+ * INT4 (ND, not transposed), antiquantScale and antiquantOffset in x's dtype, (n,) or (1, n) per channel
+ * (antiquantGroupSize 0) or (ceil(k / group), n) per group (group a multiple of 32 in [32, k - 1]);
+ * y [m, n] in x's dtype. The dequantized weight is rounded to x's dtype, products summed in double. */
+static void k_weight_quant_mm(aclOpExecutor *e) {
+  const aclTensor *x = &e->t[0], *w = &e->t[1], *s = &e->t[2], *o = &e->t[3], *y = &e->t[4];
+  int hasOffset = e->i[1] != 0;
+  char *px = base_of(x), *pw = base_of(w), *ps = base_of(s), *po = hasOffset ? base_of(o) : NULL, *py = base_of(y);
+  if (!px || !pw || !ps || !py || (hasOffset && !po)) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t m = x->dims[0], k = x->dims[1], n = w->dims[1], group = e->i[0];
+  aclTensor rounding = *x; /* the dequantized weight is held in x's dtype */
+  char scratch[8];
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      double acc = 0;
+      for (int64_t c = 0; c < k; c++) {
+        int64_t g = group > 0 ? c / group : 0;
+        int64_t at = s->ndim == 2 ? g * n + j : j;
+        double q = get(w, pw, view_offset(w, c * n + j));
+        double offset = hasOffset ? get(o, po, view_offset(o, at)) : 0;
+        put(&rounding, scratch, 0, (q + offset) * get(s, ps, view_offset(s, at)));
+        acc += get(x, px, view_offset(x, i * k + c)) * get(&rounding, scratch, 0);
+      }
+      put(y, py, view_offset(y, i * n + j), acc);
+    }
+}
+
+aclnnStatus aclnnWeightQuantBatchMatmulV2GetWorkspaceSize(const aclTensor *x, const aclTensor *weight,
+                                                          const aclTensor *antiquantScale, const aclTensor *antiquantOffsetOptional,
+                                                          const aclTensor *quantScaleOptional, const aclTensor *quantOffsetOptional,
+                                                          const aclTensor *biasOptional, int antiquantGroupSize, const aclTensor *y,
+                                                          uint64_t *ws, aclOpExecutor **ex) {
+  const char *op = "aclnnWeightQuantBatchMatmulV2";
+  int rc;
+  if ((rc = check_tensor(op, "x", x)) || (rc = check_tensor(op, "weight", weight)) ||
+      (rc = check_tensor(op, "antiquantScale", antiquantScale)) || (rc = check_tensor(op, "y", y)))
+    return rc;
+  if (antiquantOffsetOptional && (rc = check_tensor(op, "antiquantOffset", antiquantOffsetOptional))) return rc;
+  if (quantScaleOptional || quantOffsetOptional || biasOptional)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the weight-only case (no quantScale, quantOffset or bias)", op);
+  if (x->dtype != DT_FLOAT16 && x->dtype != DT_BF16)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: x must be FLOAT16 or BFLOAT16, is aclDataType %d", op, x->dtype);
+  if (weight->dtype != DT_INT8 && weight->dtype != DT_INT4)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements INT8 and INT4 weights, not aclDataType %d", op, weight->dtype);
+  if (x->ndim != 2 || weight->ndim != 2 || y->ndim != 2)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: x, weight and y must be 2-D", op);
+  int64_t m = x->dims[0], k = x->dims[1], n = weight->dims[1];
+  if (weight->dims[0] != k || y->dims[0] != m || y->dims[1] != n)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: [%lld x %lld] @ [%lld x %lld] cannot give [%lld x %lld]", op, (long long)m,
+                    (long long)k, (long long)weight->dims[0], (long long)n, (long long)y->dims[0], (long long)y->dims[1]);
+  if (k < 1 || k > 65535 || n < 1 || n > 65535) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: k and n must be in [1, 65535]", op);
+  if (x->strides[1] != 1 || x->strides[0] != k || weight->strides[1] != 1 || weight->strides[0] != n)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: x and weight must be contiguous (not transposed)", op);
+  if (weight->dtype == DT_INT4 && n % 2) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: an INT4 weight's inner dimension must be even", op);
+  if (y->dtype != x->dtype || antiquantScale->dtype != x->dtype || (antiquantOffsetOptional && antiquantOffsetOptional->dtype != x->dtype))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: y, antiquantScale and antiquantOffset must have x's dtype", op);
+  if (antiquantOffsetOptional && (rc = same_shape(op, antiquantScale, antiquantOffsetOptional))) return rc;
+  if (antiquantGroupSize == 0) {
+    if (numel(antiquantScale) != n || antiquantScale->dims[antiquantScale->ndim - 1] != n)
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: a per-channel antiquantScale is (n,) or (1, n)", op);
+  } else {
+    if (antiquantGroupSize % 32 || antiquantGroupSize < 32 || antiquantGroupSize > k - 1)
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: antiquantGroupSize %d must be a multiple of 32 in [32, k - 1 = %lld]", op,
+                      antiquantGroupSize, (long long)(k - 1));
+    if (antiquantScale->ndim != 2 || antiquantScale->dims[0] != (k + antiquantGroupSize - 1) / antiquantGroupSize || antiquantScale->dims[1] != n)
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: a per-group antiquantScale is (ceil(k / group), n)", op);
+  }
+  const aclTensor *ts[5] = {x, weight, antiquantScale, antiquantOffsetOptional ? antiquantOffsetOptional : antiquantScale, y};
+  aclOpExecutor *e;
+  if ((rc = make(op, 0, k_weight_quant_mm, ts, 5, ws, ex, &e))) return rc;
+  e->i[0] = antiquantGroupSize;
+  e->i[1] = antiquantOffsetOptional != NULL;
+  return 0;
+}
+LAUNCH(aclnnWeightQuantBatchMatmulV2)

@@ -162,8 +162,14 @@ int emu_dtype_size(int dtype) {
     case DT_FLOAT16: case DT_BF16: case DT_INT16: return 2;
     case DT_INT64: return 8;
     case DT_INT8: case DT_UINT8: case DT_BOOL: return 1;
+    case DT_INT4: return 1; /* two per byte: see emu_storage_bytes */
     default: return 0;
   }
+}
+
+/* Bytes that hold `elements` elements: INT4 packs two per byte, the lower element in the low nibble. */
+size_t emu_storage_bytes(int dtype, int64_t elements) {
+  return dtype == DT_INT4 ? (size_t)(elements + 1) / 2 : (size_t)elements * emu_dtype_size(dtype);
 }
 
 /* ---- acl.h / acl_rt.h ---- */

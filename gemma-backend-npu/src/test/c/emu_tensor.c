@@ -40,7 +40,7 @@ aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, int da
              (long long)last, (long long)storage);
     return NULL;
   }
-  if (!emu_resolve(tensorData, (size_t)storage * size, "aclCreateTensor data")) return NULL;
+  if (!emu_resolve(tensorData, emu_storage_bytes(dataType, storage), "aclCreateTensor data")) return NULL;
   aclTensor *t = calloc(1, sizeof *t);
   t->magic = TENSOR_MAGIC;
   t->ndim = (int)viewDimsNum;

@@ -4,9 +4,12 @@ package dev.gemma4j.backend.npu;
 enum AclDType {
   FLOAT(0, 4),
   FLOAT16(1, 2),
+  INT8(2, 1),
   INT32(3, 4),
   INT64(9, 8),
-  BF16(27, 2);
+  BF16(27, 2),
+  /** Two per byte, the lower element in the low nibble: only ever a view of packed int32 memory. */
+  INT4(29, 0);
 
   private final int code;
   private final int bytes;

@@ -20,7 +20,7 @@ import java.util.List;
  * CANN's two-phase operators: {@code aclnnXxxGetWorkspaceSize(<args>, &workspaceSize, &executor)}, then
  * {@code aclnnXxx(workspace, workspaceSize, executor, stream)}. Arguments are given as Java values:
  * {@link NpuTensor} becomes an {@code aclTensor*} (created for the call, destroyed after the launch),
- * {@link Scalar} an {@code aclScalar*}, {@code Long} an {@code int64_t}, {@code Double} a
+ * {@link Scalar} an {@code aclScalar*}, {@code Long} an {@code int64_t}, {@code Integer} an {@code int}, {@code Double} a
  * {@code double}, {@code Byte} an {@code int8_t}, {@code Boolean} a {@code bool}, {@link DType} an
  * {@code aclDataType}, {@code String} a {@code char*} and {@link Null} a null pointer. Operators run asynchronously on the stream; the workspace buffer is reused and only
  * replaced after a synchronize.
@@ -102,6 +102,10 @@ final class Aclnn implements AutoCloseable {
           case Long l -> {
             values[i] = l;
             layouts[i] = JAVA_LONG;
+          }
+          case Integer n -> {
+            values[i] = n;
+            layouts[i] = JAVA_INT;
           }
           case Double d -> {
             values[i] = d;

@@ -41,6 +41,7 @@ import java.util.function.Supplier;
  * runs on the backend's device thread.
  */
 final class NpuTensorOps implements TensorOps<NpuTensor> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NpuTensorOps.class);
   private static final ValueLayout.OfShort JAVA_SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   /** Elements converted on the host per upload when a weight changes dtype at load. */
   private static final int CONVERT_CHUNK = 1 << 20;
@@ -55,6 +56,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final List<NpuKvCache> kvCaches = new ArrayList<>();
   private final java.util.Map<Integer, PositionTables> positionTables = new java.util.HashMap<>();
   private boolean stepOpen;
+  private boolean warnedDequantized;
   private long launchesAtLastSync;
   private long persistentBytes;
   private long weightBytes;
@@ -255,11 +257,83 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       case LinearSource.QuantizeAtLoad quantize -> throw new GemmaException(
           "the NPU backend does not quantize weights at load yet; load " + checkpoint.folder() + " without --quantize,"
               + " or quantize on the CPU backend (--backend cpu)");
-      case LinearSource.Awq awq -> throw new GemmaException(
-          checkpoint.folder() + " is an AWQ 4-bit checkpoint; the NPU backend does not run 4-bit weights yet"
-              + " (aclnnWeightQuantBatchMatmulV2 is planned): run it with --backend cpu, or use the model's bf16"
-              + " checkpoint on the NPU");
+      case LinearSource.Awq awq -> activation == AclDType.FLOAT ? dequantizedAwq(checkpoint, awq) : quantizedAwq(checkpoint, awq);
     };
+  }
+
+  /**
+   * An AWQ layer as 4-bit weights for {@code aclnnWeightQuantBatchMatmulV2}, repacked once here
+   * ({@link AwqRepack}); scales and offsets in the activation dtype. A group spanning all inputs is passed
+   * per channel (the operator takes groups below k).
+   */
+  private NpuQuantLinear quantizedAwq(Checkpoint checkpoint, LinearSource.Awq awq) {
+    int in = awq.inFeatures();
+    int out = awq.outFeatures();
+    int groups = in / awq.groupSize();
+    int[] packed = ints(checkpoint, awq.qweight());
+    for (int i = 0; i < packed.length; i++) {
+      packed[i] = AwqRepack.signedInColumnOrder(packed[i]);
+    }
+    NpuTensor words = allocate(AclDType.INT32, in, out / 8);
+    try (Arena arena = Arena.ofConfined()) {
+      upload(words, arena.allocateFrom(ValueLayout.JAVA_INT, packed));
+    }
+    NpuTensor weight = new NpuTensor(words.address(), (long) in * out, AclDType.INT4, new long[] {in, out}, new long[] {out, 1}, 0);
+    int[] zeros = ints(checkpoint, awq.qzeros());
+    float[] offsets = new float[groups * out];
+    for (int g = 0; g < groups; g++) {
+      for (int c = 0; c < out; c++) {
+        offsets[g * out + c] = 8 - AwqRepack.unsignedAt(zeros[g * (out / 8) + c / 8], c % 8);
+      }
+    }
+    NpuTensor scale = uploadAs(checkpoint, awq.scales(), activation);
+    NpuTensor offset = fromHost(offsets, groups, out);
+    weightBytes += (long) in * out / 2 + (long) groups * out * activation.bytes();
+    boolean perChannel = groups == 1;
+    return new NpuQuantLinear(weight, perChannel ? scale.reshape(out) : scale, perChannel ? offset.reshape(out) : offset,
+        perChannel ? 0 : awq.groupSize());
+  }
+
+  /**
+   * Float32 math (verification) cannot use the 4-bit operator, which takes only fp16/bf16 activations: the
+   * layer is dequantized once to float32, {@code W = (q - z) * s} as the reference computes it, at 8 times
+   * the 4-bit memory. Logged once per model.
+   */
+  private NpuLinear dequantizedAwq(Checkpoint checkpoint, LinearSource.Awq awq) {
+    if (!warnedDequantized) {
+      warnedDequantized = true;
+      LOG.warn("{} is AWQ 4-bit: float32 math on the NPU dequantizes its layers to float32 (8x the 4-bit memory);"
+          + " the default bf16 math runs them as 4-bit weights", checkpoint.folder());
+    }
+    int in = awq.inFeatures();
+    int out = awq.outFeatures();
+    int[] packed = ints(checkpoint, awq.qweight());
+    int[] zeros = ints(checkpoint, awq.qzeros());
+    float[] scales = floats(checkpoint, awq.scales());
+    float[] transposed = new float[in * out]; // [out, in], as a dense linear layer is stored
+    for (int i = 0; i < in; i++) {
+      int g = i / awq.groupSize();
+      for (int c = 0; c < out; c++) {
+        int q = AwqRepack.unsignedAt(packed[i * (out / 8) + c / 8], c % 8);
+        int z = AwqRepack.unsignedAt(zeros[g * (out / 8) + c / 8], c % 8);
+        transposed[c * in + i] = (q - z) * scales[g * out + c];
+      }
+    }
+    weightBytes += 4L * in * out;
+    return new NpuLinear(uploadFloats(transposed, out, in));
+  }
+
+  private static int[] ints(Checkpoint checkpoint, TensorInfo tensor) {
+    return checkpoint.segment(tensor, 0, tensor.byteLength()).toArray(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+  }
+
+  private static float[] floats(Checkpoint checkpoint, TensorInfo tensor) {
+    int n = Math.toIntExact(tensor.elementCount());
+    ByteBuffer widened = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+    tensor.dtype().widenToFloat32(checkpoint.segment(tensor, 0, tensor.byteLength()).asByteBuffer(), widened, n);
+    float[] out = new float[n];
+    widened.asFloatBuffer().get(out);
+    return out;
   }
 
   /**
@@ -291,7 +365,17 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   public long weightBytesFor(Checkpoint checkpoint) {
     long bytes = 0;
     for (TensorInfo t : checkpoint.tensors().values()) {
-      bytes += t.elementCount() * (t.name().endsWith("norm.weight") ? 4 : activation.bytes());
+      String name = t.name();
+      if (name.endsWith(".qweight")) {
+        // 8 weights per int32: as 4-bit (same bytes), or dequantized to float32 for float32 math
+        bytes += activation == AclDType.FLOAT ? 32 * t.elementCount() : 4 * t.elementCount();
+      } else if (name.endsWith(".qzeros")) {
+        bytes += activation == AclDType.FLOAT ? 0 : 8 * t.elementCount() * activation.bytes();
+      } else if (name.endsWith(".scales")) {
+        bytes += activation == AclDType.FLOAT ? 0 : t.elementCount() * activation.bytes();
+      } else {
+        bytes += t.elementCount() * (name.endsWith("norm.weight") ? 4 : activation.bytes());
+      }
     }
     return bytes;
   }
@@ -627,6 +711,12 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   @Override
   public NpuTensor linear(NpuTensor x, LinearWeight linear) {
+    if (linear instanceof NpuQuantLinear quantized) {
+      NpuTensor out = allocate(activation, x.dim(0), quantized.outFeatures());
+      nn.run("aclnnWeightQuantBatchMatmulV2", contiguous(x), quantized.weight(), quantized.scale(), quantized.offset(),
+          Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, quantized.groupSize(), out);
+      return out;
+    }
     NpuTensor weight = ((NpuLinear) linear).weight();
     NpuTensor out = allocate(activation, x.dim(0), weight.dim(0));
     nn.run("aclnnMm", x, weight.transposed(), out, (byte) 0);

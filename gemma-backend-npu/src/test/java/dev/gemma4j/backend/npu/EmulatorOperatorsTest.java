@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemma4j.spi.BackendOptions;
+import dev.gemma4j.spi.Precision;
 import java.util.Random;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -379,6 +380,70 @@ class EmulatorOperatorsTest {
     assertArrayEquals(expected, counts);
     assertTrue(java.util.Arrays.stream(counts).filter(c -> c > 0).count() > 1, "more than one token is drawn");
     assertTrue(shape.topK() == 8);
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, 32})
+  void weightQuantMatmulDequantizesFourBitWeightsPerGroupOrChannel(int group) {
+    int m = 3, k = 64, n = 16;
+    int groups = group == 0 ? 1 : k / group;
+    java.util.Random random = new java.util.Random(41 + group);
+    int[] q = new int[k * n]; // unsigned AWQ values 0..15
+    for (int i = 0; i < q.length; i++) {
+      q[i] = random.nextInt(16);
+    }
+    float[] scale = new float[groups * n];
+    float[] zero = new float[groups * n];
+    for (int i = 0; i < scale.length; i++) {
+      scale[i] = Precision.BFLOAT16.round(0.01f + random.nextFloat() / 10);
+      zero[i] = random.nextInt(16);
+    }
+    float[] x = random(m * k, 42);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = Precision.BFLOAT16.round(x[i]);
+    }
+    float[] expected = new float[m * n];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double acc = 0;
+        for (int c = 0; c < k; c++) {
+          int g = group == 0 ? 0 : c / group;
+          acc += x[i * k + c] * Precision.BFLOAT16.round((q[c * n + j] - zero[g * n + j]) * scale[g * n + j]);
+        }
+        expected[i * n + j] = Precision.BFLOAT16.round((float) acc);
+      }
+    }
+    // AWQ's packing: nibble p of each int32 holds column 8j + ORDER[p]; the repack puts it in column order.
+    int[] awq = new int[k * n / 8];
+    for (int c = 0; c < k; c++) {
+      for (int j = 0; j < n; j++) {
+        int column = j % 8;
+        int nibble = java.util.Arrays.stream(new int[] {0, 1, 2, 3, 4, 5, 6, 7})
+            .filter(p -> dev.gemma4j.spi.LinearSource.Awq.ORDER[p] == column).findFirst().orElseThrow();
+        awq[c * (n / 8) + j / 8] |= q[c * n + j] << (4 * nibble);
+      }
+    }
+    float[] actual = ops.execute(() -> {
+      NpuTensorOps bf16 = new NpuTensorOps(backendRuntime(), ops.nn(), deviceThread(), Precision.BFLOAT16, NpuFusions.NONE);
+      try (var step = bf16.openStep()) {
+        int[] repacked = java.util.Arrays.stream(awq).map(AwqRepack::signedInColumnOrder).toArray();
+        NpuTensor words = bf16.allocate(AclDType.INT32, k, n / 8);
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+          backend.runtime().memcpy(java.lang.foreign.MemorySegment.ofAddress(words.address()), 4L * repacked.length,
+              arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, repacked), 4L * repacked.length, AclRuntime.HOST_TO_DEVICE);
+        }
+        NpuTensor weight = new NpuTensor(words.address(), (long) k * n, AclDType.INT4, new long[] {k, n}, new long[] {n, 1}, 0);
+        float[] offsets = new float[zero.length];
+        for (int i = 0; i < offsets.length; i++) {
+          offsets[i] = 8 - zero[i];
+        }
+        NpuTensor s = bf16.fromHost(scale, groups, n);
+        NpuTensor o = bf16.fromHost(offsets, groups, n);
+        var layer = new NpuQuantLinear(weight, group == 0 ? s.reshape(n) : s, group == 0 ? o.reshape(n) : o, group);
+        return bf16.toHost(bf16.linear(bf16.fromHost(x, m, k), layer));
+      }
+    });
+    assertClose(expected, actual, 0.02);
   }
 
   static AclRuntime backendRuntime() {

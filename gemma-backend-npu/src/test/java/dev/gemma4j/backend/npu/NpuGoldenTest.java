@@ -126,10 +126,40 @@ class NpuGoldenTest {
   }
 
   @org.junit.jupiter.api.Test
-  void anAwqCheckpointIsRefusedWithTheWayOut() {
-    var e = org.junit.jupiter.api.Assertions.assertThrows(dev.gemma4j.GemmaException.class,
-        () -> Gemma.open(TestFixtures.path("tiny-gemma2-awq"), GemmaOptions.builder().backend("npu").build()));
-    assertTrue(e.getMessage().contains("AWQ") && e.getMessage().contains("--backend cpu"), e.getMessage());
+  void awqCheckpointsRunAsFourBitWeightsAndReproduceTheGoldensInFloat32() throws IOException {
+    String fixture = "tiny-gemma2-awq";
+    List<Case> cases = cases(fixture);
+    GemmaOptions float32 = GemmaOptions.builder().backend("npu").precision(Precision.FLOAT32).build();
+    try (Gemma gemma = Gemma.open(TestFixtures.path(fixture), float32)) {
+      for (Case c : cases) {
+        GenerationConfig config = GenerationConfig.builder().maxNewTokens(c.greedy().length).ignoreEos(true).build();
+        assertArrayEquals(c.greedy(), ids(gemma.generate(Prompt.ids(c.prompt()), config)), fixture + " float32 (dequantized)");
+      }
+    }
+    try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path(fixture));
+        Backend f32 = Emulator.provider(Emulator.home()).open(BackendOptions.defaults());
+        Backend bf16 = Emulator.provider(Emulator.home()).open(new BackendOptions(Precision.BFLOAT16, 0, 0))) {
+      Gemma2Model<?> exact = Gemma2Model.load(checkpoint, f32.ops());
+      Gemma2Model<?> fourBit = Gemma2Model.load(checkpoint, bf16.ops());
+      long packed = checkpoint.tensors().values().stream().filter(t -> t.name().endsWith(".qweight")).mapToLong(t -> t.byteLength()).sum();
+      assertTrue(bf16.ops().weightBytes() < f32.ops().weightBytes() / 4, "4-bit weights stay 4-bit in bf16 math");
+      assertTrue(bf16.ops().weightBytes() >= packed, "the packed weights are all there");
+      assertEquals(bf16.ops().weightBytesFor(checkpoint), bf16.ops().weightBytes(), "the memory check knows it beforehand");
+      assertEquals(f32.ops().weightBytesFor(checkpoint), f32.ops().weightBytes(), "the memory check knows it beforehand");
+      for (Case c : cases) {
+        int n = c.prompt().length;
+        float[] reference = ModelSteps.lastLogits(exact, ModelSteps.cache(exact, n), c.prompt(), 0, ModelSteps.identity(n));
+        for (int i = 0; i < c.prefillLastLogits().length; i++) {
+          assertEquals(c.prefillLastLogits()[i], reference[i], 1e-4, "float32 math: reference logit " + i);
+        }
+        float[] quantized = ModelSteps.lastLogits(fourBit, ModelSteps.cache(fourBit, n), c.prompt(), 0, ModelSteps.identity(n));
+        double drift = 0;
+        for (int i = 0; i < quantized.length; i++) {
+          drift = Math.max(drift, Math.abs(quantized[i] - reference[i]));
+        }
+        assertTrue(drift > 1e-4 && drift < 0.5, "aclnnWeightQuantBatchMatmulV2 in bf16 drifts by " + drift);
+      }
+    }
     var quantize = org.junit.jupiter.api.Assertions.assertThrows(dev.gemma4j.GemmaException.class,
         () -> Gemma.open(TestFixtures.path("tiny-gemma2"),
             GemmaOptions.builder().backend("npu").quantize(dev.gemma4j.WeightQuantization.INT8).build()));
