@@ -18,11 +18,22 @@ typedef struct allocation {
   struct allocation *next;
 } allocation;
 
+/* A captured graph (aclmdlRI): the executors enqueued between CaptureBegin and CaptureEnd, kept to be run
+ * again at every ExecuteAsync. */
+typedef struct graph {
+  int magic;
+  aclOpExecutor *head, *tail;
+} graph;
+
 typedef struct stream {
   int magic;
   int device;
   aclOpExecutor *head, *tail;
+  graph *capturing; /* non-NULL between aclmdlRICaptureBegin and aclmdlRICaptureEnd */
 } stream;
+
+#define GRAPH_MAGIC 0x6A4F
+static __thread int capturing_here; /* this thread has a stream in capture (thread-local mode) */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static allocation *allocations;
@@ -45,7 +56,7 @@ static struct {
 
 /* What the device was asked to do: emu_counters() reports it for tests to compare with the Java side. */
 static struct {
-  int64_t launches, syncs, h2d_bytes, d2h_bytes, allocations, live_executors;
+  int64_t launches, syncs, h2d_bytes, d2h_bytes, allocations, live_executors, graph_captures, graph_replays;
 } counters;
 
 static void load_conf(void) {
@@ -94,9 +105,12 @@ void emu_count_executor(int delta) {
   pthread_mutex_unlock(&lock);
 }
 
-/* Test hook, not part of CANN: launches, syncs, H2D bytes, D2H bytes, allocations, live executors. */
-void emu_counters(int64_t out[6]) {
+/* Test hook, not part of CANN: launches, syncs, H2D bytes, D2H bytes, allocations, live executors, graphs
+ * captured, graph replays. */
+void emu_counters(int64_t out[8]) {
   pthread_mutex_lock(&lock);
+  out[6] = counters.graph_captures;
+  out[7] = counters.graph_replays;
   out[0] = counters.launches;
   out[1] = counters.syncs;
   out[2] = counters.h2d_bytes;
@@ -241,6 +255,11 @@ aclError aclrtCreateStream(aclrtStream *out) {
   return ACL_SUCCESS;
 }
 
+static void run_graph(aclOpExecutor *node) {
+  graph *g = (graph *)node->i[0];
+  for (aclOpExecutor *e = g->head; e; e = e->next) e->kernel(e);
+}
+
 static void run_all(stream *s) {
   aclOpExecutor *e = s->head;
   s->head = s->tail = NULL;
@@ -253,9 +272,79 @@ static void run_all(stream *s) {
   }
 }
 
+/* ---- graph capture (acl_rt.h / acl_mdl.h, CANN 8.1+) ---- */
+
+aclError aclmdlRICaptureBegin(aclrtStream handle, int mode) {
+  int rc = emu_require_context("aclmdlRICaptureBegin");
+  if (rc) return rc;
+  stream *s = handle;
+  if (!s || s->magic != 0x57AE) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureBegin: not a stream");
+  if (mode < 0 || mode > 2) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclmdlRICaptureBegin: unknown capture mode %d", mode);
+  if (s->capturing) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureBegin: the stream is already capturing");
+  /* Work queued before the capture stays queued and runs as usual; only what is launched now is recorded. */
+  s->capturing = calloc(1, sizeof(graph));
+  s->capturing->magic = GRAPH_MAGIC;
+  capturing_here = mode != 2;
+  return ACL_SUCCESS;
+}
+
+aclError aclmdlRICaptureEnd(aclrtStream handle, void **modelRI) {
+  stream *s = handle;
+  if (!s || s->magic != 0x57AE) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureEnd: not a stream");
+  if (!s->capturing) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureEnd: the stream is not capturing");
+  if (!modelRI) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclmdlRICaptureEnd: modelRI is NULL");
+  *modelRI = s->capturing;
+  s->capturing = NULL;
+  capturing_here = 0;
+  pthread_mutex_lock(&lock);
+  counters.graph_captures++;
+  pthread_mutex_unlock(&lock);
+  return ACL_SUCCESS;
+}
+
+aclError aclmdlRIExecuteAsync(void *modelRI, aclrtStream handle) {
+  int rc = emu_require_context("aclmdlRIExecuteAsync");
+  if (rc) return rc;
+  graph *g = modelRI;
+  stream *s = handle;
+  if (!g || g->magic != GRAPH_MAGIC) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclmdlRIExecuteAsync: not a captured graph");
+  if (!s || s->magic != 0x57AE || s->capturing)
+    return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRIExecuteAsync: not a stream, or one that is capturing");
+  aclOpExecutor *node = calloc(1, sizeof *node);
+  node->op = "aclmdlRIExecuteAsync";
+  node->kernel = run_graph;
+  node->i[0] = (int64_t)(intptr_t)g;
+  node->next = NULL;
+  if (s->tail) s->tail->next = node; else s->head = node;
+  s->tail = node;
+  pthread_mutex_lock(&lock);
+  counters.graph_replays++;
+  pthread_mutex_unlock(&lock);
+  return ACL_SUCCESS;
+}
+
+aclError aclmdlRIDestroy(void *modelRI) {
+  graph *g = modelRI;
+  if (!g || g->magic != GRAPH_MAGIC) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclmdlRIDestroy: not a captured graph");
+  for (aclOpExecutor *e = g->head; e;) {
+    aclOpExecutor *next = e->next;
+    e->magic = 0;
+    free(e);
+    e = next;
+  }
+  g->magic = 0;
+  free(g);
+  return ACL_SUCCESS;
+}
+
+/* Calls CANN forbids on a thread whose stream is capturing (host copies, allocations, synchronization). */
+static int forbidden_while_capturing(const char *api) {
+  return capturing_here ? emu_fail(ACL_ERROR_RT_PARAM_INVALID, "%s: not allowed while this thread's stream is capturing a graph", api) : 0;
+}
+
 aclError aclrtSynchronizeStream(aclrtStream handle) {
   int rc = emu_require_context("aclrtSynchronizeStream");
-  if (rc) return rc;
+  if (rc || (rc = forbidden_while_capturing("aclrtSynchronizeStream"))) return rc;
   stream *s = handle;
   if (!s || s->magic != 0x57AE) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclrtSynchronizeStream: not a stream");
   kernel_error[0] = 0;
@@ -283,6 +372,11 @@ int emu_enqueue(aclrtStream handle, aclOpExecutor *e) {
   e->next = NULL;
   counters.launches++;
   emu_count_executor(-1);
+  if (s->capturing) { /* recorded, kept for every replay */
+    if (s->capturing->tail) s->capturing->tail->next = e; else s->capturing->head = e;
+    s->capturing->tail = e;
+    return ACL_SUCCESS;
+  }
   if (s->tail) s->tail->next = e; else s->head = e;
   s->tail = e;
   return ACL_SUCCESS;
@@ -290,7 +384,7 @@ int emu_enqueue(aclrtStream handle, aclOpExecutor *e) {
 
 aclError aclrtMalloc(void **devPtr, size_t size, int policy) {
   int rc = emu_require_context("aclrtMalloc");
-  if (rc) return rc;
+  if (rc || (rc = forbidden_while_capturing("aclrtMalloc"))) return rc;
   load_conf();
   if (!devPtr || size == 0) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclrtMalloc: NULL pointer or size 0");
   if (policy < 0 || policy > 2) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclrtMalloc: unknown policy %d", policy);
@@ -321,6 +415,8 @@ aclError aclrtMalloc(void **devPtr, size_t size, int policy) {
 }
 
 aclError aclrtFree(void *devPtr) {
+  int rc = forbidden_while_capturing("aclrtFree");
+  if (rc) return rc;
   pthread_mutex_lock(&lock);
   for (allocation **p = &allocations; *p; p = &(*p)->next) {
     if ((*p)->handle == (uintptr_t)devPtr) {
@@ -339,7 +435,7 @@ aclError aclrtFree(void *devPtr) {
 
 aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count, int kind) {
   int rc = emu_require_context("aclrtMemcpy");
-  if (rc) return rc;
+  if (rc || (rc = forbidden_while_capturing("aclrtMemcpy"))) return rc;
   if (!dst || !src) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclrtMemcpy: NULL pointer");
   if (count > destMax) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclrtMemcpy: count %zu exceeds destMax %zu", count, destMax);
   bool dstDevice = kind == MEMCPY_HOST_TO_DEVICE || kind == MEMCPY_DEVICE_TO_DEVICE;

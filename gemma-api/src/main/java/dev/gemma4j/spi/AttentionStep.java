@@ -20,4 +20,10 @@ public interface AttentionStep<T> {
    * @return {@code [rows, numHeads * headDim]}
    */
   T attend(int layer, T q, T k, T v);
+
+  /**
+   * Called once after the step's last layer: a backend that recorded the layers' operators instead of
+   * running them (a captured device graph) runs them now. By default nothing is left to do.
+   */
+  default void finish() {}
 }

@@ -276,6 +276,7 @@ public final class Gemma2Model<T> implements AutoCloseable {
         h = ops.add(h, y);
       }
     }
+    attention.finish();
     return h;
   }
 

@@ -24,6 +24,8 @@ final class AclRuntime {
   static final int MALLOC_HUGE_FIRST = 0;
   /** {@code aclrtMemAttr} ACL_HBM_MEM. */
   static final int HBM = 1;
+  /** {@code aclmdlRICaptureMode} ACL_MODEL_RI_CAPTURE_MODE_THREAD_LOCAL. */
+  static final int CAPTURE_THREAD_LOCAL = 1;
 
   private final AclLibrary library;
   // Written only by the device thread, read by any: volatile is enough for a single writer.
@@ -129,6 +131,31 @@ final class AclRuntime {
   void synchronize(MemorySegment stream) {
     syncs++;
     check("aclrtSynchronizeStream", call("aclrtSynchronizeStream", FunctionDescriptor.of(JAVA_INT, ADDRESS), stream));
+  }
+
+  /** {@code aclmdlRICaptureBegin} in thread-local mode: the stream's launches are recorded, not run. */
+  void captureBegin(MemorySegment stream) {
+    check("aclmdlRICaptureBegin",
+        call("aclmdlRICaptureBegin", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), stream, CAPTURE_THREAD_LOCAL));
+  }
+
+  /** {@code aclmdlRICaptureEnd}: the recorded graph. */
+  MemorySegment captureEnd(MemorySegment stream) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment out = arena.allocate(ADDRESS);
+      check("aclmdlRICaptureEnd", call("aclmdlRICaptureEnd", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), stream, out));
+      return out.get(ADDRESS, 0);
+    }
+  }
+
+  /** {@code aclmdlRIExecuteAsync}: queues a captured graph on the stream. */
+  void executeGraph(MemorySegment graph, MemorySegment stream) {
+    check("aclmdlRIExecuteAsync",
+        call("aclmdlRIExecuteAsync", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), graph, stream));
+  }
+
+  void destroyGraph(MemorySegment graph) {
+    check("aclmdlRIDestroy", call("aclmdlRIDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), graph));
   }
 
   /** Device memory of {@code bytes} bytes; its address is only meaningful to CANN. */

@@ -44,6 +44,7 @@ final class Aclnn implements AutoCloseable {
   private long workspace;
   private long workspaceBytes;
   private long launches;
+  private @Nullable NpuGraphs graphs;
 
   Aclnn(AclRuntime runtime, MemorySegment stream) {
     this.runtime = runtime;
@@ -54,9 +55,19 @@ final class Aclnn implements AutoCloseable {
     return stream;
   }
 
-  /** Operators launched so far. */
+  /** Operators launched so far, a replayed graph counting as one. */
   long launches() {
     return launches;
+  }
+
+  /** Routes every call through graph mode's capture and replay. */
+  void useGraphs(NpuGraphs graphs) {
+    this.graphs = graphs;
+  }
+
+  /** A graph queued with {@code aclmdlRIExecuteAsync}: one launch. */
+  void countGraphLaunch() {
+    launches++;
   }
 
   /**
@@ -66,6 +77,9 @@ final class Aclnn implements AutoCloseable {
    * attached to it as suppressed.
    */
   void run(String op, Object... args) {
+    if (graphs != null && !graphs.admit(op, args)) {
+      return; // replayed from a captured graph
+    }
     List<MemorySegment> tensors = new ArrayList<>();
     List<MemorySegment> scalars = new ArrayList<>();
     Throwable failure = null;

@@ -35,6 +35,11 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   private final Plan full;
   private final float scale;
   private final float softcap;
+  private final int slidingKeys;
+  private final int fullKeys;
+
+  /** Graph mode pads the decoding sequences' keys to a multiple of this, so one graph serves many steps. */
+  static final int GRAPH_KEY_BUCKET = 64;
 
   /** One layer kind's indices and masks, uploaded once for every layer of that kind in the step. */
   private record Plan(@Nullable NpuTensor writeSlots, @Nullable DecodePlan decode, List<PrefillPlan> prefill) {}
@@ -56,6 +61,13 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     int[] all = java.util.stream.IntStream.range(0, batch.sequences()).toArray();
     this.decoding = Arrays.stream(all).filter(s -> batch.queryLength(s) == 1).toArray();
     this.prefilling = Arrays.stream(all).filter(s -> batch.queryLength(s) > 1).toArray();
+    NpuGraphs graphs = ops.graphs();
+    boolean graphed = graphs != null && prefilling.length == 0 && decoding.length > 0;
+    this.slidingKeys = keys(LayerType.SLIDING, graphed);
+    this.fullKeys = keys(LayerType.FULL, graphed);
+    if (graphed) {
+      graphs.begin(new NpuGraphs.Key(decoding.length, slidingKeys, fullKeys)); // before the uploads: a capture stages them
+    }
     this.sliding = upload(LayerType.SLIDING);
     this.full = upload(LayerType.FULL);
     this.scale = scale;
@@ -74,13 +86,24 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     return new Plan(ops.uploadInts(batch.writeSlots(type)), decoding.length == 0 ? null : decodePlan(type), prefill);
   }
 
+  /** The longest visible context among the decoding sequences on a layer kind, padded in graph mode. */
+  private int keys(LayerType type, boolean graphed) {
+    if (!cache.spec().layers().contains(type)) {
+      return 0;
+    }
+    int longest = 0;
+    for (int s : decoding) {
+      longest = Math.max(longest, batch.contextLength()[s] - batch.firstVisibleKey(s, type));
+    }
+    return graphed ? (longest + GRAPH_KEY_BUCKET - 1) / GRAPH_KEY_BUCKET * GRAPH_KEY_BUCKET : longest;
+  }
+
   private DecodePlan decodePlan(LayerType type) {
     int kvHeads = cache.spec().kvHeads();
     int[][] slots = new int[decoding.length][];
-    int keys = 0;
+    int keys = type == LayerType.SLIDING ? slidingKeys : fullKeys;
     for (int i = 0; i < decoding.length; i++) {
       slots[i] = batch.keySlots(decoding[i], type);
-      keys = Math.max(keys, slots[i].length);
     }
     int[] rows = new int[Math.multiplyExact(Math.multiplyExact(decoding.length, kvHeads), keys)];
     float[] mask = new float[decoding.length * keys];
@@ -116,6 +139,15 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
       prefill(p, keyCache, valueCache, q, out);
     }
     return out;
+  }
+
+  /** After the last layer: in graph mode the captured layers run now (one launch). */
+  @Override
+  public void finish() {
+    NpuGraphs graphs = ops.graphs();
+    if (graphs != null && graphs.end()) {
+      ops.nn().countGraphLaunch();
+    }
   }
 
   /**

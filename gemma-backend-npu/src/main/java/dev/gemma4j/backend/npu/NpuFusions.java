@@ -15,12 +15,15 @@ import java.util.Map;
  * @param scatterKvCache {@code aclnnScatterPaKvCache} writes a step's keys and values in one launch
  * @param deviceSampling temperature, top-k, top-p and min-p drawn on the device ({@code aclnnSort},
  *     {@code aclnnCumsum}, {@code aclnnLtTensor}, {@code aclnnGeTensor}), so only ids come back
+ * @param graphs graph mode ({@link NpuGraphs}): only with {@value NpuGraphs#OVERRIDE}{@code =on} and a CANN that
+ *     captures graphs (8.1+)
  */
-record NpuFusions(boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boolean scatterKvCache, boolean deviceSampling) {
+record NpuFusions(
+    boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boolean scatterKvCache, boolean deviceSampling, boolean graphs) {
   /** Environment variable that turns the fused paths off. */
   static final String OVERRIDE = "GEMMA_NPU_FUSED";
 
-  static final NpuFusions NONE = new NpuFusions(false, false, false, false, false);
+  static final NpuFusions NONE = new NpuFusions(false, false, false, false, false, false);
 
   /** The fusions this CANN supports, unless the environment turns them off. */
   static NpuFusions probe(AclLibrary library, Map<String, String> env) {
@@ -33,7 +36,8 @@ record NpuFusions(boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boo
         library.has("aclnnAddRmsNormGetWorkspaceSize"),
         library.has("aclnnScatterPaKvCacheGetWorkspaceSize"),
         java.util.stream.Stream.of("aclnnSort", "aclnnCumsum", "aclnnLtTensor", "aclnnGeTensor")
-            .allMatch(op -> library.has(op + "GetWorkspaceSize")));
+            .allMatch(op -> library.has(op + "GetWorkspaceSize")),
+        "on".equalsIgnoreCase(env.getOrDefault(NpuGraphs.OVERRIDE, "")) && library.has("aclmdlRICaptureBegin"));
   }
 
   /** In words, for {@code gemma backends}: what is fused and what falls back. */
@@ -46,6 +50,7 @@ record NpuFusions(boolean stackedMatmuls, boolean geGlu, boolean addRmsNorm, boo
     (scatterKvCache ? fused : unfused).add("ScatterPaKvCache");
     (deviceSampling ? fused : unfused).add("sampling on the device");
     return "fused: " + (fused.isEmpty() ? "none" : String.join(", ", fused))
-        + (unfused.isEmpty() ? "" : "; unfused: " + String.join(", ", unfused));
+        + (unfused.isEmpty() ? "" : "; unfused: " + String.join(", ", unfused))
+        + "; graph mode " + (graphs ? "on (decode steps captured and replayed)" : "off (" + NpuGraphs.OVERRIDE + "=on tries it)");
   }
 }

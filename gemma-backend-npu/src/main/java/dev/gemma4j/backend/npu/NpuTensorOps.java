@@ -52,6 +52,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final AclDType activation;
   private final StepArena arena;
   private final NpuFusions fusions;
+  private final @org.jspecify.annotations.Nullable NpuGraphs graphs;
   private final List<Long> persistent = new ArrayList<>();
   private final List<NpuKvCache> kvCaches = new ArrayList<>();
   private final java.util.Map<Integer, PositionTables> positionTables = new java.util.HashMap<>();
@@ -72,6 +73,15 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     this.precision = precision;
     this.activation = precision == Precision.BFLOAT16 ? AclDType.BF16 : AclDType.FLOAT;
     this.arena = new StepArena(runtime);
+    this.graphs = fusions.graphs() ? new NpuGraphs(runtime, nn.stream()) : null;
+    if (graphs != null) {
+      nn.useGraphs(graphs);
+    }
+  }
+
+  /** Graph mode's captures and replays, or {@code null} when it is off. */
+  @org.jspecify.annotations.Nullable NpuGraphs graphs() {
+    return graphs;
   }
 
   @Override
@@ -127,6 +137,10 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   private void upload(long address, long capacity, MemorySegment host) {
+    if (graphs != null && graphs.capturing()) {
+      graphs.stage(address, capacity, host); // CANN forbids host copies while a graph is captured
+      return;
+    }
     runtime.memcpy(MemorySegment.ofAddress(address), capacity, host, host.byteSize(), AclRuntime.HOST_TO_DEVICE);
   }
 
@@ -440,11 +454,16 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return () -> {
       stepOpen = false;
       try {
+        if (graphs != null) {
+          graphs.abandon(); // a step that failed while capturing leaves no capture open
+        }
         if (nn.launches() != launchesAtLastSync) {
           synchronize(); // queued operators still use the step's memory
         }
       } finally {
-        arena.reset();
+        if (arena.reset() && graphs != null) {
+          graphs.invalidate();
+        }
       }
     };
   }
@@ -809,6 +828,9 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     device.call(
         () -> {
           synchronize();
+          if (graphs != null) {
+            graphs.close();
+          }
           nn.close();
           arena.close();
           persistent.forEach(runtime::free);

@@ -45,8 +45,12 @@ final class StepArena {
     return capacity + overflowBytes;
   }
 
-  /** Frees this step's overflow and regrows the buffer to what the step needed; the stream must be idle. */
-  void reset() {
+  /**
+   * Frees this step's overflow and regrows the buffer to what the step needed; the stream must be idle.
+   *
+   * @return whether the buffer moved (every address it gave out changes)
+   */
+  boolean reset() {
     overflow.forEach(runtime::free);
     overflow.clear();
     overflowBytes = 0;
@@ -58,9 +62,13 @@ final class StepArena {
       }
       base = runtime.malloc(needed);
       capacity = needed;
+      used = 0;
+      needed = 0;
+      return true;
     }
     used = 0;
     needed = 0;
+    return false;
   }
 
   /** Frees everything; the stream must be idle. */

@@ -44,13 +44,16 @@ class NpuStepCostTest {
   record Cost(double launches, double syncs, double hostToDevice, double deviceToHost, long allocations, long steps,
       DeviceCounters counted, long[] emulated) {}
 
-  /** The emulator's counts (launches, syncs, H2D, D2H, allocations, live executors) through its test hook. */
+  /**
+   * The emulator's counts through its test hook: launches, syncs, H2D, D2H, allocations, live executors,
+   * graphs captured, graph replays.
+   */
   static long[] emulatorCounters(Path home) {
     MethodHandle counters = Linker.nativeLinker().downcallHandle(
         SymbolLookup.libraryLookup(home.resolve("lib64/libascend_emulator.so"), Arena.global()).find("emu_counters").orElseThrow(),
         FunctionDescriptor.ofVoid(ADDRESS));
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(JAVA_LONG, 6);
+      MemorySegment out = arena.allocate(JAVA_LONG, 8);
       counters.invokeExact(out);
       return out.toArray(JAVA_LONG);
     } catch (Throwable t) {
@@ -84,8 +87,8 @@ class NpuStepCostTest {
     long[] emulatedAfter = emulatorCounters(Emulator.home());
     long steps = after.decodeSteps() - before.decodeSteps();
     DeviceCounters c = after.decodeCounters().minus(before.decodeCounters());
-    long[] emulated = new long[6];
-    for (int i = 0; i < 6; i++) {
+    long[] emulated = new long[8];
+    for (int i = 0; i < 8; i++) {
       emulated[i] = emulatedAfter[i] - emulatedBefore[i];
     }
     assertTrue(steps >= NEW_TOKENS - 2, "decode steps counted: " + steps);

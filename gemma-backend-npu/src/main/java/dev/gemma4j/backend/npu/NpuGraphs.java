@@ -1,0 +1,196 @@
+package dev.gemma4j.backend.npu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Graph mode (opt-in, {@value #OVERRIDE}{@code =on}; off by default until verified on hardware): the layers of
+ * a decode step are captured once per shape ({@code aclmdlRICaptureBegin/End}) and replayed with one
+ * {@code aclmdlRIExecuteAsync}, so the host no longer pays a two-phase aclnn call per operator.
+ *
+ * <p>A shape ({@link Key}: sequences and the padded key count per layer kind) runs normally the first time
+ * (sizing the arena and the workspace), is captured the second time and replayed from then on. During a
+ * capture CANN forbids host copies, so uploads are staged and written once the capture ends. During a replay
+ * every operator call is still made on the Java side (uploads land at the same arena addresses) but only
+ * checked against the recorded trace, not launched; a call that differs fails the step rather than run a
+ * graph that no longer fits. A regrown arena moves every address, so it drops all graphs.
+ */
+final class NpuGraphs {
+  /** Environment variable that turns graph mode on. */
+  static final String OVERRIDE = "GEMMA_NPU_GRAPH";
+
+  /** The shape of a decode step's layers. */
+  record Key(int sequences, long slidingKeys, long fullKeys) {}
+
+  private record Graph(MemorySegment handle, List<String> trace) {}
+
+  private record Upload(long address, long capacity, byte[] bytes) {}
+
+  private enum Mode { OFF, CAPTURING, REPLAYING }
+
+  private final AclRuntime runtime;
+  private final MemorySegment stream;
+  private final Map<Key, Graph> graphs = new HashMap<>();
+  private final Set<Key> seen = new HashSet<>();
+  private final Set<Key> failed = new HashSet<>();
+  private Mode mode = Mode.OFF;
+  private Key current;
+  private List<String> trace;
+  private List<Upload> staged;
+  private int cursor;
+  private long replays;
+
+  NpuGraphs(AclRuntime runtime, MemorySegment stream) {
+    this.runtime = runtime;
+    this.stream = stream;
+  }
+
+  /** Starts the layers of a decode step of this shape: run normally, captured, or replayed. */
+  void begin(Key key) {
+    current = key;
+    if (failed.contains(key) || seen.add(key)) {
+      mode = Mode.OFF;
+      return;
+    }
+    if (graphs.containsKey(key)) {
+      mode = Mode.REPLAYING;
+      cursor = 0;
+      return;
+    }
+    runtime.captureBegin(stream);
+    mode = Mode.CAPTURING;
+    trace = new ArrayList<>();
+    staged = new ArrayList<>();
+  }
+
+  boolean capturing() {
+    return mode == Mode.CAPTURING;
+  }
+
+  /**
+   * An operator call about to be made: whether to launch it (normal runs and captures) or not (replays,
+   * where it is only checked against the trace).
+   */
+  boolean admit(String op, Object[] args) {
+    if (mode == Mode.OFF) {
+      return true;
+    }
+    String signature = signature(op, args);
+    if (mode == Mode.CAPTURING) {
+      trace.add(signature);
+      return true;
+    }
+    List<String> recorded = graphs.get(current).trace();
+    if (cursor >= recorded.size() || !recorded.get(cursor).equals(signature)) {
+      failed.add(current);
+      dropGraph(current);
+      mode = Mode.OFF;
+      throw new IllegalStateException("graph replay diverged at operator " + cursor + " (" + op + ") of a step shaped "
+          + current + "; this shape runs without a graph from now on (set " + OVERRIDE + "=off to turn graph mode off)");
+    }
+    cursor++;
+    return false;
+  }
+
+  /** An upload during a capture, written once the capture ends. */
+  void stage(long address, long capacity, MemorySegment host) {
+    staged.add(new Upload(address, capacity, host.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+  }
+
+  /**
+   * The end of the layers: a capture ends (its staged uploads are written) and runs; a replay runs its
+   * graph. Returns whether a graph was queued (one launch).
+   */
+  boolean end() {
+    Mode was = mode;
+    mode = Mode.OFF;
+    switch (was) {
+      case OFF -> {
+        return false;
+      }
+      case CAPTURING -> {
+        MemorySegment handle = runtime.captureEnd(stream);
+        graphs.put(current, new Graph(handle, List.copyOf(trace)));
+        try (Arena arena = Arena.ofConfined()) {
+          for (Upload u : staged) {
+            MemorySegment host = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, u.bytes());
+            runtime.memcpy(MemorySegment.ofAddress(u.address()), u.capacity(), host, host.byteSize(), AclRuntime.HOST_TO_DEVICE);
+          }
+        }
+        staged = null;
+        trace = null;
+        runtime.executeGraph(handle, stream);
+      }
+      case REPLAYING -> {
+        Graph graph = graphs.get(current);
+        if (cursor != graph.trace().size()) {
+          failed.add(current);
+          dropGraph(current);
+          throw new IllegalStateException("graph replay ended after " + cursor + " of " + graph.trace().size()
+              + " operators for a step shaped " + current);
+        }
+        runtime.executeGraph(graph.handle(), stream);
+        replays++;
+      }
+    }
+    return true;
+  }
+
+  /** A step that fails mid-way: an open capture is ended and thrown away, so the stream is usable again. */
+  void abandon() {
+    if (mode == Mode.CAPTURING) {
+      mode = Mode.OFF;
+      failed.add(current);
+      runtime.destroyGraph(runtime.captureEnd(stream));
+    }
+    mode = Mode.OFF;
+  }
+
+  /** Every address moved (the arena was regrown): drops every graph; shapes are captured again. */
+  void invalidate() {
+    for (Key key : List.copyOf(graphs.keySet())) {
+      dropGraph(key);
+    }
+  }
+
+  /** Graphs replayed so far. */
+  long replays() {
+    return replays;
+  }
+
+  int captured() {
+    return graphs.size();
+  }
+
+  private void dropGraph(Key key) {
+    Graph graph = graphs.remove(key);
+    if (graph != null) {
+      runtime.destroyGraph(graph.handle());
+    }
+  }
+
+  void close() {
+    invalidate();
+  }
+
+  /** An operator call as the trace records it: the operator and every argument, tensors by address and view. */
+  private static String signature(String op, Object[] args) {
+    StringBuilder s = new StringBuilder(op);
+    for (Object a : args) {
+      s.append('|');
+      if (a instanceof NpuTensor t) {
+        s.append(t.dtype()).append('@').append(Long.toHexString(t.address())).append('+').append(t.offset())
+            .append(java.util.Arrays.toString(t.shape())).append(java.util.Arrays.toString(t.strides()));
+      } else {
+        s.append(a);
+      }
+    }
+    return s.toString();
+  }
+}
