@@ -409,6 +409,8 @@ aclnnStatus aclnnSoftmaxGetWorkspaceSize(const aclTensor *self, int64_t dim, acl
   if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "out", out)) || (rc = same_shape(op, self, out))) return rc;
   if (norm_dim(dim, self->ndim) != self->ndim - 1)
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only (dim %lld of rank %d)", op, (long long)dim, self->ndim);
+  /* softmax_v2 README: without half_to_float the input and output dtypes must agree; the sum is float32 or wider */
+  if (out->dtype != self->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must have self's dtype", op);
   const aclTensor *ts[2] = {self, out};
   aclOpExecutor *e;
   return make(op, 0, k_softmax, ts, 2, ws, ex, &e);

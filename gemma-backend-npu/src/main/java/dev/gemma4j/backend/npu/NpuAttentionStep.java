@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  *       so the keys' transpose is a plain transpose of the last two dimensions; one {@code BatchMatMul}
  *       with the queries seen as {@code [sequences * kvHeads, group, headDim]}; the scaled soft-cap and one
  *       mask for the whole batch (padding is negative infinity), uploaded once per step and layer kind;
- *       one {@code Softmax} in float32; one {@code BatchMatMul} with the values. Padding points at the
+ *       one {@code Softmax} (float32 inside); one {@code BatchMatMul} with the values. Padding points at the
  *       sequence's first key, so it never reads unwritten memory.
  *   <li>every <b>prefilling</b> sequence (a prompt chunk) on its own, with a causal mask.
  * </ul>
@@ -209,15 +209,15 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   }
 
   /**
-   * {@code softmax(softcap(scores * scale) + mask)} in float32, returned in the activation dtype;
-   * {@code scores} are seen as {@code [batch, rows, keys]} and the mask broadcasts over the rows. The
-   * soft-cap {@code cap * tanh(s * scale / cap)} takes one {@code Muls} (scale and 1/cap folded), one
-   * {@code Tanh}, and the {@code Add} that adds the mask: its alpha multiplies by the cap and its float32
-   * output widens, so no separate cast runs.
+   * {@code softmax(softcap(scores * scale) + mask)} in the activation dtype; {@code scores} are seen as
+   * {@code [batch, rows, keys]} and the mask broadcasts over the rows. The soft-cap
+   * {@code cap * tanh(s * scale / cap)} takes one {@code Muls} (scale and 1/cap folded), one {@code Tanh}, and
+   * the {@code Add} that adds the mask, its alpha multiplying by the cap. In bf16 the masked scores are bf16
+   * as the reference's are, and {@code Softmax} computes in float32 inside and writes bf16, so no cast runs.
    */
   private NpuTensor maskedSoftmax(NpuTensor scores, NpuTensor mask, long batchSize, long rows, long keys) {
     Aclnn nn = ops.nn();
-    NpuTensor masked = ops.allocate(AclDType.FLOAT, batchSize, rows, keys);
+    NpuTensor masked = ops.allocate(ops.activation(), batchSize, rows, keys);
     if (softcap > 0) {
       NpuTensor scaled = ops.scale(scores, scale / softcap);
       NpuTensor tanh = ops.allocate(scaled.dtype(), scaled.shape());
@@ -226,9 +226,9 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     } else {
       nn.run("aclnnAdd", ops.scale(scores, scale).reshape(batchSize, rows, keys), mask, new Aclnn.Scalar(1f), masked);
     }
-    NpuTensor probabilities = ops.allocate(AclDType.FLOAT, batchSize, rows, keys);
+    NpuTensor probabilities = ops.allocate(ops.activation(), batchSize, rows, keys);
     nn.run("aclnnSoftmax", masked, -1L, probabilities);
-    return ops.as(probabilities, ops.activation());
+    return probabilities;
   }
 
   /** Attention of one prompt chunk: its queries against its visible keys, causal within the chunk. */
