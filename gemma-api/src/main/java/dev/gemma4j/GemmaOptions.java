@@ -90,7 +90,7 @@ public record GemmaOptions(
   /** The options without the API key's value. */
   @Override
   public String toString() {
-    return "GemmaOptions[backend=" + backend + ", deviceIndex=" + deviceIndex + ", precision=" + precision
+    return "GemmaOptions[backend=" + backend + ", deviceIndex=" + deviceIndex + ", precision=" + (precision == null ? "backend default" : precision)
         + ", threads=" + threads + ", revision=" + revision + ", cacheDir=" + cacheDir + ", offline=" + offline
         + ", engine=" + engine + ", endpoints=" + endpoints + ", apiKey=" + (apiKey == null ? "none" : "(set)")
         + ", remote=" + remote + ", quantize=" + quantize + "]";

@@ -191,6 +191,9 @@ final class Aclnn implements AutoCloseable {
 
   private long workspace(long bytes) {
     if (bytes > workspaceBytes) {
+      if (graphs != null) {
+        graphs.workspaceMoves(); // captured graphs hold the old buffer's address
+      }
       if (workspace != 0) {
         runtime.synchronize(stream); // queued operators may still use the old buffer
         runtime.free(workspace);

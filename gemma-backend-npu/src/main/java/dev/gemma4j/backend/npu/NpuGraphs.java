@@ -152,6 +152,18 @@ final class NpuGraphs {
     mode = Mode.OFF;
   }
 
+  /**
+   * The operators' shared workspace is about to be replaced: graphs that use it are dropped. During a capture
+   * that cannot happen (it would allocate and synchronize), so the capture's step fails instead.
+   */
+  void workspaceMoves() {
+    if (mode == Mode.CAPTURING) {
+      throw new IllegalStateException("an operator needs a larger workspace while a graph is being captured; this"
+          + " step fails and its shape (" + current + ") runs without a graph");
+    }
+    invalidate();
+  }
+
   /** Every address moved (the arena was regrown): drops every graph; shapes are captured again. */
   void invalidate() {
     for (Key key : List.copyOf(graphs.keySet())) {
