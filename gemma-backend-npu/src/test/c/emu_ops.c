@@ -343,24 +343,29 @@ aclnnStatus aclnnBatchMatMulGetWorkspaceSize(const aclTensor *self, const aclTen
 }
 LAUNCH(aclnnBatchMatMul)
 
+/* y = x / Rms(x) * gamma over one row of D values, rstd = 1 / Rms(x) in float32, as RmsNorm and AddRmsNorm
+ * define it: x read as float32, the mean of squares in double, each product rounded to float32. */
+static void norm_row(const aclTensor *x, char *px, const aclTensor *g, char *pg, const aclTensor *y, char *py,
+                     const aclTensor *r, char *pr, int64_t row, int64_t D, double eps) {
+  double sum = 0;
+  for (int64_t c = 0; c < D; c++) {
+    double v = (float)get(x, px, view_offset(x, row * D + c));
+    sum += v * v;
+  }
+  float rstd = (float)(1.0 / sqrt((float)(sum / D) + eps));
+  for (int64_t c = 0; c < D; c++) {
+    float v = (float)get(x, px, view_offset(x, row * D + c));
+    put(y, py, view_offset(y, row * D + c), (float)(v * rstd) * (float)get(g, pg, view_offset(g, c)));
+  }
+  put(r, pr, view_offset(r, row), rstd);
+}
+
 static void k_rmsnorm(aclOpExecutor *e) {
   const aclTensor *x = &e->t[0], *g = &e->t[1], *y = &e->t[2], *r = &e->t[3];
   char *px = base_of(x), *pg = base_of(g), *py = base_of(y), *pr = base_of(r);
   if (!px || !pg || !py || !pr) return emu_kernel_error("%s: operand memory is gone", e->op);
   int64_t D = x->dims[x->ndim - 1], rows = numel(x) / D;
-  for (int64_t row = 0; row < rows; row++) {
-    double sum = 0;
-    for (int64_t c = 0; c < D; c++) {
-      double v = (float)get(x, px, view_offset(x, row * D + c));
-      sum += v * v;
-    }
-    float rstd = (float)(1.0 / sqrt((float)(sum / D) + e->d[0]));
-    for (int64_t c = 0; c < D; c++) {
-      float v = (float)get(x, px, view_offset(x, row * D + c));
-      put(y, py, view_offset(y, row * D + c), (float)(v * rstd) * (float)get(g, pg, view_offset(g, c)));
-    }
-    put(r, pr, view_offset(r, row), rstd);
-  }
+  for (int64_t row = 0; row < rows; row++) norm_row(x, px, g, pg, y, py, r, pr, row, D, e->d[0]);
 }
 
 aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *gamma, double epsilon, const aclTensor *yOut,
@@ -613,19 +618,11 @@ static void k_add_rmsnorm(aclOpExecutor *e) {
   if (!pa || !pb || !pg || !py || !pr || !px) return emu_kernel_error("%s: operand memory is gone", e->op);
   int64_t D = a->dims[a->ndim - 1], rows = numel(a) / D;
   for (int64_t row = 0; row < rows; row++) {
-    double sum = 0;
     for (int64_t c = 0; c < D; c++) {
       int64_t k = row * D + c;
       put(x, px, view_offset(x, k), get(a, pa, view_offset(a, k)) + get(b, pb, view_offset(b, k)));
-      double v = (float)get(x, px, view_offset(x, k));
-      sum += v * v;
     }
-    float rstd = (float)(1.0 / sqrt((float)(sum / D) + e->d[0]));
-    for (int64_t c = 0; c < D; c++) {
-      float v = (float)get(x, px, view_offset(x, row * D + c));
-      put(y, py, view_offset(y, row * D + c), (float)(v * rstd) * (float)get(g, pg, view_offset(g, c)));
-    }
-    put(r, pr, view_offset(r, row), rstd);
+    norm_row(x, px, g, pg, y, py, r, pr, row, D, e->d[0]);
   }
 }
 

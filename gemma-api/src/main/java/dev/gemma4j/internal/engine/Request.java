@@ -51,26 +51,11 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
    * @param sampler chooses tokens from logits
    * @param choosesArgmax whether the sampler's choice is always the argmax of the raw logits, so the
    *     device may choose and send back only the id
+   * @param deviceDraws how the device draws this request's tokens, or {@code null} when the host samples
+   *     them from logits (or the device's greedy choice is the token)
    * @param maxPositions the model's context length
    * @param listener receives each token, on a thread of {@code deliveryExecutor}
    * @param deliveryExecutor runs listeners and completes the future, never on the engine thread
-   */
-  Request(
-      int[] promptIds,
-      GenerationConfig config,
-      Set<Integer> stopIds,
-      Sampler sampler,
-      boolean choosesArgmax,
-      @Nullable TokenTextDecoder decoder,
-      int maxPositions,
-      Consumer<TokenEvent> listener,
-      Executor deliveryExecutor) {
-    this(promptIds, config, stopIds, sampler, choosesArgmax, null, decoder, maxPositions, listener, deliveryExecutor);
-  }
-
-  /**
-   * @param deviceDraws how the device draws this request's tokens, or {@code null} when the host samples
-   *     them from logits (or the device's greedy choice is the token)
    */
   Request(
       int[] promptIds,

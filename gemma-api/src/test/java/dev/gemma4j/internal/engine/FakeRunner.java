@@ -132,7 +132,7 @@ final class FakeRunner implements ModelRunner {
   static Request request(int[] prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
     Executor direct = Runnable::run;
     return new Request(
-        prompt, config, Set.of(), Samplers.forConfig(config), Samplers.choosesArgmax(config), null,
+        prompt, config, Set.of(), Samplers.forConfig(config), Samplers.choosesArgmax(config), null, null,
         CONFIG.maxPositions(), listener, direct);
   }
 

@@ -368,7 +368,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       uploadInto(stacked, row * in, checkpoint, part);
       row += part.shape().get(0);
     }
-    return new NpuLinearGroup(stacked, widths);
+    return new NpuLinear(stacked, widths);
   }
 
   /**
@@ -682,7 +682,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   /** One {@code Mm} for a stacked group; its parts are column views of the product. */
   @Override
   public List<NpuTensor> linearGroup(NpuTensor x, LinearWeight group) {
-    if (!(group instanceof NpuLinearGroup stacked)) {
+    if (!(group instanceof NpuLinear stacked) || !stacked.stacked()) {
       return TensorOps.super.linearGroup(x, group);
     }
     NpuTensor product = allocate(activation, x.dim(0), stacked.weight().dim(0));
@@ -699,7 +699,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   /** With {@code aclnnGeGluV3}: one {@code Mm} over the stacked gate and up weights, then one launch. */
   @Override
   public NpuTensor gatedGelu(NpuTensor x, LinearWeight gateUp) {
-    if (!(gateUp instanceof NpuLinearGroup stacked) || !fusions.geGlu()) {
+    if (!(gateUp instanceof NpuLinear stacked) || stacked.widths().length != 2 || !fusions.geGlu()) {
       return TensorOps.super.gatedGelu(x, gateUp);
     }
     NpuTensor product = allocate(activation, x.dim(0), stacked.weight().dim(0));

@@ -245,11 +245,11 @@ class EmulatorOperatorsTest {
       }
     }
     float[] glu = onDevice(() -> ops.toHost(ops.gatedGelu(ops.uploadFloats(x, rows, in),
-        new NpuLinearGroup(ops.uploadFloats(gateUp, 2 * inter, in), new long[] {inter, inter}))));
+        new NpuLinear(ops.uploadFloats(gateUp, 2 * inter, in), new long[] {inter, inter}))));
     assertClose(expectedGlu, glu, 1e-5);
 
     float[] up = onDevice(() -> ops.toHost(ops.linearGroup(ops.uploadFloats(x, rows, in),
-        new NpuLinearGroup(ops.uploadFloats(gateUp, 2 * inter, in), new long[] {inter, inter})).get(1)));
+        new NpuLinear(ops.uploadFloats(gateUp, 2 * inter, in), new long[] {inter, inter})).get(1)));
     float[] expectedUp = new float[rows * inter];
     for (int r = 0; r < rows; r++) {
       System.arraycopy(product, r * 2 * inter + inter, expectedUp, r * inter, inter);
