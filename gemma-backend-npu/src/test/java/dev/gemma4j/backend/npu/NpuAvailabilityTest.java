@@ -127,4 +127,23 @@ class NpuAvailabilityTest {
         Map.of("ASCEND_HOME_PATH", Emulator.home().toString(), "ASCEND_OPP_PATH", dir.resolve("missing").toString())).availability();
     assertTrue(wrong.detail().contains("is not a folder"), wrong.detail());
   }
+
+  @Test
+  void aWorkspaceThatCannotBeAllocatedDestroysTheExecutorAndNamesTheAllocation() throws IOException {
+    Path toolkit = Emulator.copy(dir.resolve("tiny-hbm"), "hbm_total_mb = 1\n");
+    try (Backend npu = Emulator.provider(toolkit).open(BackendOptions.defaults())) {
+      NpuTensorOps ops = (NpuTensorOps) npu.ops();
+      AscendException e = assertThrows(AscendException.class, () -> ops.execute(() -> {
+        NpuTensor a = ops.allocateUntracked(AclDType.FLOAT, 1, 2, 2);
+        NpuTensor b = ops.allocateUntracked(AclDType.FLOAT, 1, 2, 2);
+        NpuTensor out = ops.allocateUntracked(AclDType.FLOAT, 1, 2, 2);
+        long free = ((NpuBackend) npu).runtime().memInfo()[0];
+        ops.allocateUntracked(AclDType.INT8, free - 2048); // leaves less than BatchMatMul's 4096-byte workspace
+        ops.nn().run("aclnnBatchMatMul", a, b, out, (byte) 0);
+        return null;
+      }));
+      assertTrue(e.getMessage().startsWith("aclrtMalloc") && e.getMessage().contains("do not fit"), e.getMessage());
+      assertEquals(0, NpuStepCostTest.emulatorCounters(toolkit)[5], "the executor that could not run was destroyed");
+    }
+  }
 }
