@@ -73,7 +73,16 @@ public final class AwqMatrix {
         }
       }
     }
+    // Unpacked for good: the mapped pages of the packed zeros and scales need not stay resident.
+    unload(qzeros);
+    unload(scales);
     return new AwqMatrix(qweight, in, out, groupSize, s, z);
+  }
+
+  private static void unload(MemorySegment segment) {
+    if (segment.isMapped()) {
+      segment.unload();
+    }
   }
 
   /** Input features. */
