@@ -7,6 +7,7 @@ import dev.gemma4j.config.LayerType;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.config.ModelFormatException;
 import dev.gemma4j.config.Quantization;
+import dev.gemma4j.internal.quant.WeightQuantizer;
 import dev.gemma4j.spi.AttentionStep;
 import dev.gemma4j.spi.EmbeddingTable;
 import dev.gemma4j.spi.HostArgmax;
@@ -142,9 +143,6 @@ public final class Gemma2Model<T> implements AutoCloseable {
     return new Gemma2Model<>(c, ops, embedding, List.copyOf(layers), finalNorm);
   }
 
-  /** Input features per scale and zero point when quantizing to 4 bits at load: AWQ's usual 128, else less. */
-  static final int[] INT4_GROUPS = {128, 64, 32};
-
   /** Where a linear layer's weight comes from, checked against the shape the config implies. */
   private static LinearSource source(
       Checkpoint checkpoint, WeightQuantization quantize, String layer, long out, long in) {
@@ -152,7 +150,7 @@ public final class Gemma2Model<T> implements AutoCloseable {
     if (quantization.isEmpty()) {
       TensorInfo weight = checkpoint.tensor(layer + ".weight", out, in);
       if (quantize == WeightQuantization.INT4) {
-        int group = java.util.Arrays.stream(INT4_GROUPS).filter(g -> in % g == 0).findFirst().orElse(0);
+        int group = WeightQuantizer.int4GroupSize(in);
         if (group == 0 || out % 8 != 0) {
           throw new ModelFormatException(layer + " is " + out + " x " + in + ", which 4-bit groups cannot cover"
               + " (input features a multiple of 32, outputs of 8); load it without --quantize");

@@ -20,6 +20,8 @@ import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
+import dev.gemma4j.WeightQuantization;
+import dev.gemma4j.internal.quant.WeightQuantizer;
 import dev.gemma4j.spi.ResidualNorm;
 import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.spi.TensorOps;
@@ -268,9 +270,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   public LinearWeight loadLinear(Checkpoint checkpoint, LinearSource source) {
     return switch (source) {
       case LinearSource.Dense dense -> new NpuLinear(uploadAs(checkpoint, dense.weight(), activation));
-      case LinearSource.QuantizeAtLoad quantize -> throw new GemmaException(
-          "the NPU backend does not quantize weights at load yet; load " + checkpoint.folder() + " without --quantize,"
-              + " or quantize on the CPU backend (--backend cpu)");
+      case LinearSource.QuantizeAtLoad quantize -> quantizedAtLoad(checkpoint, quantize);
       case LinearSource.Awq awq -> activation == AclDType.FLOAT ? dequantizedAwq(checkpoint, awq) : quantizedAwq(checkpoint, awq);
     };
   }
@@ -306,6 +306,69 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     boolean perChannel = groups == 1;
     return new NpuQuantLinear(weight, perChannel ? scale.reshape(out) : scale, perChannel ? offset.reshape(out) : offset,
         perChannel ? 0 : awq.groupSize());
+  }
+
+  /**
+   * A float layer quantized here with {@link WeightQuantizer}'s numbers (the CPU backend's too): int8 per
+   * output, or int4 per group in the layout of {@link #quantizedAwq}. Float32 math dequantizes the levels
+   * back to float32, so it computes with exactly the quantized weights.
+   */
+  private LinearWeight quantizedAtLoad(Checkpoint checkpoint, LinearSource.QuantizeAtLoad source) {
+    int out = source.outFeatures();
+    int in = source.inFeatures();
+    float[] w = floats(checkpoint, source.weight()); // [out, in]
+    boolean int8 = source.to() == WeightQuantization.INT8;
+    int group = int8 ? in : source.groupSize();
+    int groups = in / group;
+    float[] scales = new float[groups * out];
+    float[] offsets = new float[groups * out];
+    float[] dequantized = activation == AclDType.FLOAT ? new float[out * in] : null;
+    byte[] int8Levels = int8 ? new byte[in * out] : null; // [in, out]
+    int[] words = int8 ? null : new int[in * (out / 8)]; // [in, out / 8], column order, signed
+    for (int o = 0; o < out; o++) {
+      for (int g = 0; g < groups; g++) {
+        WeightQuantizer.Int4Group params = int8 ? null : WeightQuantizer.int4Group(w, o * in + g * group, group);
+        float scale = int8 ? WeightQuantizer.int8Scale(java.util.Arrays.copyOfRange(w, o * in, (o + 1) * in)) : params.scale();
+        int zero = int8 ? 0 : params.zero();
+        scales[g * out + o] = scale;
+        offsets[g * out + o] = 8 - zero;
+        for (int i = g * group; i < (g + 1) * group; i++) {
+          float value = w[o * in + i];
+          int level = int8 ? WeightQuantizer.int8(value, scale) : params.level(value);
+          if (dequantized != null) {
+            dequantized[o * in + i] = (level - zero) * scale;
+          } else if (int8) {
+            int8Levels[i * out + o] = (byte) level;
+          } else {
+            words[i * (out / 8) + o / 8] |= ((level - 8) & 0xF) << (4 * (o % 8));
+          }
+        }
+      }
+    }
+    if (dequantized != null) {
+      weightBytes += 4L * out * in;
+      return new NpuLinear(uploadFloats(dequantized, out, in));
+    }
+    NpuTensor scale = fromHost(scales, groups, out);
+    weightBytes += (long) groups * out * activation.bytes() * (int8 ? 1 : 2);
+    if (int8) {
+      NpuTensor weight = allocate(AclDType.INT8, in, out);
+      try (Arena arena = Arena.ofConfined()) {
+        upload(weight, arena.allocateFrom(ValueLayout.JAVA_BYTE, int8Levels));
+      }
+      weightBytes += (long) in * out;
+      return new NpuQuantLinear(weight, scale.reshape(out), null, 0);
+    }
+    NpuTensor packed = allocate(AclDType.INT32, in, out / 8);
+    try (Arena arena = Arena.ofConfined()) {
+      upload(packed, arena.allocateFrom(ValueLayout.JAVA_INT, words));
+    }
+    weightBytes += (long) in * out / 2;
+    NpuTensor weight = new NpuTensor(packed.address(), (long) in * out, AclDType.INT4, new long[] {in, out}, new long[] {out, 1}, 0);
+    NpuTensor offset = fromHost(offsets, groups, out);
+    return groups == 1
+        ? new NpuQuantLinear(weight, scale.reshape(out), offset.reshape(out), 0)
+        : new NpuQuantLinear(weight, scale, offset, group);
   }
 
   /**
@@ -369,6 +432,27 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       row += part.shape().get(0);
     }
     return new NpuLinear(stacked, widths);
+  }
+
+  /** With quantization at load: levels and bf16 scales (and offsets for 4 bits), or float32 for float32 math. */
+  @Override
+  public long weightBytesFor(Checkpoint checkpoint, WeightQuantization quantize) {
+    if (quantize == WeightQuantization.NONE || activation == AclDType.FLOAT) {
+      return weightBytesFor(checkpoint);
+    }
+    long bytes = 0;
+    for (TensorInfo t : checkpoint.tensors().values()) {
+      long elements = t.elementCount();
+      if (!t.name().endsWith("_proj.weight")) {
+        bytes += elements * (t.name().endsWith("norm.weight") ? 4 : activation.bytes());
+      } else if (quantize == WeightQuantization.INT8) {
+        bytes += elements + t.shape().get(0) * activation.bytes();
+      } else {
+        int group = WeightQuantizer.int4GroupSize(t.shape().get(1));
+        bytes += elements / 2 + 2 * (elements / Math.max(group, 1)) * activation.bytes();
+      }
+    }
+    return bytes;
   }
 
   /**
@@ -732,8 +816,9 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   public NpuTensor linear(NpuTensor x, LinearWeight linear) {
     if (linear instanceof NpuQuantLinear quantized) {
       NpuTensor out = allocate(activation, x.dim(0), quantized.outFeatures());
-      nn.run("aclnnWeightQuantBatchMatmulV2", contiguous(x), quantized.weight(), quantized.scale(), quantized.offset(),
-          Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, quantized.groupSize(), out);
+      nn.run("aclnnWeightQuantBatchMatmulV2", contiguous(x), quantized.weight(), quantized.scale(),
+          quantized.offset() != null ? quantized.offset() : Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, Aclnn.NULL,
+          quantized.groupSize(), out);
       return out;
     }
     NpuTensor weight = ((NpuLinear) linear).weight();

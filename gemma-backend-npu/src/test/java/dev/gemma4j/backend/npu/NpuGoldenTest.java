@@ -160,10 +160,34 @@ class NpuGoldenTest {
         assertTrue(drift > 1e-4 && drift < 0.5, "aclnnWeightQuantBatchMatmulV2 in bf16 drifts by " + drift);
       }
     }
-    var quantize = org.junit.jupiter.api.Assertions.assertThrows(dev.gemma4j.GemmaException.class,
-        () -> Gemma.open(TestFixtures.path("tiny-gemma2"),
-            GemmaOptions.builder().backend("npu").quantize(dev.gemma4j.WeightQuantization.INT8).build()));
-    assertTrue(quantize.getMessage().contains("--quantize"), quantize.getMessage());
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(value = dev.gemma4j.WeightQuantization.class, names = {"INT8", "INT4"})
+  void quantizationAtLoadGivesTheCpuBackendsNumbers(dev.gemma4j.WeightQuantization quantize) throws IOException {
+    Case first = cases("tiny-gemma2").getFirst();
+    int n = first.prompt().length;
+    try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path("tiny-gemma2"));
+        Backend cpu = new CpuBackendProvider().open(BackendOptions.defaults());
+        Backend f32 = Emulator.provider(Emulator.home()).open(BackendOptions.defaults());
+        Backend bf16 = Emulator.provider(Emulator.home()).open(new BackendOptions(Precision.BFLOAT16, 0, 0))) {
+      Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops(), quantize);
+      Gemma2Model<?> dequantized = Gemma2Model.load(checkpoint, f32.ops(), quantize);
+      Gemma2Model<?> quantized = Gemma2Model.load(checkpoint, bf16.ops(), quantize);
+      assertEquals(bf16.ops().weightBytesFor(checkpoint, quantize), bf16.ops().weightBytes(), "the memory check knows it beforehand");
+      assertTrue(bf16.ops().weightBytes() < checkpoint.storedBytes() / 2, quantize + " weights on the device");
+      float[] cpuLogits = ModelSteps.lastLogits(onCpu, ModelSteps.cache(onCpu, n), first.prompt(), 0, ModelSteps.identity(n));
+      float[] exact = ModelSteps.lastLogits(dequantized, ModelSteps.cache(dequantized, n), first.prompt(), 0, ModelSteps.identity(n));
+      float[] device = ModelSteps.lastLogits(quantized, ModelSteps.cache(quantized, n), first.prompt(), 0, ModelSteps.identity(n));
+      double fromCpu = 0;
+      double drift = 0;
+      for (int i = 0; i < exact.length; i++) {
+        fromCpu = Math.max(fromCpu, Math.abs(exact[i] - cpuLogits[i]));
+        drift = Math.max(drift, Math.abs(device[i] - exact[i]));
+      }
+      assertTrue(fromCpu <= 1e-4, quantize + ": the NPU quantizes to the CPU backend's numbers (float32 math), off by " + fromCpu);
+      assertTrue(drift > 0 && drift < 0.5, quantize + " through aclnnWeightQuantBatchMatmulV2 in bf16 drifts by " + drift);
+    }
   }
 
   @org.junit.jupiter.api.Test

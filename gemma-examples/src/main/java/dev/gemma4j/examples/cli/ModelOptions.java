@@ -51,7 +51,7 @@ final class ModelOptions {
   @Option(
       names = "--quantize",
       paramLabel = "int8|int4",
-      description = "Quantize the linear layers of a float checkpoint while loading (CPU): int8 or int4.")
+      description = "Quantize the linear layers of a float checkpoint while loading: int8 or int4.")
   @Nullable String quantize;
 
   @Option(

@@ -1,16 +1,15 @@
 package dev.gemma4j.backend.cpu.kernels;
 
 import dev.gemma4j.checkpoint.DType;
+import dev.gemma4j.internal.quant.WeightQuantizer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.stream.IntStream;
 
 /**
- * Quantizes a float weight {@code [out, in]} to AWQ's 4-bit layout while loading, as AutoAWQ does:
- * per output and group of input features, {@code s = max((max - min) / 15, 1e-5)},
- * {@code z = clamp(-round(min / s), 0, 15)}, {@code q = clamp(round(w / s) + z, 0, 15)}; so
- * {@code (q - z) · s} is within {@code s / 2} of {@code w} wherever the group's range allows. Scales are
- * kept in float32. The result is an {@link AwqMatrix} the AWQ kernels read.
+ * Quantizes a float weight {@code [out, in]} to AWQ's 4-bit layout while loading, per output and group of
+ * input features with {@link WeightQuantizer}'s numbers (AutoAWQ's). Scales are kept in float32. The result
+ * is an {@link AwqMatrix} the AWQ kernels read.
  */
 public final class Int4Quantizer {
   private Int4Quantizer() {}
@@ -46,21 +45,13 @@ public final class Int4Quantizer {
     for (int g = 0; g < in / groupSize; g++) {
       java.util.Arrays.fill(words, 0);
       for (int k = 0; k < 8; k++) {
-        float min = Float.POSITIVE_INFINITY;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = g * groupSize; i < (g + 1) * groupSize; i++) {
-          min = Math.min(min, rows[k][i]);
-          max = Math.max(max, rows[k][i]);
-        }
-        float scale = Math.max(max - min, 1e-5f) / 15f;
-        int zero = Math.clamp(-Math.round(min / scale), 0, 15);
+        WeightQuantizer.Int4Group group = WeightQuantizer.int4Group(rows[k], g * groupSize, groupSize);
         for (int i = 0; i < groupSize; i++) {
-          int q = Math.clamp(Math.round(rows[k][g * groupSize + i] / scale) + zero, 0, 15);
-          words[i] |= q << (4 * k);
+          words[i] |= group.level(rows[k][g * groupSize + i]) << (4 * k);
         }
         int index = (g * 8 + k) * packed + j;
-        scales[index] = scale;
-        zeros[index] = zero;
+        scales[index] = group.scale();
+        zeros[index] = group.zero();
       }
       for (int i = 0; i < groupSize; i++) {
         qweight.set(AwqMatrix.INT, 4L * ((long) (g * groupSize + i) * packed + j), words[i]);

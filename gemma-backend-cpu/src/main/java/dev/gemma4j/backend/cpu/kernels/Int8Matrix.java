@@ -1,6 +1,7 @@
 package dev.gemma4j.backend.cpu.kernels;
 
 import dev.gemma4j.checkpoint.DType;
+import dev.gemma4j.internal.quant.WeightQuantizer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -30,14 +31,10 @@ public final class Int8Matrix {
     IntStream.range(0, out).parallel().forEach(o -> {
       float[] row = new float[in];
       Widening.toFloat32(weight, (long) o * in * dtype.bytes(), dtype, row, 0, in);
-      float max = 0;
-      for (float v : row) {
-        max = Math.max(max, Math.abs(v));
-      }
-      float scale = max > 0 ? max / 127f : 1f;
+      float scale = WeightQuantizer.int8Scale(row);
       scales[o] = scale;
       for (int i = 0; i < in; i++) {
-        q.set(ValueLayout.JAVA_BYTE, (long) o * in + i, (byte) Math.clamp(Math.round(row[i] / scale), -127, 127));
+        q.set(ValueLayout.JAVA_BYTE, (long) o * in + i, WeightQuantizer.int8(row[i], scale));
       }
     });
     return new Int8Matrix(q, scales, out, in);
