@@ -147,16 +147,11 @@ class NpuGoldenTest {
       assertEquals(bf16.ops().weightBytesFor(checkpoint), bf16.ops().weightBytes(), "the memory check knows it beforehand");
       assertEquals(f32.ops().weightBytesFor(checkpoint), f32.ops().weightBytes(), "the memory check knows it beforehand");
       for (Case c : cases) {
-        int n = c.prompt().length;
-        float[] reference = ModelSteps.lastLogits(exact, ModelSteps.cache(exact, n), c.prompt(), 0, ModelSteps.identity(n));
+        float[] reference = prefillLogits(exact, c.prompt());
         for (int i = 0; i < c.prefillLastLogits().length; i++) {
           assertEquals(c.prefillLastLogits()[i], reference[i], 1e-4, "float32 math: reference logit " + i);
         }
-        float[] quantized = ModelSteps.lastLogits(fourBit, ModelSteps.cache(fourBit, n), c.prompt(), 0, ModelSteps.identity(n));
-        double drift = 0;
-        for (int i = 0; i < quantized.length; i++) {
-          drift = Math.max(drift, Math.abs(quantized[i] - reference[i]));
-        }
+        double drift = maxDifference(prefillLogits(fourBit, c.prompt()), reference);
         assertTrue(drift > 1e-4 && drift < 0.5, "aclnnWeightQuantBatchMatmulV2 in bf16 drifts by " + drift);
       }
     }
@@ -166,7 +161,6 @@ class NpuGoldenTest {
   @org.junit.jupiter.params.provider.EnumSource(value = dev.gemma4j.WeightQuantization.class, names = {"INT8", "INT4"})
   void quantizationAtLoadGivesTheCpuBackendsNumbers(dev.gemma4j.WeightQuantization quantize) throws IOException {
     Case first = cases("tiny-gemma2").getFirst();
-    int n = first.prompt().length;
     try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path("tiny-gemma2"));
         Backend cpu = new CpuBackendProvider().open(BackendOptions.defaults());
         Backend f32 = Emulator.provider(Emulator.home()).open(BackendOptions.defaults());
@@ -176,15 +170,9 @@ class NpuGoldenTest {
       Gemma2Model<?> quantized = Gemma2Model.load(checkpoint, bf16.ops(), quantize);
       assertEquals(bf16.ops().weightBytesFor(checkpoint, quantize), bf16.ops().weightBytes(), "the memory check knows it beforehand");
       assertTrue(bf16.ops().weightBytes() < checkpoint.storedBytes() / 2, quantize + " weights on the device");
-      float[] cpuLogits = ModelSteps.lastLogits(onCpu, ModelSteps.cache(onCpu, n), first.prompt(), 0, ModelSteps.identity(n));
-      float[] exact = ModelSteps.lastLogits(dequantized, ModelSteps.cache(dequantized, n), first.prompt(), 0, ModelSteps.identity(n));
-      float[] device = ModelSteps.lastLogits(quantized, ModelSteps.cache(quantized, n), first.prompt(), 0, ModelSteps.identity(n));
-      double fromCpu = 0;
-      double drift = 0;
-      for (int i = 0; i < exact.length; i++) {
-        fromCpu = Math.max(fromCpu, Math.abs(exact[i] - cpuLogits[i]));
-        drift = Math.max(drift, Math.abs(device[i] - exact[i]));
-      }
+      float[] exact = prefillLogits(dequantized, first.prompt());
+      double fromCpu = maxDifference(exact, prefillLogits(onCpu, first.prompt()));
+      double drift = maxDifference(exact, prefillLogits(quantized, first.prompt()));
       assertTrue(fromCpu <= 1e-4, quantize + ": the NPU quantizes to the CPU backend's numbers (float32 math), off by " + fromCpu);
       assertTrue(drift > 0 && drift < 0.5, quantize + " through aclnnWeightQuantBatchMatmulV2 in bf16 drifts by " + drift);
     }
@@ -201,15 +189,9 @@ class NpuGoldenTest {
         Backend cpu = new CpuBackendProvider().open(new BackendOptions(Precision.BFLOAT16, 0, 0))) {
       Gemma2Model<?> onNpu = Gemma2Model.load(checkpoint, npu.ops());
       Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops());
-      int n = first.prompt().length;
-      float[] npuLogits = ModelSteps.lastLogits(onNpu, ModelSteps.cache(onNpu, n), first.prompt(), 0, ModelSteps.identity(n));
-      float[] cpuLogits = ModelSteps.lastLogits(onCpu, ModelSteps.cache(onCpu, n), first.prompt(), 0, ModelSteps.identity(n));
-      double fromCpu = 0;
-      double fromReference = 0;
-      for (int i = 0; i < npuLogits.length; i++) {
-        fromCpu = Math.max(fromCpu, Math.abs(npuLogits[i] - cpuLogits[i]));
-        fromReference = Math.max(fromReference, Math.abs(npuLogits[i] - first.prefillLastLogits()[i]));
-      }
+      float[] npuLogits = prefillLogits(onNpu, first.prompt());
+      double fromCpu = maxDifference(npuLogits, prefillLogits(onCpu, first.prompt()));
+      double fromReference = maxDifference(npuLogits, first.prefillLastLogits());
       // Both round every intermediate result to bf16; they differ only where the order of a sum does.
       assertTrue(fromCpu < BF16_AGREEMENT, "NPU and CPU bf16 logits differ by " + fromCpu);
       assertTrue(fromReference > 1e-3 && fromReference < 0.5, "bf16 drift from the float32 reference " + fromReference);
@@ -234,6 +216,19 @@ class NpuGoldenTest {
         }
       }
     }
+  }
+
+  /** The last prompt row's logits after a prefill from position 0. */
+  static float[] prefillLogits(Gemma2Model<?> model, int[] prompt) {
+    return ModelSteps.lastLogits(model, ModelSteps.cache(model, prompt.length), prompt, 0, ModelSteps.identity(prompt.length));
+  }
+
+  static double maxDifference(float[] a, float[] b) {
+    double worst = 0;
+    for (int i = 0; i < a.length; i++) {
+      worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    }
+    return worst;
   }
 
   static int[] concat(int[] a, int[] b) {
