@@ -216,7 +216,7 @@ public final class Gemma2Model<T> implements AutoCloseable {
         if (logitRows.length == 0) {
           return new ForwardResult(new int[0], new float[0], vocab);
         }
-        T logits = head(ops.selectRows(h, logitRows));
+        T logits = head(isEveryRowInOrder(logitRows, batch.rows()) ? h : ops.selectRows(h, logitRows));
         if (hostRows.length == logitRows.length) {
           float[] host = ops.toHost(logits);
           int[] greedy = new int[logitRows.length];
@@ -234,6 +234,18 @@ public final class Gemma2Model<T> implements AutoCloseable {
     });
   }
 
+  private static boolean isEveryRowInOrder(int[] rows, int count) {
+    if (rows.length != count) {
+      return false;
+    }
+    for (int i = 0; i < count; i++) {
+      if (rows[i] != i) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static SamplingRow[] greedyWhereUnset(SamplingRow[] draws) {
     SamplingRow[] out = draws.clone();
     for (int i = 0; i < out.length; i++) {
@@ -244,7 +256,7 @@ public final class Gemma2Model<T> implements AutoCloseable {
     return out;
   }
 
-  /** The hidden state of every row after the last layer. */
+  /** The hidden state of every row after the last layer, through the final norm. */
   private T layers(ForwardBatch batch, KvCache cache) {
     T h = ops.scale(embedding.lookup(batch.tokens()), embedScale);
     T cos = ops.fromHost(rope.cos(batch.positions()), batch.rows(), config.headDim());
@@ -253,7 +265,7 @@ public final class Gemma2Model<T> implements AutoCloseable {
         ops.prepareAttention(batch.attention(), cache, config.attentionScale(), config.attnSoftcap());
     double eps = config.rmsNormEps();
     // Each residual addition is fused with the norm that follows it: the pre-feedforward norm, then the
-    // next layer's input norm (the last layer's addition stands alone: the head normalizes its rows).
+    // next layer's input norm, and after the last layer the final norm.
     T x = ops.rmsNorm(h, layers.getFirst().inputNorm(), eps);
     for (int i = 0; i < layers.size(); i++) {
       LayerWeights<T> w = layers.get(i);
@@ -266,21 +278,18 @@ public final class Gemma2Model<T> implements AutoCloseable {
       h = afterAttention.sum();
       T mlp = ops.linear(ops.gatedGelu(afterAttention.normed(), w.gateUp()), w.down());
       T y = ops.rmsNorm(mlp, w.postFeedforwardNorm(), eps);
-      if (i + 1 < layers.size()) {
-        ResidualNorm<T> afterMlp = ops.addRmsNorm(h, y, layers.get(i + 1).inputNorm(), eps);
-        h = afterMlp.sum();
-        x = afterMlp.normed();
-      } else {
-        h = ops.add(h, y);
-      }
+      T nextNorm = i + 1 < layers.size() ? layers.get(i + 1).inputNorm() : finalNorm;
+      ResidualNorm<T> afterMlp = ops.addRmsNorm(h, y, nextNorm, eps);
+      h = afterMlp.sum();
+      x = afterMlp.normed();
     }
     attention.finish();
-    return h;
+    return x;
   }
 
-  /** The final norm, the tied output head and the final soft-cap. */
-  private T head(T hidden) {
-    T logits = embedding.project(ops.rmsNorm(hidden, finalNorm, config.rmsNormEps()));
+  /** The tied output head and the final soft-cap, over rows the final norm has normalized. */
+  private T head(T normed) {
+    T logits = embedding.project(normed);
     return config.finalSoftcap() > 0 ? ops.softcap(logits, config.finalSoftcap()) : logits;
   }
 

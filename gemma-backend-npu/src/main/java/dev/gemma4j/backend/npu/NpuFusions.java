@@ -11,7 +11,7 @@ import java.util.Map;
  *
  * @param stackedMatmuls q/k/v and gate/up weights stacked so each group is one {@code Mm}
  * @param geGlu {@code aclnnGeGluV3} for {@code gelu_tanh(gate) * up}
- * @param addRmsNorm {@code aclnnAddRmsNorm} for the residual addition and the next norm (float32 math)
+ * @param addRmsNorm {@code aclnnAddRmsNorm} for the residual addition and the next norm
  * @param scatterKvCache {@code aclnnScatterPaKvCache} writes a step's keys and values in one launch
  * @param deviceSampling temperature, top-k, top-p and min-p drawn on the device ({@code aclnnSort},
  *     {@code aclnnCumsum}, {@code aclnnLtTensor}, {@code aclnnGeTensor}), so only ids come back
@@ -46,7 +46,7 @@ record NpuFusions(
     List<String> unfused = new ArrayList<>();
     (stackedMatmuls ? fused : unfused).add("q/k/v and gate/up matmuls");
     (geGlu ? fused : unfused).add("GeGluV3");
-    (addRmsNorm ? fused : unfused).add("AddRmsNorm (float32 math)");
+    (addRmsNorm ? fused : unfused).add("AddRmsNorm");
     (scatterKvCache ? fused : unfused).add("ScatterPaKvCache");
     (deviceSampling ? fused : unfused).add("sampling on the device");
     return "fused: " + (fused.isEmpty() ? "none" : String.join(", ", fused))

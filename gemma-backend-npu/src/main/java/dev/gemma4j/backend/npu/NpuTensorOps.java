@@ -58,6 +58,8 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final List<Long> persistent = new ArrayList<>();
   private final List<NpuKvCache> kvCaches = new ArrayList<>();
   private final java.util.Map<Integer, PositionTables> positionTables = new java.util.HashMap<>();
+  /** bf16 copies of the norm weights, by the float32 tensor's address, for aclnnAddRmsNorm in bf16 math. */
+  private final java.util.Map<Long, NpuTensor> bf16Gammas = new java.util.HashMap<>();
   private boolean stepOpen;
   private boolean warnedDequantized;
   private long launchesAtLastSync;
@@ -444,7 +446,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     for (TensorInfo t : checkpoint.tensors().values()) {
       long elements = t.elementCount();
       if (!t.name().endsWith("_proj.weight")) {
-        bytes += elements * (t.name().endsWith("norm.weight") ? 4 : activation.bytes());
+        bytes += elements * (t.name().endsWith("norm.weight") ? normBytes() : activation.bytes());
       } else if (quantize == WeightQuantization.INT8) {
         bytes += elements + t.shape().get(0) * activation.bytes();
       } else {
@@ -472,10 +474,15 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       } else if (name.endsWith(".scales")) {
         bytes += activation == AclDType.FLOAT ? 0 : t.elementCount() * activation.bytes();
       } else {
-        bytes += t.elementCount() * (name.endsWith("norm.weight") ? 4 : activation.bytes());
+        bytes += t.elementCount() * (name.endsWith("norm.weight") ? normBytes() : activation.bytes());
       }
     }
     return bytes;
+  }
+
+  /** Bytes per norm weight element: float32, and a bf16 copy for AddRmsNorm in bf16 math. */
+  private int normBytes() {
+    return activation == AclDType.BF16 && fusions.addRmsNorm() ? 6 : 4;
   }
 
   @Override
@@ -489,7 +496,13 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       onePlus[i] = 1f + widened.getFloat(4 * i);
     }
     weightBytes += 4L * n;
-    return uploadFloats(onePlus, n);
+    NpuTensor gamma = uploadFloats(onePlus, n);
+    if (activation == AclDType.BF16 && fusions.addRmsNorm()) {
+      // aclnnAddRmsNorm wants gamma in x's dtype: 1 + w precomputed in bf16, as vllm-ascend does
+      bf16Gammas.put(gamma.address(), fromHost(onePlus, 1, n).reshape(n));
+      weightBytes += 2L * n;
+    }
+    return gamma;
   }
 
   @Override
@@ -796,19 +809,20 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   /**
-   * With {@code aclnnAddRmsNorm} in float32 math: the residual addition and the next norm in one launch.
-   * In bf16 it would need a bf16 {@code 1 + w} (its gamma must have x's dtype), which is not what the
-   * reference multiplies by, so bf16 keeps the two launches.
+   * With {@code aclnnAddRmsNorm}: the residual addition and the next norm in one launch. Its gamma must have
+   * x's dtype, so in bf16 math it multiplies by {@code 1 + w} precomputed in bf16 (what the issue's design and
+   * vllm-ascend do) rather than the reference's float32 {@code 1 + w}: within one bf16 rounding of it.
    */
   @Override
   public ResidualNorm<NpuTensor> addRmsNorm(NpuTensor h, NpuTensor y, NpuTensor onePlusWeight, double eps) {
-    if (!fusions.addRmsNorm() || activation != AclDType.FLOAT) {
+    NpuTensor gamma = activation == AclDType.FLOAT ? onePlusWeight : bf16Gammas.get(onePlusWeight.address());
+    if (!fusions.addRmsNorm() || gamma == null) {
       return TensorOps.super.addRmsNorm(h, y, onePlusWeight, eps);
     }
     NpuTensor sum = allocate(activation, h.shape());
     NpuTensor normed = allocate(activation, h.shape());
     NpuTensor rstd = allocate(AclDType.FLOAT, h.dim(0), 1);
-    nn.run("aclnnAddRmsNorm", h, y, onePlusWeight, eps, normed, rstd, sum);
+    nn.run("aclnnAddRmsNorm", h, y, gamma, eps, normed, rstd, sum);
     return new ResidualNorm<>(sum, normed);
   }
 
