@@ -37,6 +37,7 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   private final float softcap;
   private final int slidingKeys;
   private final int fullKeys;
+  private final boolean keysPrescaled;
 
   /** Graph mode pads the decoding sequences' keys to a multiple of this, so one graph serves many steps. */
   static final int GRAPH_KEY_BUCKET = 64;
@@ -72,6 +73,14 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     this.full = upload(LayerType.FULL);
     this.scale = scale;
     this.softcap = softcap;
+    this.keysPrescaled = ops.foldedKeyScale() != 0;
+    if (keysPrescaled) {
+      float expected = softcap > 0 ? scale / softcap : scale;
+      if (Math.abs(ops.foldedKeyScale() - expected) > 1e-6f * Math.abs(expected)) {
+        throw new IllegalStateException("the cached keys were scaled by " + ops.foldedKeyScale() + " at load, but this"
+            + " attention applies " + expected);
+      }
+    }
   }
 
   private Plan upload(LayerType type) {
@@ -211,20 +220,22 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   /**
    * {@code softmax(softcap(scores * scale) + mask)} in the activation dtype; {@code scores} are seen as
    * {@code [batch, rows, keys]} and the mask broadcasts over the rows. The soft-cap
-   * {@code cap * tanh(s * scale / cap)} takes one {@code Muls} (scale and 1/cap folded), one {@code Tanh}, and
-   * the {@code Add} that adds the mask, its alpha multiplying by the cap. In bf16 the masked scores are bf16
+   * {@code cap * tanh(s * scale / cap)} takes one {@code Tanh} and the {@code Add} that adds the mask, its
+   * alpha multiplying by the cap; {@code scale / cap} is folded into the keys at load (see
+   * {@link NpuTensorOps#loadLinearGroup}), or applied by one {@code Muls} where it is not. In bf16 the masked scores are bf16
    * as the reference's are, and {@code Softmax} computes in float32 inside and writes bf16, so no cast runs.
    */
   private NpuTensor maskedSoftmax(NpuTensor scores, NpuTensor mask, long batchSize, long rows, long keys) {
     Aclnn nn = ops.nn();
     NpuTensor masked = ops.allocate(ops.activation(), batchSize, rows, keys);
+    // Keys scaled at load already carry scale / cap (or scale): the Muls is needed only when they do not.
+    NpuTensor scaled = keysPrescaled ? scores : ops.scale(scores, softcap > 0 ? scale / softcap : scale);
     if (softcap > 0) {
-      NpuTensor scaled = ops.scale(scores, scale / softcap);
       NpuTensor tanh = ops.allocate(scaled.dtype(), scaled.shape());
       nn.run("aclnnTanh", scaled, tanh);
       nn.run("aclnnAdd", mask, tanh.reshape(batchSize, rows, keys), new Aclnn.Scalar(softcap), masked);
     } else {
-      nn.run("aclnnAdd", ops.scale(scores, scale).reshape(batchSize, rows, keys), mask, new Aclnn.Scalar(1f), masked);
+      nn.run("aclnnAdd", scaled.reshape(batchSize, rows, keys), mask, new Aclnn.Scalar(1f), masked);
     }
     NpuTensor probabilities = ops.allocate(ops.activation(), batchSize, rows, keys);
     nn.run("aclnnSoftmax", masked, -1L, probabilities);

@@ -62,6 +62,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final java.util.Map<Long, NpuTensor> bf16Gammas = new java.util.HashMap<>();
   private boolean stepOpen;
   private boolean warnedDequantized;
+  private float foldedKeyScale;
   private long launchesAtLastSync;
   private long persistentBytes;
   private long weightBytes;
@@ -214,17 +215,20 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
    */
   private NpuTensor uploadAs(Checkpoint checkpoint, TensorInfo tensor, AclDType target) {
     NpuTensor t = allocate(target, tensor.shape().stream().mapToLong(Long::longValue).toArray());
-    uploadInto(t, 0, checkpoint, tensor);
+    uploadInto(t, 0, checkpoint, tensor, 1f);
     return t;
   }
 
-  /** Writes a checkpoint tensor into {@code t} from element {@code at}, converted to {@code t}'s dtype. */
-  private void uploadInto(NpuTensor t, long at, Checkpoint checkpoint, TensorInfo tensor) {
+  /**
+   * Writes a checkpoint tensor, times {@code factor}, into {@code t} from element {@code at}, converted to
+   * {@code t}'s dtype.
+   */
+  private void uploadInto(NpuTensor t, long at, Checkpoint checkpoint, TensorInfo tensor, float factor) {
     AclDType target = t.dtype();
     long elements = tensor.elementCount();
     long capacity = t.storageElements() * target.bytes();
     weightBytes += elements * target.bytes();
-    if (stored(tensor) == target) {
+    if (stored(tensor) == target && factor == 1f) {
       MemorySegment source = checkpoint.segment(tensor, 0, tensor.byteLength());
       upload(t.address() + at * target.bytes(), capacity - at * target.bytes(), source);
       return;
@@ -237,7 +241,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
         int n = (int) Math.min(CONVERT_CHUNK, elements - done);
         tensor.dtype().widenToFloat32(checkpoint.segment(tensor, done * sourceBytes, (long) n * sourceBytes).asByteBuffer(), widened.clear(), n);
         for (int i = 0; i < n; i++) {
-          float value = widened.getFloat(4 * i);
+          float value = widened.getFloat(4 * i) * factor;
           switch (target) {
             case FLOAT -> converted.setAtIndex(JAVA_FLOAT, i, value);
             case BF16 -> converted.setAtIndex(JAVA_SHORT_LE, i, bfloat16Bits(value));
@@ -417,7 +421,9 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   /**
    * Dense layers of a group stacked into one {@code [sum of outputs, in]} matrix, so the group is one
-   * {@code Mm}; quantized sources are refused as {@link #loadLinear} refuses them.
+   * {@code Mm}. In a q/k/v group the keys' rows are multiplied by the attention's {@code scale / softcap}
+   * (or {@code scale} without a soft-cap) on the way, so the cached keys come pre-scaled and attention skips
+   * one {@code Muls} per layer: {@code q · (c k) = c (q · k)}, rotary embedding being linear.
    */
   @Override
   public LinearWeight loadLinearGroup(Checkpoint checkpoint, List<LinearSource> sources) {
@@ -430,10 +436,25 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     NpuTensor stacked = allocate(activation, java.util.Arrays.stream(widths).sum(), in);
     long row = 0;
     for (TensorInfo part : parts) {
-      uploadInto(stacked, row * in, checkpoint, part);
+      boolean keys = parts.size() == 3 && part.name().endsWith("self_attn.k_proj.weight");
+      float factor = keys ? keyScale(checkpoint.config()) : 1f;
+      if (keys) {
+        foldedKeyScale = factor;
+      }
+      uploadInto(stacked, row * in, checkpoint, part, factor);
       row += part.shape().get(0);
     }
     return new NpuLinear(stacked, widths);
+  }
+
+  /** What the keys are multiplied by at load: the factor attention applies to {@code q · k} before {@code tanh}. */
+  static float keyScale(dev.gemma4j.config.ModelConfig config) {
+    return (float) (config.attnSoftcap() > 0 ? config.attentionScale() / config.attnSoftcap() : config.attentionScale());
+  }
+
+  /** The factor the cached keys carry, or 0 when they are stored as computed. */
+  float foldedKeyScale() {
+    return foldedKeyScale;
   }
 
   /** With quantization at load: levels and bf16 scales (and offsets for 4 bits), or float32 for float32 math. */
