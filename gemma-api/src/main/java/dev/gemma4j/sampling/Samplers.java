@@ -45,11 +45,17 @@ public final class Samplers {
   }
 
   /**
-   * Whether a device that samples can draw the config's tokens itself: the built-in pipeline (temperature,
-   * top-k, top-p, min-p) with no repetition penalty, no sampler of its own and no recorded top logits.
+   * Whether a device that samples can choose the config's tokens itself: the built-in pipeline (temperature,
+   * top-k, top-p, min-p), or greedy decoding that records top logits, with no repetition penalty and no
+   * sampler of its own. (Plain greedy decoding needs no draw: the device's argmax is the token.)
    */
   public static boolean drawableOnDevice(GenerationConfig config) {
-    return config.sampler() == null && !greedy(config) && config.repetitionPenalty() == 1.0 && config.topLogits() == 0;
+    return config.sampler() == null && config.repetitionPenalty() == 1.0 && (!greedy(config) || config.topLogits() > 0);
+  }
+
+  /** Whether the config decodes greedily (no sampling, or a temperature that rounds to 0 in float32). */
+  public static boolean isGreedy(GenerationConfig config) {
+    return greedy(config);
   }
 
   private static boolean greedy(GenerationConfig config) {

@@ -11,15 +11,21 @@ package dev.gemma4j.spi;
  * @param topP keeps the most likely tokens whose mass ahead is below this share; 1 keeps all
  * @param minP keeps tokens at least this share of the most likely one's probability; 0 keeps all
  * @param uniform in {@code [0, 1)}
+ * @param topLogits how many of the row's highest logits to bring back with the token (0 for none)
  */
-public record SamplingRow(float temperature, int topK, float topP, float minP, float uniform) {
+public record SamplingRow(float temperature, int topK, float topP, float minP, float uniform, int topLogits) {
   /** The most likely token (the first of equals): top-k of 1. */
-  public static final SamplingRow GREEDY = new SamplingRow(1f, 1, 1f, 0f, 0f);
+  public static final SamplingRow GREEDY = greedy(0);
+
+  /** The most likely token, with the row's {@code topLogits} highest logits. */
+  public static SamplingRow greedy(int topLogits) {
+    return new SamplingRow(1f, 1, 1f, 0f, 0f, topLogits);
+  }
 
   /** Checks the ranges. */
   public SamplingRow {
     if (!(temperature > 0) || topK < 0 || !(topP > 0 && topP <= 1) || !(minP >= 0 && minP < 1)
-        || !(uniform >= 0 && uniform < 1)) {
+        || !(uniform >= 0 && uniform < 1) || topLogits < 0) {
       throw new IllegalArgumentException("sampling parameters out of range: " + temperature + ", " + topK + ", "
           + topP + ", " + minP + ", " + uniform);
     }

@@ -94,12 +94,12 @@ public interface TensorOps<T> extends AutoCloseable {
   }
 
   /**
-   * One token per row of {@code logits [rows, columns]}, drawn as {@code draws} say; -1 for a row whose
-   * logits are not finite.
+   * One token per row of {@code logits [rows, columns]}, drawn as {@code draws} say (-1 for a row whose
+   * logits are not finite), with the highest logits of the rows that ask for them.
    *
    * @throws UnsupportedOperationException when {@link #samplesOnDevice()} is false
    */
-  default int[] sampleRows(T logits, int columns, SamplingRow[] draws) {
+  default SampledRows sampleRows(T logits, int columns, SamplingRow[] draws) {
     throw new UnsupportedOperationException("this backend samples on the host");
   }
 

@@ -1,6 +1,7 @@
 package dev.gemma4j.internal.engine;
 
 import dev.gemma4j.GemmaException;
+import dev.gemma4j.TopLogits;
 import dev.gemma4j.internal.model.ForwardBatch;
 import dev.gemma4j.internal.model.ForwardResult;
 import dev.gemma4j.internal.model.Gemma2Model;
@@ -76,6 +77,7 @@ final class GemmaModelRunner implements ModelRunner {
     int chunks = plan.chunks().size();
     int[] greedy = new int[chunks];
     float[][] logits = new float[chunks][];
+    TopLogits[] top = new TopLogits[chunks];
     int logitRow = 0;
     int hostRow = 0;
     for (int i = 0; i < chunks; i++) {
@@ -84,12 +86,13 @@ final class GemmaModelRunner implements ModelRunner {
       if (!chunk.sample()) {
         continue;
       }
+      top[i] = result.topLogits()[logitRow];
       greedy[i] = result.greedyIds()[logitRow++];
       if (chunk.request().needsLogits()) {
         logits[i] = result.hostRow(hostRow++);
       }
     }
-    return new StepOutput(greedy, logits);
+    return new StepOutput(greedy, logits, top);
   }
 
   @Override

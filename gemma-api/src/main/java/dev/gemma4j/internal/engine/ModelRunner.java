@@ -1,7 +1,9 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.TopLogits;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.DeviceCounters;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Executes a step plan on a model: builds the batch (tokens, positions, block tables), runs the forward
@@ -10,8 +12,16 @@ import dev.gemma4j.spi.DeviceCounters;
  */
 interface ModelRunner extends AutoCloseable {
 
-  /** The result of one step: for each chunk of the plan, in order, a greedy id or a row of logits. */
-  record StepOutput(int[] greedyIds, float[][] logits) {
+  /**
+   * The result of one step: for each chunk of the plan, in order, a token chosen on the device (with the
+   * top logits a device draw brought back) or a row of logits.
+   */
+  record StepOutput(int[] greedyIds, float[][] logits, @Nullable TopLogits[] topLogits) {
+
+    /** An output without device-drawn top logits. */
+    StepOutput(int[] greedyIds, float[][] logits) {
+      this(greedyIds, logits, new TopLogits[greedyIds.length]);
+    }
 
     /** The host logits of chunk {@code i}, or {@code null} when the device chose its token. */
     float[] logits(int i) {
@@ -21,6 +31,11 @@ interface ModelRunner extends AutoCloseable {
     /** The device's choice for chunk {@code i}: a token id, or -1 when its logits were not finite. */
     int greedyId(int i) {
       return greedyIds[i];
+    }
+
+    /** The top logits the device brought back for chunk {@code i}, or {@code null}. */
+    @Nullable TopLogits topLogits(int i) {
+      return topLogits[i];
     }
   }
 

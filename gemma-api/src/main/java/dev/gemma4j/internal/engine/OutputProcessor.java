@@ -2,6 +2,7 @@ package dev.gemma4j.internal.engine;
 
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.GemmaException;
+import dev.gemma4j.TopLogits;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -58,6 +59,10 @@ final class OutputProcessor {
       int id = output.greedyId(chunk);
       if (id < 0) {
         throw nonFinite(request);
+      }
+      TopLogits top = output.topLogits(chunk);
+      if (top != null) {
+        request.recordTopLogits(top);
       }
       return id;
     }

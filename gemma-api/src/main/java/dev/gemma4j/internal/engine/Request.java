@@ -184,6 +184,11 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
     }
   }
 
+  /** Records top logits the device brought back with its token. */
+  void recordTopLogits(TopLogits top) {
+    topLogits.add(top);
+  }
+
   /**
    * Appends the chosen token, hands its text to the delivery, and returns why the request ends, or
    * {@code null} when it goes on.

@@ -1,5 +1,6 @@
 package dev.gemma4j.internal.model;
 
+import dev.gemma4j.TopLogits;
 import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.TensorInfo;
@@ -17,6 +18,7 @@ import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.ResidualNorm;
+import dev.gemma4j.spi.SampledRows;
 import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
@@ -225,11 +227,12 @@ public final class Gemma2Model<T> implements AutoCloseable {
           }
           return new ForwardResult(greedy, host, vocab);
         }
-        int[] greedy = batch.drawsOnDevice()
+        SampledRows drawn = batch.drawsOnDevice()
             ? ops.sampleRows(logits, vocab, greedyWhereUnset(batch.draws()))
-            : ops.argmaxRows(logits, vocab);
+            : new SampledRows(ops.argmaxRows(logits, vocab), new TopLogits[logitRows.length]);
+        int[] greedy = drawn.ids();
         float[] host = hostRows.length == 0 ? new float[0] : ops.toHost(ops.selectRows(logits, hostRows));
-        return new ForwardResult(greedy, host, vocab);
+        return new ForwardResult(greedy, host, vocab, drawn.topLogits());
       }
     });
   }

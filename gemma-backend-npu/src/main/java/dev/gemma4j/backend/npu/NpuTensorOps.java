@@ -23,7 +23,9 @@ import dev.gemma4j.spi.Precision;
 import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.internal.quant.WeightQuantizer;
 import dev.gemma4j.spi.ResidualNorm;
+import dev.gemma4j.spi.SampledRows;
 import dev.gemma4j.spi.SamplingRow;
+import dev.gemma4j.TopLogits;
 import dev.gemma4j.spi.TensorOps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -653,19 +655,21 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   /**
-   * Every row's token drawn on the device in a fixed number of launches, whatever the batch: the row
-   * divided by its temperature is sorted (descending, stable: equal logits keep id order), its softmax
+   * Every row's token drawn on the device in a fixed number of launches, whatever the batch: the row is
+   * sorted (descending, stable: equal logits keep id order) and divided by its temperature, its softmax
    * summed up, and the three filters become masks over the sorted row, each keeping a prefix: top-k
    * ({@code position < k}), top-p over the top-k's mass ({@code mass ahead < p * topKMass}) and min-p
    * ({@code p >= minP * p0}). The token is the first kept position whose running sum reaches
    * {@code uniform * keptMass}; prefix maxima ({@code MaxDim}) stand in for sums and counts. Eight bytes per
-   * row come back: the id, and the largest logit (so a row that is not finite answers -1).
+   * row come back (the id, and the largest logit so a row that is not finite answers -1), plus eight per top
+   * logit for the rows that ask for them.
    */
   @Override
-  public int[] sampleRows(NpuTensor logits, int columns, SamplingRow[] draws) {
+  public SampledRows sampleRows(NpuTensor logits, int columns, SamplingRow[] draws) {
     int rows = draws.length;
     float[] params = new float[rows * 5];
     float[] rowBase = new float[rows];
+    int wantedTop = 0;
     for (int r = 0; r < rows; r++) {
       SamplingRow d = draws[r];
       params[r * 5] = 1f / d.temperature();
@@ -674,6 +678,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       params[r * 5 + 3] = d.minP();
       params[r * 5 + 4] = d.uniform();
       rowBase[r] = (float) r * columns;
+      wantedTop = Math.max(wantedTop, Math.min(d.topLogits(), columns));
     }
     NpuTensor table = uploadFloats(params, rows, 5);
     NpuTensor inverseTemperature = column(table, 0);
@@ -683,10 +688,10 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     NpuTensor uniform = column(table, 4);
     PositionTables positions = positions(columns);
 
-    NpuTensor scaled = binary("aclnnMul", as(logits, AclDType.FLOAT), inverseTemperature, rows, columns);
-    NpuTensor sorted = allocate(AclDType.FLOAT, rows, columns);
+    NpuTensor raw = allocate(AclDType.FLOAT, rows, columns);
     NpuTensor order = allocate(AclDType.INT64, rows, columns);
-    nn.run("aclnnSort", scaled, true, -1L, true, sorted, order);
+    nn.run("aclnnSort", as(logits, AclDType.FLOAT), true, -1L, true, raw, order);
+    NpuTensor sorted = binary("aclnnMul", raw, inverseTemperature, rows, columns);
     NpuTensor p = allocate(AclDType.FLOAT, rows, columns);
     nn.run("aclnnSoftmax", sorted, -1L, p);
     NpuTensor running = allocate(AclDType.FLOAT, rows, columns);
@@ -710,19 +715,38 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     NpuTensor tokens = allocate(AclDType.INT64, rows, 1);
     nn.run("aclnnIndexSelect", order.reshape((long) rows * columns, 1), 0L, as(flat, AclDType.INT32).reshape(rows), tokens);
     NpuTensor ids = as(tokens, AclDType.INT32);
-    NpuTensor largest = contiguous(sorted.view(new long[] {rows, 1}, new long[] {columns, 1}, 0));
+    int n = Math.max(wantedTop, 1); // the largest logit is the first sorted one
+    NpuTensor topValues = contiguous(raw.view(new long[] {rows, n}, new long[] {columns, 1}, 0));
+    NpuTensor topIds = wantedTop > 0 ? as(contiguous(order.view(new long[] {rows, n}, new long[] {columns, 1}, 0)), AclDType.INT32) : null;
     synchronize();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment hostIds = arena.allocate(rows * 4L);
-      MemorySegment hostLargest = arena.allocate(rows * 4L);
+      MemorySegment hostValues = arena.allocate((long) rows * n * 4);
       download(hostIds, ids);
-      download(hostLargest, largest);
+      download(hostValues, topValues);
       int[] chosen = hostIds.toArray(ValueLayout.JAVA_INT);
-      float[] maxima = hostLargest.toArray(JAVA_FLOAT);
-      for (int r = 0; r < rows; r++) {
-        chosen[r] = Float.isFinite(maxima[r]) ? chosen[r] : -1;
+      float[] values = hostValues.toArray(JAVA_FLOAT);
+      int[] bestIds = null;
+      if (topIds != null) {
+        MemorySegment hostTop = arena.allocate((long) rows * n * 4);
+        download(hostTop, topIds);
+        bestIds = hostTop.toArray(ValueLayout.JAVA_INT);
       }
-      return chosen;
+      TopLogits[] top = new TopLogits[rows];
+      for (int r = 0; r < rows; r++) {
+        chosen[r] = Float.isFinite(values[r * n]) ? chosen[r] : -1;
+        int k = Math.min(draws[r].topLogits(), columns);
+        if (k > 0) {
+          List<Integer> best = new ArrayList<>(k);
+          List<Float> logitsOfBest = new ArrayList<>(k);
+          for (int i = 0; i < k; i++) {
+            best.add(bestIds[r * n + i]);
+            logitsOfBest.add(values[r * n + i]);
+          }
+          top[r] = new TopLogits(best, logitsOfBest);
+        }
+      }
+      return new SampledRows(chosen, top);
     }
   }
 

@@ -334,13 +334,13 @@ class EmulatorOperatorsTest {
     java.util.Random random = new java.util.Random(32);
     for (int round = 0; round < 20; round++) {
       var draws = new dev.gemma4j.spi.SamplingRow[] {
-        new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0f, random.nextFloat()),
-        new dev.gemma4j.spi.SamplingRow(0.7f, 5, 1f, 0f, random.nextFloat()),
-        new dev.gemma4j.spi.SamplingRow(1.3f, 0, 0.8f, 0f, random.nextFloat()),
-        new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0.2f, random.nextFloat()),
-        new dev.gemma4j.spi.SamplingRow(0.9f, 10, 0.9f, 0.05f, random.nextFloat()),
+        new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0f, random.nextFloat(), 0),
+        new dev.gemma4j.spi.SamplingRow(0.7f, 5, 1f, 0f, random.nextFloat(), 0),
+        new dev.gemma4j.spi.SamplingRow(1.3f, 0, 0.8f, 0f, random.nextFloat(), 0),
+        new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0.2f, random.nextFloat(), 0),
+        new dev.gemma4j.spi.SamplingRow(0.9f, 10, 0.9f, 0.05f, random.nextFloat(), 0),
         dev.gemma4j.spi.SamplingRow.GREEDY};
-      int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(logits, rows, vocab), vocab, draws));
+      int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(logits, rows, vocab), vocab, draws).ids());
       for (int r = 0; r < rows; r++) {
         float[] row = java.util.Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
         assertEquals(referenceDraw(row, draws[r]), drawn[r], "round " + round + ", row " + r + ": " + draws[r]);
@@ -349,9 +349,9 @@ class EmulatorOperatorsTest {
     }
     float[] broken = logits.clone();
     broken[2 * vocab + 1] = Float.NaN;
-    var any = new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0f, 0.5f);
+    var any = new dev.gemma4j.spi.SamplingRow(1f, 0, 1f, 0f, 0.5f, 0);
     int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(broken, rows, vocab), vocab,
-        new dev.gemma4j.spi.SamplingRow[] {any, any, any, any, any, any}));
+        new dev.gemma4j.spi.SamplingRow[] {any, any, any, any, any, any}).ids());
     assertEquals(-1, drawn[2], "a row that is not finite has no token");
   }
 
@@ -359,14 +359,14 @@ class EmulatorOperatorsTest {
   void deviceDrawsFollowTheFilteredDistribution() {
     int vocab = 12, draws = 400;
     float[] row = random(vocab, 33);
-    var shape = new dev.gemma4j.spi.SamplingRow(0.8f, 8, 0.9f, 0.02f, 0f);
+    var shape = new dev.gemma4j.spi.SamplingRow(0.8f, 8, 0.9f, 0.02f, 0f, 0);
     float[] logits = new float[draws * vocab];
     var rows = new dev.gemma4j.spi.SamplingRow[draws];
     for (int i = 0; i < draws; i++) {
       System.arraycopy(row, 0, logits, i * vocab, vocab);
-      rows[i] = new dev.gemma4j.spi.SamplingRow(0.8f, 8, 0.9f, 0.02f, (i + 0.5f) / draws);
+      rows[i] = new dev.gemma4j.spi.SamplingRow(0.8f, 8, 0.9f, 0.02f, (i + 0.5f) / draws, 0);
     }
-    int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(logits, draws, vocab), vocab, rows));
+    int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(logits, draws, vocab), vocab, rows).ids());
     int[] counts = new int[vocab];
     for (int id : drawn) {
       counts[id]++;

@@ -145,6 +145,36 @@ class NpuStepCostTest {
   }
 
   @Test
+  void topLogitsComeBackWithTheTokenAndEqualTheGoldens() throws IOException {
+    com.google.gson.JsonObject golden = com.google.gson.JsonParser.parseString(
+        java.nio.file.Files.readString(TestFixtures.path("tiny-gemma2").resolve("golden.json"))).getAsJsonObject();
+    com.google.gson.JsonObject first = golden.getAsJsonArray("cases").get(0).getAsJsonObject();
+    int[] prompt = NpuGoldenTest.ints(first.getAsJsonArray("input_ids"));
+    var steps = first.getAsJsonArray("greedy_steps_top5");
+    GenerationConfig config = GenerationConfig.builder().maxNewTokens(steps.size()).ignoreEos(true).topLogits(5).build();
+    try (Gemma gemma = Gemma.open(TestFixtures.path("tiny-gemma2"),
+        GemmaOptions.builder().backend("npu").precision(Precision.FLOAT32).build())) {
+      EngineStats before = gemma.engineStats();
+      Generation g = gemma.generate(Prompt.ids(prompt), config);
+      EngineStats after = gemma.engineStats();
+      assertEquals(steps.size(), g.topLogits().size());
+      for (int i = 0; i < steps.size(); i++) {
+        var step = steps.get(i).getAsJsonObject();
+        assertEquals(java.util.Arrays.stream(NpuGoldenTest.ints(step.getAsJsonArray("top_ids"))).boxed().toList(),
+            g.topLogits().get(i).ids(), "step " + i);
+        var logits = step.getAsJsonArray("top_logits");
+        for (int k = 0; k < 5; k++) {
+          assertEquals(logits.get(k).getAsFloat(), g.topLogits().get(i).logits().get(k), 1e-4, "step " + i + " logit " + k);
+        }
+      }
+      long decodeSteps = after.decodeSteps() - before.decodeSteps();
+      long down = after.decodeCounters().minus(before.decodeCounters()).deviceToHostBytes();
+      assertTrue(decodeSteps > 0 && down <= decodeSteps * (8 + 5 * 8),
+          "the id, the largest logit and five (id, logit) pairs come back per step, not the row: " + down / decodeSteps);
+    }
+  }
+
+  @Test
   void theJavaSideCountsWhatTheEmulatorSaw() throws IOException {
     try (Gemma gemma = Gemma.open(TestFixtures.path("tiny-gemma2"), GemmaOptions.builder().backend("npu").build())) {
       run(gemma, 2);
