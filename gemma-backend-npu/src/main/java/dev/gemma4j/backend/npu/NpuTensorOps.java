@@ -1,17 +1,12 @@
 package dev.gemma4j.backend.npu;
 
-import dev.gemma4j.GemmaException;
-
-import dev.gemma4j.config.ModelFormatException;
-
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.ValueLayout;
-
+import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.checkpoint.Checkpoint;
-import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.TensorInfo;
+import dev.gemma4j.config.ModelFormatException;
+import dev.gemma4j.internal.quant.WeightQuantizer;
 import dev.gemma4j.spi.AttentionBatch;
 import dev.gemma4j.spi.AttentionStep;
 import dev.gemma4j.spi.EmbeddingTable;
@@ -20,15 +15,13 @@ import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
 import dev.gemma4j.spi.Precision;
-import dev.gemma4j.WeightQuantization;
-import dev.gemma4j.internal.quant.WeightQuantizer;
 import dev.gemma4j.spi.ResidualNorm;
 import dev.gemma4j.spi.SampledRows;
 import dev.gemma4j.spi.SamplingRow;
-import dev.gemma4j.TopLogits;
 import dev.gemma4j.spi.TensorOps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -45,7 +38,6 @@ import java.util.function.Supplier;
  * runs on the backend's device thread.
  */
 final class NpuTensorOps implements TensorOps<NpuTensor> {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NpuTensorOps.class);
   private static final ValueLayout.OfShort JAVA_SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   /** Elements converted on the host per upload when a weight changes dtype at load. */
   private static final int CONVERT_CHUNK = 1 << 20;
@@ -56,14 +48,14 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final AclDType activation;
   private final StepArena arena;
   private final NpuFusions fusions;
+  private final NpuSampler sampler = new NpuSampler(this);
+  private final NpuQuantizedLayers quantizedLayers = new NpuQuantizedLayers(this);
   private final @org.jspecify.annotations.Nullable NpuGraphs graphs;
   private final List<Long> persistent = new ArrayList<>();
   private final List<NpuKvCache> kvCaches = new ArrayList<>();
-  private final java.util.Map<Integer, PositionTables> positionTables = new java.util.HashMap<>();
   /** bf16 copies of the norm weights, by the float32 tensor's address, for aclnnAddRmsNorm in bf16 math. */
   private final java.util.Map<Long, NpuTensor> bf16Gammas = new java.util.HashMap<>();
   private boolean stepOpen;
-  private boolean warnedDequantized;
   private float foldedKeyScale;
   private long launchesAtLastSync;
   private long persistentBytes;
@@ -139,7 +131,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     peakAllocated = Math.max(peakAllocated, allocatedBytes());
   }
 
-  private void upload(NpuTensor target, MemorySegment host) {
+  void upload(NpuTensor target, MemorySegment host) {
     upload(target.address(), target.storageElements() * target.dtype().bytes(), host);
   }
 
@@ -215,7 +207,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
    * on the host a chunk at a time (widening is exact; narrowing rounds to nearest even, as {@code aclnnCast}
    * does) so no step ever converts it again.
    */
-  private NpuTensor uploadAs(Checkpoint checkpoint, TensorInfo tensor, AclDType target) {
+  NpuTensor uploadAs(Checkpoint checkpoint, TensorInfo tensor, AclDType target) {
     NpuTensor t = allocate(target, tensor.shape().stream().mapToLong(Long::longValue).toArray());
     uploadInto(t, 0, checkpoint, tensor, 1f);
     return t;
@@ -257,6 +249,11 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     }
   }
 
+  /** Counts bytes of weights held on the device. */
+  void addWeightBytes(long bytes) {
+    weightBytes += bytes;
+  }
+
   private static AclDType stored(TensorInfo tensor) {
     return switch (tensor.dtype()) {
       case F32 -> AclDType.FLOAT;
@@ -278,147 +275,9 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   public LinearWeight loadLinear(Checkpoint checkpoint, LinearSource source) {
     return switch (source) {
       case LinearSource.Dense dense -> new NpuLinear(uploadAs(checkpoint, dense.weight(), activation));
-      case LinearSource.QuantizeAtLoad quantize -> quantizedAtLoad(checkpoint, quantize);
-      case LinearSource.Awq awq -> activation == AclDType.FLOAT ? dequantizedAwq(checkpoint, awq) : quantizedAwq(checkpoint, awq);
+      case LinearSource.QuantizeAtLoad quantize -> quantizedLayers.quantizeAtLoad(checkpoint, quantize);
+      case LinearSource.Awq awq -> quantizedLayers.awq(checkpoint, awq);
     };
-  }
-
-  /**
-   * An AWQ layer as 4-bit weights for {@code aclnnWeightQuantBatchMatmulV2}, repacked once here
-   * ({@link AwqRepack}); scales and offsets in the activation dtype. A group spanning all inputs is passed
-   * per channel (the operator takes groups below k).
-   */
-  private NpuQuantLinear quantizedAwq(Checkpoint checkpoint, LinearSource.Awq awq) {
-    int in = awq.inFeatures();
-    int out = awq.outFeatures();
-    int groups = in / awq.groupSize();
-    int[] packed = ints(checkpoint, awq.qweight());
-    for (int i = 0; i < packed.length; i++) {
-      packed[i] = AwqRepack.signedInColumnOrder(packed[i]);
-    }
-    NpuTensor words = allocate(AclDType.INT32, in, out / 8);
-    try (Arena arena = Arena.ofConfined()) {
-      upload(words, arena.allocateFrom(ValueLayout.JAVA_INT, packed));
-    }
-    NpuTensor weight = new NpuTensor(words.address(), (long) in * out, AclDType.INT4, new long[] {in, out}, new long[] {out, 1}, 0);
-    int[] zeros = ints(checkpoint, awq.qzeros());
-    float[] offsets = new float[groups * out];
-    for (int g = 0; g < groups; g++) {
-      for (int c = 0; c < out; c++) {
-        offsets[g * out + c] = 8 - AwqRepack.unsignedAt(zeros[g * (out / 8) + c / 8], c % 8);
-      }
-    }
-    NpuTensor scale = uploadAs(checkpoint, awq.scales(), activation);
-    NpuTensor offset = fromHost(offsets, groups, out);
-    weightBytes += (long) in * out / 2 + (long) groups * out * activation.bytes();
-    boolean perChannel = groups == 1;
-    return new NpuQuantLinear(weight, perChannel ? scale.reshape(out) : scale, perChannel ? offset.reshape(out) : offset,
-        perChannel ? 0 : awq.groupSize());
-  }
-
-  /**
-   * A float layer quantized here with {@link WeightQuantizer}'s numbers (the CPU backend's too): int8 per
-   * output, or int4 per group in the layout of {@link #quantizedAwq}. Float32 math dequantizes the levels
-   * back to float32, so it computes with exactly the quantized weights.
-   */
-  private LinearWeight quantizedAtLoad(Checkpoint checkpoint, LinearSource.QuantizeAtLoad source) {
-    int out = source.outFeatures();
-    int in = source.inFeatures();
-    float[] w = floats(checkpoint, source.weight()); // [out, in]
-    boolean int8 = source.to() == WeightQuantization.INT8;
-    int group = int8 ? in : source.groupSize();
-    int groups = in / group;
-    float[] scales = new float[groups * out];
-    float[] offsets = new float[groups * out];
-    float[] dequantized = activation == AclDType.FLOAT ? new float[out * in] : null;
-    byte[] int8Levels = int8 ? new byte[in * out] : null; // [in, out]
-    int[] words = int8 ? null : new int[in * (out / 8)]; // [in, out / 8], column order, signed
-    for (int o = 0; o < out; o++) {
-      for (int g = 0; g < groups; g++) {
-        WeightQuantizer.Int4Group params = int8 ? null : WeightQuantizer.int4Group(w, o * in + g * group, group);
-        float scale = int8 ? WeightQuantizer.int8Scale(java.util.Arrays.copyOfRange(w, o * in, (o + 1) * in)) : params.scale();
-        int zero = int8 ? 0 : params.zero();
-        scales[g * out + o] = scale;
-        offsets[g * out + o] = 8 - zero;
-        for (int i = g * group; i < (g + 1) * group; i++) {
-          float value = w[o * in + i];
-          int level = int8 ? WeightQuantizer.int8(value, scale) : params.level(value);
-          if (dequantized != null) {
-            dequantized[o * in + i] = (level - zero) * scale;
-          } else if (int8) {
-            int8Levels[i * out + o] = (byte) level;
-          } else {
-            words[i * (out / 8) + o / 8] |= ((level - 8) & 0xF) << (4 * (o % 8));
-          }
-        }
-      }
-    }
-    if (dequantized != null) {
-      weightBytes += 4L * out * in;
-      return new NpuLinear(uploadFloats(dequantized, out, in));
-    }
-    NpuTensor scale = fromHost(scales, groups, out);
-    weightBytes += (long) groups * out * activation.bytes() * (int8 ? 1 : 2);
-    if (int8) {
-      NpuTensor weight = allocate(AclDType.INT8, in, out);
-      try (Arena arena = Arena.ofConfined()) {
-        upload(weight, arena.allocateFrom(ValueLayout.JAVA_BYTE, int8Levels));
-      }
-      weightBytes += (long) in * out;
-      return new NpuQuantLinear(weight, scale.reshape(out), null, 0);
-    }
-    NpuTensor packed = allocate(AclDType.INT32, in, out / 8);
-    try (Arena arena = Arena.ofConfined()) {
-      upload(packed, arena.allocateFrom(ValueLayout.JAVA_INT, words));
-    }
-    weightBytes += (long) in * out / 2;
-    NpuTensor weight = new NpuTensor(packed.address(), (long) in * out, AclDType.INT4, new long[] {in, out}, new long[] {out, 1}, 0);
-    NpuTensor offset = fromHost(offsets, groups, out);
-    return groups == 1
-        ? new NpuQuantLinear(weight, scale.reshape(out), offset.reshape(out), 0)
-        : new NpuQuantLinear(weight, scale, offset, group);
-  }
-
-  /**
-   * Float32 math (verification) cannot use the 4-bit operator, which takes only fp16/bf16 activations: the
-   * layer is dequantized once to float32, {@code W = (q - z) * s} as the reference computes it, at 8 times
-   * the 4-bit memory. Logged once per model.
-   */
-  private NpuLinear dequantizedAwq(Checkpoint checkpoint, LinearSource.Awq awq) {
-    if (!warnedDequantized) {
-      warnedDequantized = true;
-      LOG.warn("{} is AWQ 4-bit: float32 math on the NPU dequantizes its layers to float32 (8x the 4-bit memory);"
-          + " the default bf16 math runs them as 4-bit weights", checkpoint.folder());
-    }
-    int in = awq.inFeatures();
-    int out = awq.outFeatures();
-    int[] packed = ints(checkpoint, awq.qweight());
-    int[] zeros = ints(checkpoint, awq.qzeros());
-    float[] scales = floats(checkpoint, awq.scales());
-    float[] transposed = new float[in * out]; // [out, in], as a dense linear layer is stored
-    for (int i = 0; i < in; i++) {
-      int g = i / awq.groupSize();
-      for (int c = 0; c < out; c++) {
-        int q = AwqRepack.unsignedAt(packed[i * (out / 8) + c / 8], c % 8);
-        int z = AwqRepack.unsignedAt(zeros[g * (out / 8) + c / 8], c % 8);
-        transposed[c * in + i] = (q - z) * scales[g * out + c];
-      }
-    }
-    weightBytes += 4L * in * out;
-    return new NpuLinear(uploadFloats(transposed, out, in));
-  }
-
-  private static int[] ints(Checkpoint checkpoint, TensorInfo tensor) {
-    return checkpoint.segment(tensor, 0, tensor.byteLength()).toArray(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-  }
-
-  private static float[] floats(Checkpoint checkpoint, TensorInfo tensor) {
-    int n = Math.toIntExact(tensor.elementCount());
-    ByteBuffer widened = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-    tensor.dtype().widenToFloat32(checkpoint.segment(tensor, 0, tensor.byteLength()).asByteBuffer(), widened, n);
-    float[] out = new float[n];
-    widened.asFloatBuffer().get(out);
-    return out;
   }
 
   /**
@@ -616,7 +475,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     }
   }
 
-  private void download(MemorySegment host, NpuTensor from) {
+  void download(MemorySegment host, NpuTensor from) {
     runtime.memcpy(host, host.byteSize(), MemorySegment.ofAddress(from.address() + from.offset() * from.dtype().bytes()),
         host.byteSize(), AclRuntime.DEVICE_TO_HOST);
   }
@@ -654,144 +513,22 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return fusions.deviceSampling();
   }
 
-  /**
-   * Every row's token drawn on the device in a fixed number of launches, whatever the batch: the row is
-   * sorted (descending, stable: equal logits keep id order) and divided by its temperature, its softmax
-   * summed up, and the three filters become masks over the sorted row, each keeping a prefix: top-k
-   * ({@code position < k}), top-p over the top-k's mass ({@code mass ahead < p * topKMass}) and min-p
-   * ({@code p >= minP * p0}). The token is the first kept position whose running sum reaches
-   * {@code uniform * keptMass}; prefix maxima ({@code MaxDim}) stand in for sums and counts. Eight bytes per
-   * row come back (the id, and the largest logit so a row that is not finite answers -1), plus eight per top
-   * logit for the rows that ask for them.
-   */
+  /** See {@link NpuSampler}. */
   @Override
   public SampledRows sampleRows(NpuTensor logits, int columns, SamplingRow[] draws) {
-    int rows = draws.length;
-    float[] params = new float[rows * 5];
-    float[] rowBase = new float[rows];
-    int wantedTop = 0;
-    for (int r = 0; r < rows; r++) {
-      SamplingRow d = draws[r];
-      params[r * 5] = 1f / d.temperature();
-      params[r * 5 + 1] = d.topK() == 0 ? columns : Math.min(d.topK(), columns);
-      params[r * 5 + 2] = d.topP();
-      params[r * 5 + 3] = d.minP();
-      params[r * 5 + 4] = d.uniform();
-      rowBase[r] = (float) r * columns;
-      wantedTop = Math.max(wantedTop, Math.min(d.topLogits(), columns));
-    }
-    NpuTensor table = uploadFloats(params, rows, 5);
-    NpuTensor inverseTemperature = column(table, 0);
-    NpuTensor topK = column(table, 1);
-    NpuTensor topP = column(table, 2);
-    NpuTensor minP = column(table, 3);
-    NpuTensor uniform = column(table, 4);
-    PositionTables positions = positions(columns);
+    return sampler.sample(logits, columns, draws);
+  }
 
-    NpuTensor raw = allocate(AclDType.FLOAT, rows, columns);
-    NpuTensor order = allocate(AclDType.INT64, rows, columns);
-    nn.run("aclnnSort", as(logits, AclDType.FLOAT), true, -1L, true, raw, order);
-    NpuTensor sorted = binary("aclnnMul", raw, inverseTemperature, rows, columns);
-    NpuTensor p = allocate(AclDType.FLOAT, rows, columns);
-    nn.run("aclnnSoftmax", sorted, -1L, p);
-    NpuTensor running = allocate(AclDType.FLOAT, rows, columns);
-    nn.run("aclnnCumsum", p, -1L, new Aclnn.DType(AclDType.FLOAT), running);
-
-    NpuTensor keepK = binary("aclnnLtTensor", positions.fromZero(), topK, rows, columns);
-    NpuTensor topKMass = prefixMax(binary("aclnnMul", keepK, running, rows, columns));
-    NpuTensor ahead = allocate(AclDType.FLOAT, rows, columns);
-    nn.run("aclnnAdd", running, p, new Aclnn.Scalar(-1f), ahead);
-    NpuTensor keepP = binary("aclnnLtTensor", ahead, binary("aclnnMul", topKMass, topP, rows, 1), rows, columns);
-    NpuTensor mostLikely = p.view(new long[] {rows, 1}, new long[] {columns, 1}, 0);
-    NpuTensor keepMin = binary("aclnnGeTensor", p, binary("aclnnMul", mostLikely, minP, rows, 1), rows, columns);
-    NpuTensor keep = binary("aclnnMul", binary("aclnnMul", keepK, keepP, rows, columns), keepMin, rows, columns);
-
-    NpuTensor keptMass = prefixMax(binary("aclnnMul", keep, running, rows, columns));
-    NpuTensor target = binary("aclnnMul", keptMass, uniform, rows, 1);
-    NpuTensor below = binary("aclnnMul", binary("aclnnLtTensor", running, target, rows, columns), keep, rows, columns);
-    NpuTensor position = prefixMax(binary("aclnnMul", below, positions.fromOne(), rows, columns));
-    NpuTensor flat = allocate(AclDType.FLOAT, rows, 1);
-    nn.run("aclnnAdd", position, uploadFloats(rowBase, rows, 1), new Aclnn.Scalar(1f), flat);
-    NpuTensor tokens = allocate(AclDType.INT64, rows, 1);
-    nn.run("aclnnIndexSelect", order.reshape((long) rows * columns, 1), 0L, as(flat, AclDType.INT32).reshape(rows), tokens);
-    NpuTensor ids = as(tokens, AclDType.INT32);
-    int n = Math.max(wantedTop, 1); // the largest logit is the first sorted one
-    NpuTensor topValues = contiguous(raw.view(new long[] {rows, n}, new long[] {columns, 1}, 0));
-    NpuTensor topIds = wantedTop > 0 ? as(contiguous(order.view(new long[] {rows, n}, new long[] {columns, 1}, 0)), AclDType.INT32) : null;
-    synchronize();
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment hostIds = arena.allocate(rows * 4L);
-      MemorySegment hostValues = arena.allocate((long) rows * n * 4);
-      download(hostIds, ids);
-      download(hostValues, topValues);
-      int[] chosen = hostIds.toArray(ValueLayout.JAVA_INT);
-      float[] values = hostValues.toArray(JAVA_FLOAT);
-      int[] bestIds = null;
-      if (topIds != null) {
-        MemorySegment hostTop = arena.allocate((long) rows * n * 4);
-        download(hostTop, topIds);
-        bestIds = hostTop.toArray(ValueLayout.JAVA_INT);
-      }
-      TopLogits[] top = new TopLogits[rows];
-      for (int r = 0; r < rows; r++) {
-        chosen[r] = Float.isFinite(values[r * n]) ? chosen[r] : -1;
-        int k = Math.min(draws[r].topLogits(), columns);
-        if (k > 0) {
-          List<Integer> best = new ArrayList<>(k);
-          List<Float> logitsOfBest = new ArrayList<>(k);
-          for (int i = 0; i < k; i++) {
-            best.add(bestIds[r * n + i]);
-            logitsOfBest.add(values[r * n + i]);
-          }
-          top[r] = new TopLogits(best, logitsOfBest);
-        }
-      }
-      return new SampledRows(chosen, top);
+  /** A float32 table kept with the backend (not in the step arena), though a step may be open. */
+  NpuTensor uploadPersistent(float[] values, long... shape) {
+    boolean wasOpen = stepOpen;
+    stepOpen = false;
+    try {
+      return uploadFloats(values, shape);
+    } finally {
+      stepOpen = wasOpen;
     }
   }
-
-  private static NpuTensor column(NpuTensor table, int c) {
-    return table.view(new long[] {table.dim(0), 1}, new long[] {table.dim(1), 1}, table.offset() + c);
-  }
-
-  /** {@code op(a, b)} broadcast to a new float32 {@code [rows, columns]}. */
-  private NpuTensor binary(String op, NpuTensor a, NpuTensor b, long rows, long columns) {
-    NpuTensor out = allocate(AclDType.FLOAT, rows, columns);
-    nn.run(op, a, b, out);
-    return out;
-  }
-
-  /** Each row's maximum as {@code [rows, 1]}: of a row that only grows, its last kept value. */
-  private NpuTensor prefixMax(NpuTensor x) {
-    NpuTensor maxima = allocate(AclDType.FLOAT, x.dim(0), 1);
-    NpuTensor where = allocate(AclDType.INT64, x.dim(0));
-    nn.run("aclnnMaxDim", x, -1L, false, maxima.reshape(x.dim(0)), where);
-    return maxima;
-  }
-
-  /** {@code [1, columns]} tables of {@code j} and {@code j + 1}, made once per width and kept. */
-  private PositionTables positions(int columns) {
-    PositionTables cached = positionTables.get(columns);
-    if (cached == null) {
-      float[] from0 = new float[columns];
-      float[] from1 = new float[columns];
-      for (int j = 0; j < columns; j++) {
-        from0[j] = j;
-        from1[j] = j + 1;
-      }
-      boolean wasOpen = stepOpen;
-      stepOpen = false; // persistent, not in the arena
-      try {
-        cached = new PositionTables(uploadFloats(from0, 1, columns), uploadFloats(from1, 1, columns));
-      } finally {
-        stepOpen = wasOpen;
-      }
-      positionTables.put(columns, cached);
-    }
-    return cached;
-  }
-
-  private record PositionTables(NpuTensor fromZero, NpuTensor fromOne) {}
 
   @Override
   public NpuTensor selectRows(NpuTensor x, int[] rows) {
