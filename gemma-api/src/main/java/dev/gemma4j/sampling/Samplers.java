@@ -21,7 +21,7 @@ public final class Samplers {
     if (own != null) {
       return own;
     }
-    if (greedy(config)) {
+    if (isGreedy(config)) {
       return config.repetitionPenalty() != 1.0
           ? new GreedySampler(List.of(LogitsProcessors.repetitionPenalty(config.repetitionPenalty())))
           : new GreedySampler(List.of());
@@ -41,7 +41,7 @@ public final class Samplers {
    * of its own), so a device may choose and send back only the token id.
    */
   public static boolean choosesArgmax(GenerationConfig config) {
-    return config.sampler() == null && greedy(config) && config.repetitionPenalty() == 1.0;
+    return config.sampler() == null && isGreedy(config) && config.repetitionPenalty() == 1.0;
   }
 
   /**
@@ -50,15 +50,11 @@ public final class Samplers {
    * sampler of its own. (Plain greedy decoding needs no draw: the device's argmax is the token.)
    */
   public static boolean drawableOnDevice(GenerationConfig config) {
-    return config.sampler() == null && config.repetitionPenalty() == 1.0 && (!greedy(config) || config.topLogits() > 0);
+    return config.sampler() == null && config.repetitionPenalty() == 1.0 && (!isGreedy(config) || config.topLogits() > 0);
   }
 
   /** Whether the config decodes greedily (no sampling, or a temperature that rounds to 0 in float32). */
   public static boolean isGreedy(GenerationConfig config) {
-    return greedy(config);
-  }
-
-  private static boolean greedy(GenerationConfig config) {
     return !config.sample() || (float) config.temperature() == 0f;
   }
 }

@@ -68,6 +68,18 @@ class ServerBehaviourTest {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Waits up to {@code seconds} for /metrics to count one cancelled request. */
+  static void assertOneCancelled(GemmaServer server, int seconds) throws Exception {
+    String cancelled = "gemma_request_success_total{finished_reason=\"cancelled\"} 1";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    String metrics = get(server, "/metrics").body();
+    while (!metrics.contains(cancelled) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      metrics = get(server, "/metrics").body();
+    }
+    assertTrue(metrics.contains(cancelled), metrics);
+  }
+
   static HttpResponse<String> get(GemmaServer server, String path) throws Exception {
     URI base = server.baseUri();
     URI uri = path.startsWith("/v1") ? URI.create(base + path.substring(3)) : base.resolve(path);
@@ -195,14 +207,7 @@ class ServerBehaviourTest {
           }
         }
       }
-      String cancelled = "gemma_request_success_total{finished_reason=\"cancelled\"} 1";
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      String metrics = get(server, "/metrics").body();
-      while (!metrics.contains(cancelled) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-        metrics = get(server, "/metrics").body();
-      }
-      assertTrue(metrics.contains(cancelled), metrics);
+      assertOneCancelled(server, 30);
       assertEquals(0, gemma.engineStats().running(), "the generation was cancelled");
     }
   }
@@ -304,14 +309,7 @@ class ServerBehaviourTest {
           .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"a\",\"max_tokens\":6000,\"ignore_eos\":true}"))
           .build();
       assertThrows(java.net.http.HttpTimeoutException.class, () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
-      String cancelled = "gemma_request_success_total{finished_reason=\"cancelled\"} 1";
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-      String metrics = get(server, "/metrics").body();
-      while (!metrics.contains(cancelled) && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-        metrics = get(server, "/metrics").body();
-      }
-      assertTrue(metrics.contains(cancelled), metrics);
+      assertOneCancelled(server, 40);
     }
   }
 

@@ -323,10 +323,11 @@ public final class LocalEngine implements Engine {
   private void execute(StepPlan plan, List<Runnable> completions) {
     ModelRunner.StepOutput output;
     try {
-      DeviceCounters before = runner.counters();
+      boolean decode = plan.chunks().stream().allMatch(c -> c.count() == 1);
+      DeviceCounters before = decode ? runner.counters() : DeviceCounters.NONE;
       output = runner.execute(plan);
       steps++;
-      if (plan.chunks().stream().allMatch(c -> c.count() == 1)) {
+      if (decode) {
         decodeSteps++;
         decodeCounters = decodeCounters.plus(runner.counters().minus(before));
       }

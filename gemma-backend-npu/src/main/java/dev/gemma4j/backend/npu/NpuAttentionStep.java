@@ -59,6 +59,16 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     this.ops = ops;
     this.cache = cache;
     this.batch = batch;
+    this.scale = scale;
+    this.softcap = softcap;
+    this.keysPrescaled = ops.foldedKeyScale() != 0;
+    if (keysPrescaled) {
+      float expected = NpuTensorOps.keyScale(scale, softcap);
+      if (Math.abs(ops.foldedKeyScale() - expected) > 1e-6f * Math.abs(expected)) {
+        throw new IllegalStateException("the cached keys were scaled by " + ops.foldedKeyScale() + " at load, but this"
+            + " attention applies " + expected);
+      }
+    }
     int[] all = java.util.stream.IntStream.range(0, batch.sequences()).toArray();
     this.decoding = Arrays.stream(all).filter(s -> batch.queryLength(s) == 1).toArray();
     this.prefilling = Arrays.stream(all).filter(s -> batch.queryLength(s) > 1).toArray();
@@ -71,16 +81,6 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     }
     this.sliding = upload(LayerType.SLIDING);
     this.full = upload(LayerType.FULL);
-    this.scale = scale;
-    this.softcap = softcap;
-    this.keysPrescaled = ops.foldedKeyScale() != 0;
-    if (keysPrescaled) {
-      float expected = softcap > 0 ? scale / softcap : scale;
-      if (Math.abs(ops.foldedKeyScale() - expected) > 1e-6f * Math.abs(expected)) {
-        throw new IllegalStateException("the cached keys were scaled by " + ops.foldedKeyScale() + " at load, but this"
-            + " attention applies " + expected);
-      }
-    }
   }
 
   private Plan upload(LayerType type) {
@@ -229,7 +229,7 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     Aclnn nn = ops.nn();
     NpuTensor masked = ops.allocate(ops.activation(), batchSize, rows, keys);
     // Keys scaled at load already carry scale / cap (or scale): the Muls is needed only when they do not.
-    NpuTensor scaled = keysPrescaled ? scores : ops.scale(scores, softcap > 0 ? scale / softcap : scale);
+    NpuTensor scaled = keysPrescaled ? scores : ops.scale(scores, NpuTensorOps.keyScale(scale, softcap));
     if (softcap > 0) {
       NpuTensor tanh = ops.allocate(scaled.dtype(), scaled.shape());
       nn.run("aclnnTanh", scaled, tanh);

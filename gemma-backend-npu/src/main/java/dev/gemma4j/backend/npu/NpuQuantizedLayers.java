@@ -8,7 +8,6 @@ import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
@@ -72,7 +71,7 @@ final class NpuQuantizedLayers {
   LinearWeight quantizeAtLoad(Checkpoint checkpoint, LinearSource.QuantizeAtLoad source) {
     int out = source.outFeatures();
     int in = source.inFeatures();
-    float[] w = floats(checkpoint, source.weight()); // [out, in]
+    float[] w = NpuTensorOps.floats(checkpoint, source.weight()); // [out, in]
     boolean int8 = source.to() == WeightQuantization.INT8;
     int group = int8 ? in : source.groupSize();
     int groups = in / group;
@@ -142,7 +141,7 @@ final class NpuQuantizedLayers {
     int out = awq.outFeatures();
     int[] packed = ints(checkpoint, awq.qweight());
     int[] zeros = ints(checkpoint, awq.qzeros());
-    float[] scales = floats(checkpoint, awq.scales());
+    float[] scales = NpuTensorOps.floats(checkpoint, awq.scales());
     float[] transposed = new float[in * out]; // [out, in], as a dense linear layer is stored
     for (int i = 0; i < in; i++) {
       int g = i / awq.groupSize();
@@ -158,15 +157,6 @@ final class NpuQuantizedLayers {
 
   private static int[] ints(Checkpoint checkpoint, TensorInfo tensor) {
     return checkpoint.segment(tensor, 0, tensor.byteLength()).toArray(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-  }
-
-  private static float[] floats(Checkpoint checkpoint, TensorInfo tensor) {
-    int n = Math.toIntExact(tensor.elementCount());
-    ByteBuffer widened = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-    tensor.dtype().widenToFloat32(checkpoint.segment(tensor, 0, tensor.byteLength()).asByteBuffer(), widened, n);
-    float[] out = new float[n];
-    widened.asFloatBuffer().get(out);
-    return out;
   }
 
 }

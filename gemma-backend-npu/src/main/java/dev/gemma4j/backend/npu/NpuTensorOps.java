@@ -97,15 +97,19 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   /** Device memory for a tensor: from the step arena while a step is open, else kept with the backend. */
   NpuTensor allocate(AclDType dtype, long... shape) {
-    long bytes = bytesOf(dtype, shape);
-    if (stepOpen) {
-      NpuTensor t = NpuTensor.contiguous(arena.allocate(bytes), dtype, shape);
-      notePeak();
-      return t;
+    if (!stepOpen) {
+      return allocatePersistent(dtype, shape);
     }
+    NpuTensor t = NpuTensor.contiguous(arena.allocate(bytesOf(dtype, shape)), dtype, shape);
+    notePeak();
+    return t;
+  }
+
+  /** Device memory for a tensor kept with the backend until it closes, even while a step is open. */
+  private NpuTensor allocatePersistent(AclDType dtype, long... shape) {
     NpuTensor t = allocateUntracked(dtype, shape);
     persistent.add(t.address());
-    persistentBytes += bytes;
+    persistentBytes += bytesOf(dtype, shape);
     notePeak();
     return t;
   }
@@ -144,7 +148,15 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   NpuTensor uploadFloats(float[] values, long... shape) {
-    NpuTensor t = allocate(AclDType.FLOAT, shape);
+    return uploadFloatsInto(allocate(AclDType.FLOAT, shape), values);
+  }
+
+  /** A float32 table kept with the backend (not in the step arena), though a step may be open. */
+  NpuTensor uploadPersistent(float[] values, long... shape) {
+    return uploadFloatsInto(allocatePersistent(AclDType.FLOAT, shape), values);
+  }
+
+  private NpuTensor uploadFloatsInto(NpuTensor t, float[] values) {
     try (Arena arena = Arena.ofConfined()) {
       upload(t, arena.allocateFrom(JAVA_FLOAT, values));
     }
@@ -235,13 +247,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
         int n = (int) Math.min(CONVERT_CHUNK, elements - done);
         tensor.dtype().widenToFloat32(checkpoint.segment(tensor, done * sourceBytes, (long) n * sourceBytes).asByteBuffer(), widened.clear(), n);
         for (int i = 0; i < n; i++) {
-          float value = widened.getFloat(4 * i) * factor;
-          switch (target) {
-            case FLOAT -> converted.setAtIndex(JAVA_FLOAT, i, value);
-            case BF16 -> converted.setAtIndex(JAVA_SHORT_LE, i, bfloat16Bits(value));
-            case FLOAT16 -> converted.setAtIndex(JAVA_SHORT_LE, i, Float.floatToFloat16(value));
-            default -> throw new IllegalArgumentException("weights are never " + target);
-          }
+          encode(converted, i, widened.getFloat(4 * i) * factor, target);
         }
         long offset = (at + done) * target.bytes();
         upload(t.address() + offset, capacity - offset, converted.asSlice(0, (long) n * target.bytes()));
@@ -254,6 +260,16 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     weightBytes += bytes;
   }
 
+  /** A whole checkpoint tensor widened to float32 on the host. */
+  static float[] floats(Checkpoint checkpoint, TensorInfo tensor) {
+    int n = Math.toIntExact(tensor.elementCount());
+    ByteBuffer widened = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+    tensor.dtype().widenToFloat32(checkpoint.segment(tensor, 0, tensor.byteLength()).asByteBuffer(), widened, n);
+    float[] out = new float[n];
+    widened.asFloatBuffer().get(out);
+    return out;
+  }
+
   private static AclDType stored(TensorInfo tensor) {
     return switch (tensor.dtype()) {
       case F32 -> AclDType.FLOAT;
@@ -261,6 +277,16 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       case F16 -> AclDType.FLOAT16;
       case I32 -> throw new ModelFormatException(tensor.name() + " is int32 where a float tensor belongs");
     };
+  }
+
+  /** Element {@code i} of a host buffer of {@code target} values: {@code value} in that dtype. */
+  private static void encode(MemorySegment out, long i, float value, AclDType target) {
+    switch (target) {
+      case FLOAT -> out.setAtIndex(JAVA_FLOAT, i, value);
+      case BF16 -> out.setAtIndex(JAVA_SHORT_LE, i, bfloat16Bits(value));
+      case FLOAT16 -> out.setAtIndex(JAVA_SHORT_LE, i, Float.floatToFloat16(value));
+      default -> throw new IllegalArgumentException("host values are never encoded as " + target);
+    }
   }
 
   /** bfloat16 bits of a float, rounded to nearest even (NaN stays NaN). */
@@ -310,7 +336,12 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   /** What the keys are multiplied by at load: the factor attention applies to {@code q · k} before {@code tanh}. */
   static float keyScale(dev.gemma4j.config.ModelConfig config) {
-    return (float) (config.attnSoftcap() > 0 ? config.attentionScale() / config.attnSoftcap() : config.attentionScale());
+    return keyScale(config.attentionScale(), config.attnSoftcap());
+  }
+
+  /** The factor on {@code q · k} before {@code tanh}: {@code scale / softcap}, or {@code scale} without a soft-cap. */
+  static float keyScale(double scale, double softcap) {
+    return (float) (softcap > 0 ? scale / softcap : scale);
   }
 
   /** The factor the cached keys carry, or 0 when they are stored as computed. */
@@ -328,7 +359,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     for (TensorInfo t : checkpoint.tensors().values()) {
       long elements = t.elementCount();
       if (!t.name().endsWith("_proj.weight")) {
-        bytes += elements * (t.name().endsWith("norm.weight") ? normBytes() : activation.bytes());
+        bytes += floatBytes(t);
       } else if (quantize == WeightQuantization.INT8) {
         bytes += elements + t.shape().get(0) * activation.bytes();
       } else {
@@ -356,26 +387,28 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
       } else if (name.endsWith(".scales")) {
         bytes += activation == AclDType.FLOAT ? 0 : t.elementCount() * activation.bytes();
       } else {
-        bytes += t.elementCount() * (name.endsWith("norm.weight") ? normBytes() : activation.bytes());
+        bytes += floatBytes(t);
       }
     }
     return bytes;
   }
 
-  /** Bytes per norm weight element: float32, and a bf16 copy for AddRmsNorm in bf16 math. */
-  private int normBytes() {
-    return activation == AclDType.BF16 && fusions.addRmsNorm() ? 6 : 4;
+  /**
+   * Device bytes of a float tensor as loaded: norm weights in float32 (and a bf16 copy for AddRmsNorm in bf16
+   * math), everything else in the activation dtype.
+   */
+  private long floatBytes(TensorInfo t) {
+    int normBytes = activation == AclDType.BF16 && fusions.addRmsNorm() ? 6 : 4;
+    return t.elementCount() * (t.name().endsWith("norm.weight") ? normBytes : activation.bytes());
   }
 
   @Override
   public NpuTensor loadNormWeight(Checkpoint checkpoint, TensorInfo tensor) {
     // (1 + w) in float32 on the host, as the reference computes it.
-    int n = (int) tensor.elementCount();
-    ByteBuffer widened = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-    tensor.dtype().widenToFloat32(checkpoint.segment(tensor, 0, tensor.byteLength()).asByteBuffer(), widened, n);
-    float[] onePlus = new float[n];
+    float[] onePlus = floats(checkpoint, tensor);
+    int n = onePlus.length;
     for (int i = 0; i < n; i++) {
-      onePlus[i] = 1f + widened.getFloat(4 * i);
+      onePlus[i] += 1f;
     }
     weightBytes += 4L * n;
     NpuTensor gamma = uploadFloats(onePlus, n);
@@ -457,7 +490,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment host = arena.allocate(2L * data.length);
       for (int i = 0; i < data.length; i++) {
-        host.setAtIndex(JAVA_SHORT_LE, i, bfloat16Bits(data[i]));
+        encode(host, i, data[i], AclDType.BF16);
       }
       upload(t, host);
     }
@@ -519,16 +552,6 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return sampler.sample(logits, columns, draws);
   }
 
-  /** A float32 table kept with the backend (not in the step arena), though a step may be open. */
-  NpuTensor uploadPersistent(float[] values, long... shape) {
-    boolean wasOpen = stepOpen;
-    stepOpen = false;
-    try {
-      return uploadFloats(values, shape);
-    } finally {
-      stepOpen = wasOpen;
-    }
-  }
 
   @Override
   public NpuTensor selectRows(NpuTensor x, int[] rows) {
