@@ -293,14 +293,11 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     return round(out);
   }
 
-  /** {@code x · W} for a 4-bit weight, split over the kernel threads by packed output column. */
+  /** {@code x · W} for a 4-bit weight, split over the kernel threads by strips of packed output columns. */
   private CpuTensor multiply(CpuTensor x, AwqMatrix w) {
     CpuTensor out = CpuTensor.zeros(x.rows(), w.out());
     int rows = x.rows();
-    // One wide strip of columns per thread: the packed weights are input-major, so a narrow strip would
-    // read each input row in short pieces, a page apart.
-    int strip = ((w.packed() + pool.threads() - 1) / pool.threads() + 15) / 16 * 16;
-    pool.parallelFor(w.packed(), strip, (from, to) -> awqMatVec.multiply(x.data(), rows, w, from, to, out.data(), w.out()));
+    pool.parallelFor(w.packed(), AwqMatrix.STRIP, (from, to) -> awqMatVec.multiply(x.data(), rows, w, from, to, out.data(), w.out()));
     return round(out);
   }
 

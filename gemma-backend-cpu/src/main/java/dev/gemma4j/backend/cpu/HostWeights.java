@@ -55,7 +55,10 @@ final class HostWeights implements AutoCloseable {
     return new WeightMatrix(copy, DType.BF16, rows, columns);
   }
 
-  /** An AWQ weight: the packed int32 weights mapped in place, scales and zero points unpacked. */
+  /**
+   * An AWQ weight: the packed int32 weights copied into the kernels' strip order (the same bytes; their
+   * mapped pages released), scales and zero points unpacked.
+   */
   AwqMatrix awq(Checkpoint checkpoint, LinearSource.Awq source) {
     TensorInfo q = source.qweight();
     TensorInfo z = source.qzeros();
@@ -63,9 +66,8 @@ final class HostWeights implements AutoCloseable {
     AwqMatrix matrix = AwqMatrix.of(
         checkpoint.segment(q, 0, q.byteLength()), checkpoint.segment(z, 0, z.byteLength()),
         checkpoint.segment(s, 0, s.byteLength()), s.dtype(), source.inFeatures(), source.outFeatures(),
-        source.groupSize());
-    mappedBytes += q.byteLength();
-    copiedBytes += matrix.unpackedBytes();
+        source.groupSize(), arena);
+    copiedBytes += matrix.bytes();
     return matrix;
   }
 
@@ -81,7 +83,7 @@ final class HostWeights implements AutoCloseable {
     if (mapped.isMapped()) {
       mapped.unload();
     }
-    copiedBytes += matrix.qweight().byteSize() + matrix.unpackedBytes();
+    copiedBytes += matrix.bytes();
     return matrix;
   }
 

@@ -25,11 +25,11 @@ public final class Int4Quantizer {
     int packed = out / 8;
     int groups = in / groupSize;
     MemorySegment qweight = arena.allocate(4L * in * packed, 64);
-    // Scales and zero points go straight into the kernels' nibble-major arrays; only the weights are packed.
+    // Scales and zero points go straight into the kernels' nibble-major arrays, the words into strip order.
     float[] scales = new float[groups * out];
     float[] zeros = new float[groups * out];
     IntStream.range(0, packed).parallel().forEach(j -> packColumn(weight, dtype, in, groupSize, j, packed, qweight, scales, zeros));
-    return AwqMatrix.ofNibbleMajor(qweight, in, out, groupSize, scales, zeros);
+    return AwqMatrix.ofStripMajor(qweight, in, out, groupSize, scales, zeros);
   }
 
   /** Outputs {@code 8j .. 8j + 7}: one int32 column of the packed weights. */
@@ -54,7 +54,7 @@ public final class Int4Quantizer {
         zeros[index] = group.zero();
       }
       for (int i = 0; i < groupSize; i++) {
-        qweight.set(AwqMatrix.INT, 4L * ((long) (g * groupSize + i) * packed + j), words[i]);
+        qweight.set(AwqMatrix.INT, AwqMatrix.offset(in, packed, g * groupSize + i, j), words[i]);
       }
     }
   }

@@ -19,7 +19,7 @@ public final class ScalarAwqMatVec implements AwqMatVec {
           int first = g * 8 * packed + j;
           for (int i = g * group; i < (g + 1) * group; i++) {
             float xi = x[xBase + i];
-            int word = w.qweight().get(AwqMatrix.INT, 4L * ((long) i * packed + j));
+            int word = w.word(i, j);
             for (int k = 0; k < 8; k++) {
               acc[k] += xi * (((word >>> (4 * k)) & 0xF) - zeros[first + k * packed]);
             }

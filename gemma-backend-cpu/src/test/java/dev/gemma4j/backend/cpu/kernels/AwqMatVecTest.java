@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Both 4-bit kernels against {@code Σ x_i (q - z) s} in double precision, computed from the unpacked
- * values the test packed itself in AutoAWQ's order: group sizes 32, 64 and 128, widths that are and are
- * not a multiple of the vector length, one to five rows.
+ * values the test packed itself in AutoAWQ's order: group sizes 32, 64 and 128, widths with and without
+ * whole strips and a remainder, one to five rows, each product in two calls split inside a strip.
  */
 class AwqMatVecTest {
   static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -80,13 +80,16 @@ class AwqMatVecTest {
           scales.set(SHORT, 2L * ((long) g * out + o), Float.floatToFloat16(s[g][o]));
         }
       }
-      AwqMatrix w = AwqMatrix.of(qweight, qzeros, scales, DType.F16, in, out, group);
+      AwqMatrix w = AwqMatrix.of(qweight, qzeros, scales, DType.F16, in, out, group, arena);
       float[] x = new float[rows * in];
       for (int k = 0; k < x.length; k++) {
         x[k] = (float) random.nextGaussian();
       }
       float[] y = new float[rows * out];
-      kernel.multiply(x, rows, w, 0, packed, y, out);
+      // In two calls split inside a strip, as the kernel threads split a matrix.
+      int split = Math.min(packed, AwqMatrix.STRIP + 5);
+      kernel.multiply(x, rows, w, 0, split, y, out);
+      kernel.multiply(x, rows, w, split, packed, y, out);
       for (int m = 0; m < rows; m++) {
         for (int o = 0; o < out; o++) {
           double expected = 0;
