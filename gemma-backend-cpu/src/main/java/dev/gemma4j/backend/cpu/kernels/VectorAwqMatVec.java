@@ -2,6 +2,7 @@ package dev.gemma4j.backend.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -64,14 +65,17 @@ public final class VectorAwqMatVec implements AwqMatVec {
     }
   }
 
-  /** Strip {@code s} for every row of {@code x}: two rows at a time, then the odd one. */
+  /**
+   * Strip {@code s} for every row of {@code x}: two rows at a time, then the odd one; group by group, each
+   * group's lines read once for all the vector widths a strip holds (two with 256-bit vectors).
+   */
   private static void strip(float[] x, int rows, AwqMatrix w, int s, float[] sums, float[] y, int yStride) {
     int strip = AwqMatrix.STRIP;
     int m = 0;
     for (; m + 1 < rows; m += 2) {
-      java.util.Arrays.fill(sums, 0);
-      for (int part = 0; part < strip; part += LANES) {
-        for (int g = 0; g < w.in() / w.groupSize(); g++) {
+      Arrays.fill(sums, 0);
+      for (int g = 0; g < w.in() / w.groupSize(); g++) {
+        for (int part = 0; part < strip; part += LANES) {
           groupTwo(x, m * w.in(), (m + 1) * w.in(), w, s, part, g, sums);
         }
       }
@@ -79,9 +83,9 @@ public final class VectorAwqMatVec implements AwqMatVec {
       scatter(sums, 8 * strip, y, (m + 1) * yStride + 8 * strip * s);
     }
     if (m < rows) {
-      java.util.Arrays.fill(sums, 0, 8 * strip, 0);
-      for (int part = 0; part < strip; part += LANES) {
-        for (int g = 0; g < w.in() / w.groupSize(); g++) {
+      Arrays.fill(sums, 0, 8 * strip, 0);
+      for (int g = 0; g < w.in() / w.groupSize(); g++) {
+        for (int part = 0; part < strip; part += LANES) {
           groupOne(x, m * w.in(), w, s, part, g, sums);
         }
       }
