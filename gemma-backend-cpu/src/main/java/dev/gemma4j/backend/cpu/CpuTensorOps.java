@@ -13,6 +13,7 @@ import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.TensorInfo;
+import dev.gemma4j.internal.quant.WeightQuantizer;
 import dev.gemma4j.spi.AttentionBatch;
 import dev.gemma4j.spi.AttentionStep;
 import dev.gemma4j.spi.EmbeddingTable;
@@ -117,15 +118,40 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     return hostWeights.bytes();
   }
 
-  /** The checkpoint as stored, plus the bf16 copies that bf16 math over wider matrices makes. */
   @Override
   public long weightBytesFor(Checkpoint checkpoint) {
-    long bytes = checkpoint.storedBytes();
-    if (precision == Precision.BFLOAT16) {
-      for (TensorInfo t : checkpoint.tensors().values()) {
-        if (t.shape().size() == 2 && t.dtype() != DType.BF16 && t.dtype().isFloat() && !t.name().endsWith(".scales")) {
-          bytes += t.elementCount() * 2;
-        }
+    return weightBytesFor(checkpoint, WeightQuantization.NONE);
+  }
+
+  /**
+   * What loading will hold, tensor by tensor, as {@link HostWeights} holds it: float matrices mapped in
+   * place (or a bf16 copy for bf16 math over a wider dtype), norm weights widened to float32, AWQ words
+   * copied into strips with their scales and zero points unpacked to float32, and quantized layers as their
+   * levels with float32 scales (and zero points).
+   */
+  @Override
+  public long weightBytesFor(Checkpoint checkpoint, WeightQuantization quantize) {
+    long bytes = 0;
+    for (TensorInfo t : checkpoint.tensors().values()) {
+      String name = t.name();
+      long elements = t.elementCount();
+      boolean linear = name.endsWith("_proj.weight");
+      if (name.endsWith(".qweight")) {
+        bytes += t.byteLength();
+      } else if (name.endsWith(".scales")) {
+        bytes += 8 * elements; // a float scale and a float zero point per group and output; qzeros add none
+      } else if (name.endsWith(".qzeros")) {
+        continue;
+      } else if (t.shape().size() == 1) {
+        bytes += 4 * elements;
+      } else if (linear && quantize == WeightQuantization.INT8) {
+        bytes += elements + 4 * t.shape().get(0);
+      } else if (linear && quantize == WeightQuantization.INT4) {
+        bytes += elements / 2 + 8 * (elements / WeightQuantizer.int4GroupSize(t.shape().get(1)));
+      } else if (precision == Precision.BFLOAT16 && t.dtype() != DType.BF16) {
+        bytes += 2 * elements;
+      } else {
+        bytes += t.byteLength();
       }
     }
     return bytes;

@@ -52,6 +52,10 @@ final class HostWeights implements AutoCloseable {
       }
     }
     copiedBytes += elements * 2;
+    // The copy serves from now on: the mapped pages it was made from need not stay resident.
+    if (mapped.isMapped()) {
+      mapped.unload();
+    }
     return new WeightMatrix(copy, DType.BF16, rows, columns);
   }
 
@@ -104,6 +108,7 @@ final class HostWeights implements AutoCloseable {
     int n = Math.toIntExact(tensor.elementCount());
     float[] values = new float[n];
     Widening.toFloat32(checkpoint.segment(tensor, 0, tensor.byteLength()), 0, tensor.dtype(), values, 0, n);
+    copiedBytes += 4L * n;
     if (tensor.dtype() != DType.BF16) {
       for (int i = 0; i < n; i++) {
         values[i] = precision.round(values[i]);
@@ -117,7 +122,7 @@ final class HostWeights implements AutoCloseable {
     return mappedBytes > 0;
   }
 
-  /** Bytes of weights: mapped in place plus copied. */
+  /** Bytes of weights: mapped in place plus copied (norm weights widened onto the heap included). */
   long bytes() {
     return mappedBytes + copiedBytes;
   }

@@ -1,5 +1,6 @@
 package dev.gemma4j.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,6 +8,12 @@ import com.google.gson.JsonObject;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.TestFixtures;
+import dev.gemma4j.WeightQuantization;
+import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.spi.Backend;
+import dev.gemma4j.spi.BackendOptions;
+import dev.gemma4j.spi.Precision;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -19,11 +26,14 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A model that cannot fit is refused before anything is allocated, with what it needs, what the machine
- * has and the ways out, instead of being killed by the operating system while loading. The checkpoint is
- * a Gemma-2-27B-shaped sparse file: 54 GB of tensors declared, no disk used.
+ * has and the ways out, instead of being killed by the operating system while loading (the checkpoint is
+ * a Gemma-2-27B-shaped sparse file: 54 GB of tensors declared, no disk used); and what the check counts
+ * is what loading then holds.
  */
 class MemoryCheckTest {
   @TempDir Path dir;
@@ -62,6 +72,25 @@ class MemoryCheckTest {
     assertTrue(m.contains("needs about") && m.contains("GiB") && m.contains("are available"), m);
     assertTrue(m.contains("weights 50.") || m.contains("weights 5"), "the weights' size is named: " + m);
     assertTrue(m.contains("smaller model") && m.contains("--backend npu") && m.contains("AWQ 4-bit checkpoint"), m);
+  }
+
+  /**
+   * What the memory check counts before loading is what loading holds: float checkpoints in float32 and
+   * bf16 math, an AWQ checkpoint (its words copied into strips, scales and zero points unpacked to float32)
+   * and quantization at load.
+   */
+  @ParameterizedTest
+  @CsvSource({
+      "tiny-gemma2, FLOAT32, NONE", "tiny-gemma2, BFLOAT16, NONE", "tiny-gemma2-bf16, FLOAT32, NONE",
+      "tiny-gemma2-awq, FLOAT32, NONE", "tiny-gemma2, FLOAT32, INT8", "tiny-gemma2, FLOAT32, INT4"})
+  void theWeightsAreCountedBeforeLoadingAsLoadingHoldsThem(
+      String fixture, Precision precision, WeightQuantization quantize) {
+    try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path(fixture));
+        Backend backend = new CpuBackendProvider().open(new BackendOptions(precision, 0, 0))) {
+      long before = backend.ops().weightBytesFor(checkpoint, quantize);
+      Gemma2Model.load(checkpoint, backend.ops(), quantize);
+      assertEquals(before, backend.ops().weightBytes(), fixture + " " + precision + " " + quantize);
+    }
   }
 
   /** A safetensors file whose header declares the tensors (bf16) and whose data is a hole. */
