@@ -147,7 +147,8 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
       } else if (linear && quantize == WeightQuantization.INT8) {
         bytes += elements + 4 * t.shape().get(0);
       } else if (linear && quantize == WeightQuantization.INT4) {
-        bytes += elements / 2 + 8 * (elements / WeightQuantizer.int4GroupSize(t.shape().get(1)));
+        // No group divides a layer the load will refuse with its own message: count it per input.
+        bytes += elements / 2 + 8 * (elements / Math.max(WeightQuantizer.int4GroupSize(t.shape().get(1)), 1));
       } else if (precision == Precision.BFLOAT16 && t.dtype() != DType.BF16) {
         bytes += 2 * elements;
       } else {

@@ -34,6 +34,15 @@ class BadInputTest {
   }
 
   @Test
+  void fourBitQuantizationOfLayersNoGroupCoversIsRefusedWithTheWayOut() {
+    // tiny-gemma2-tok's layers have 16 input features: no 4-bit group (32, 64 or 128) divides them.
+    var int4 = GenerationGoldenTest.cpu().toBuilder().quantize(dev.gemma4j.WeightQuantization.INT4).build();
+    String message = assertThrows(
+        ModelFormatException.class, () -> Gemma.open(TestFixtures.path("tiny-gemma2-tok"), int4).close()).getMessage();
+    assertTrue(message.contains("which 4-bit groups cannot cover") && message.contains("without --quantize"), message);
+  }
+
+  @Test
   void aTensorOfTheWrongShapeIsNamed() throws IOException {
     Path folder = copyOf("tiny-gemma2-bf16");
     edit(folder.resolve("config.json"), "\"intermediate_size\": 192", "\"intermediate_size\": 100");
