@@ -52,10 +52,7 @@ final class HostWeights implements AutoCloseable {
       }
     }
     copiedBytes += elements * 2;
-    // The copy serves from now on: the mapped pages it was made from need not stay resident.
-    if (mapped.isMapped()) {
-      mapped.unload();
-    }
+    release(mapped);
     return new WeightMatrix(copy, DType.BF16, rows, columns);
   }
 
@@ -67,10 +64,14 @@ final class HostWeights implements AutoCloseable {
     TensorInfo q = source.qweight();
     TensorInfo z = source.qzeros();
     TensorInfo s = source.scales();
+    MemorySegment qweight = checkpoint.segment(q, 0, q.byteLength());
+    MemorySegment qzeros = checkpoint.segment(z, 0, z.byteLength());
+    MemorySegment scales = checkpoint.segment(s, 0, s.byteLength());
     AwqMatrix matrix = AwqMatrix.of(
-        checkpoint.segment(q, 0, q.byteLength()), checkpoint.segment(z, 0, z.byteLength()),
-        checkpoint.segment(s, 0, s.byteLength()), s.dtype(), source.inFeatures(), source.outFeatures(),
-        source.groupSize(), arena);
+        qweight, qzeros, scales, s.dtype(), source.inFeatures(), source.outFeatures(), source.groupSize(), arena);
+    release(qweight);
+    release(qzeros);
+    release(scales);
     copiedBytes += matrix.bytes();
     return matrix;
   }
@@ -84,9 +85,7 @@ final class HostWeights implements AutoCloseable {
     MemorySegment mapped = checkpoint.segment(t, 0, t.byteLength());
     AwqMatrix matrix = Int4Quantizer.quantize(
         mapped, t.dtype(), source.outFeatures(), source.inFeatures(), source.groupSize(), arena);
-    if (mapped.isMapped()) {
-      mapped.unload();
-    }
+    release(mapped);
     copiedBytes += matrix.bytes();
     return matrix;
   }
@@ -96,11 +95,19 @@ final class HostWeights implements AutoCloseable {
     TensorInfo t = source.weight();
     MemorySegment mapped = checkpoint.segment(t, 0, t.byteLength());
     Int8Matrix matrix = Int8Matrix.quantize(mapped, t.dtype(), source.outFeatures(), source.inFeatures(), arena);
+    release(mapped);
+    copiedBytes += matrix.bytes();
+    return matrix;
+  }
+
+  /**
+   * Releases the mapped pages a copy was made from: the copy serves from now on (the file stays mapped for
+   * the tensors read in place).
+   */
+  private static void release(MemorySegment mapped) {
     if (mapped.isMapped()) {
       mapped.unload();
     }
-    copiedBytes += matrix.bytes();
-    return matrix;
   }
 
   /** A 1-D tensor widened to float32, rounded to the math precision. */

@@ -67,8 +67,8 @@ public final class AwqMatrix {
   }
 
   /**
-   * A checkpoint's AWQ tensors: the packed weights copied into strip order in {@code arena} (their mapped
-   * pages then released), scales and zero points unpacked.
+   * A checkpoint's AWQ tensors: the packed weights copied into strip order in {@code arena}, scales and zero
+   * points unpacked; nothing refers to the given segments afterwards.
    *
    * @param qweight int32 {@code [in, out/8]}
    * @param qzeros int32 {@code [in/group, out/8]}
@@ -111,17 +111,7 @@ public final class AwqMatrix {
         MemorySegment.copy(qweight, source + 4L * stripped, words, offset(in, packed, i, stripped), 4L * (packed - stripped));
       }
     }
-    // Copied or unpacked for good: the mapped pages of the checkpoint's tensors need not stay resident.
-    unload(qweight);
-    unload(qzeros);
-    unload(scales);
     return new AwqMatrix(words, in, out, groupSize, s, z);
-  }
-
-  private static void unload(MemorySegment segment) {
-    if (segment.isMapped()) {
-      segment.unload();
-    }
   }
 
   /** Input features. */
