@@ -30,6 +30,8 @@ public final class VectorAwqMatVec implements AwqMatVec {
   private static final long ROW_BYTES = 4L * AwqMatrix.STRIP;
   private static final int[] SCATTER = new int[LANES];
   private static final AwqMatVec SCALAR = new ScalarAwqMatVec();
+  /** Per nibble, the inverse of the power of two its place in the word puts into its sums. */
+  private static final float[] UNSCALE = {1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1f};
 
   static {
     for (int l = 0; l < LANES; l++) {
@@ -161,14 +163,14 @@ public final class VectorAwqMatVec implements AwqMatVec {
       a7 = ((FloatVector) q3.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(v3, a7);
     }
     int sz = g * 8 * w.packed() + AwqMatrix.STRIP * s + part;
-    correct(a0, 1f, xSum, w, sz, sums, part);
-    correct(a1, 0x1p-4f, xSum, w, sz + w.packed(), sums, AwqMatrix.STRIP + part);
-    correct(a2, 0x1p-8f, xSum, w, sz + 2 * w.packed(), sums, 2 * AwqMatrix.STRIP + part);
-    correct(a3, 0x1p-12f, xSum, w, sz + 3 * w.packed(), sums, 3 * AwqMatrix.STRIP + part);
-    correct(a4, 0x1p-16f, xSum, w, sz + 4 * w.packed(), sums, 4 * AwqMatrix.STRIP + part);
-    correct(a5, 0x1p-20f, xSum, w, sz + 5 * w.packed(), sums, 5 * AwqMatrix.STRIP + part);
-    correct(a6, 0x1p-24f, xSum, w, sz + 6 * w.packed(), sums, 6 * AwqMatrix.STRIP + part);
-    correct(a7, 1f, xSum, w, sz + 7 * w.packed(), sums, 7 * AwqMatrix.STRIP + part);
+    correct(a0, 0, xSum, w, sz, sums, part);
+    correct(a1, 1, xSum, w, sz, sums, part);
+    correct(a2, 2, xSum, w, sz, sums, part);
+    correct(a3, 3, xSum, w, sz, sums, part);
+    correct(a4, 4, xSum, w, sz, sums, part);
+    correct(a5, 5, xSum, w, sz, sums, part);
+    correct(a6, 6, xSum, w, sz, sums, part);
+    correct(a7, 7, xSum, w, sz, sums, part);
   }
 
   /** {@link #groupOne} for two rows of {@code x}: each weight converted once serves both. */
@@ -261,32 +263,35 @@ public final class VectorAwqMatVec implements AwqMatVec {
     }
     int sz = g * 8 * w.packed() + AwqMatrix.STRIP * s + part;
     int b = 8 * AwqMatrix.STRIP;
-    correct(a0, 1f, xSumA, w, sz, sums, part);
-    correct(b0, 1f, xSumB, w, sz, sums, b + part);
-    correct(a1, 0x1p-4f, xSumA, w, sz + w.packed(), sums, AwqMatrix.STRIP + part);
-    correct(b1, 0x1p-4f, xSumB, w, sz + w.packed(), sums, b + AwqMatrix.STRIP + part);
-    correct(a2, 0x1p-8f, xSumA, w, sz + 2 * w.packed(), sums, 2 * AwqMatrix.STRIP + part);
-    correct(b2, 0x1p-8f, xSumB, w, sz + 2 * w.packed(), sums, b + 2 * AwqMatrix.STRIP + part);
-    correct(a3, 0x1p-12f, xSumA, w, sz + 3 * w.packed(), sums, 3 * AwqMatrix.STRIP + part);
-    correct(b3, 0x1p-12f, xSumB, w, sz + 3 * w.packed(), sums, b + 3 * AwqMatrix.STRIP + part);
-    correct(a4, 0x1p-16f, xSumA, w, sz + 4 * w.packed(), sums, 4 * AwqMatrix.STRIP + part);
-    correct(b4, 0x1p-16f, xSumB, w, sz + 4 * w.packed(), sums, b + 4 * AwqMatrix.STRIP + part);
-    correct(a5, 0x1p-20f, xSumA, w, sz + 5 * w.packed(), sums, 5 * AwqMatrix.STRIP + part);
-    correct(b5, 0x1p-20f, xSumB, w, sz + 5 * w.packed(), sums, b + 5 * AwqMatrix.STRIP + part);
-    correct(a6, 0x1p-24f, xSumA, w, sz + 6 * w.packed(), sums, 6 * AwqMatrix.STRIP + part);
-    correct(b6, 0x1p-24f, xSumB, w, sz + 6 * w.packed(), sums, b + 6 * AwqMatrix.STRIP + part);
-    correct(a7, 1f, xSumA, w, sz + 7 * w.packed(), sums, 7 * AwqMatrix.STRIP + part);
-    correct(b7, 1f, xSumB, w, sz + 7 * w.packed(), sums, b + 7 * AwqMatrix.STRIP + part);
+    correct(a0, 0, xSumA, w, sz, sums, part);
+    correct(b0, 0, xSumB, w, sz, sums, b + part);
+    correct(a1, 1, xSumA, w, sz, sums, part);
+    correct(b1, 1, xSumB, w, sz, sums, b + part);
+    correct(a2, 2, xSumA, w, sz, sums, part);
+    correct(b2, 2, xSumB, w, sz, sums, b + part);
+    correct(a3, 3, xSumA, w, sz, sums, part);
+    correct(b3, 3, xSumB, w, sz, sums, b + part);
+    correct(a4, 4, xSumA, w, sz, sums, part);
+    correct(b4, 4, xSumB, w, sz, sums, b + part);
+    correct(a5, 5, xSumA, w, sz, sums, part);
+    correct(b5, 5, xSumB, w, sz, sums, b + part);
+    correct(a6, 6, xSumA, w, sz, sums, part);
+    correct(b6, 6, xSumB, w, sz, sums, b + part);
+    correct(a7, 7, xSumA, w, sz, sums, part);
+    correct(b7, 7, xSumB, w, sz, sums, b + part);
   }
 
   /**
-   * {@code sums[at ..] += s · (acc · unscale - z · xSum)} for one nibble's lanes, scale and zero point from
-   * {@code sz}; {@code unscale} is {@code 16^-k}, the power of two the nibble's place put into its sums.
+   * {@code sums[at + k · STRIP ..] += s · (acc · 16^-k - z · xSum)} for nibble {@code k}'s lanes, its scale
+   * and zero point at {@code sz + k · packed}: {@code 16^-k} undoes the power of two the nibble's place put
+   * into its sums (the top nibble was shifted down instead).
    */
-  private static void correct(FloatVector acc, float unscale, float xSum, AwqMatrix w, int sz, float[] sums, int at) {
-    FloatVector s = FloatVector.fromArray(F, w.scales(), sz);
-    FloatVector z = FloatVector.fromArray(F, w.zeros(), sz);
-    s.fma(acc.mul(unscale).sub(z.mul(xSum)), FloatVector.fromArray(F, sums, at)).intoArray(sums, at);
+  private static void correct(FloatVector acc, int k, float xSum, AwqMatrix w, int sz, float[] sums, int at) {
+    int index = sz + k * w.packed();
+    int into = at + k * AwqMatrix.STRIP;
+    FloatVector s = FloatVector.fromArray(F, w.scales(), index);
+    FloatVector z = FloatVector.fromArray(F, w.zeros(), index);
+    s.fma(acc.mul(UNSCALE[k]).sub(z.mul(xSum)), FloatVector.fromArray(F, sums, into)).intoArray(sums, into);
   }
 
   /** A strip's nibble-major sums to output columns {@code 8 · j + ORDER[k]}. */
