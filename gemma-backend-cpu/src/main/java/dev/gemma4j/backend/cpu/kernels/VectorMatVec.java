@@ -96,21 +96,6 @@ public final class VectorMatVec implements MatVec {
       int from, int to, float[] y, int yOffset, int yStride) {
     int vectorEnd = columns - columns % LANES;
     int o = from;
-    // 8 to 15 rows (a batch of decoding sequences): two weight streams serving eight rows each measured
-    // faster than 4x4 tiles; more rows (prefill) are arithmetic-bound, where 4x4 tiles load fewer x vectors.
-    if (rows >= 8 && rows < 16) {
-      for (; o + 2 <= to; o += 2) {
-        long row = base + o * rowBytes;
-        int m = 0;
-        for (; m + 8 <= rows; m += 8) {
-          rows2x8(data, kind, bytes, row, rowBytes, x, xOffset + m * columns, columns, vectorEnd, y, yOffset + m * yStride + o, yStride);
-        }
-        for (; m < rows; m++) {
-          y[yOffset + m * yStride + o] = row1x1(data, kind, bytes, row, x, xOffset + m * columns, vectorEnd);
-          y[yOffset + m * yStride + o + 1] = row1x1(data, kind, bytes, row + rowBytes, x, xOffset + m * columns, vectorEnd);
-        }
-      }
-    }
     if (rows > 1) {
       for (; o + 4 <= to; o += 4) {
         long row = base + o * rowBytes;
@@ -324,75 +309,6 @@ public final class VectorMatVec implements MatVec {
     y[yAt + yStride + 1] = b1.reduceLanes(VectorOperators.ADD);
     y[yAt + yStride + 2] = b2.reduceLanes(VectorOperators.ADD);
     y[yAt + yStride + 3] = b3.reduceLanes(VectorOperators.ADD);
-  }
-
-  /** Rows {@code row, row + 1} of the weights times 8 rows of x: two weight streams, 16 accumulators. */
-  private static void rows2x8(
-      MemorySegment data, int kind, int bytes, long row, long rowBytes, float[] x, int xa, int columns, int vectorEnd,
-      float[] y, int yAt, int yStride) {
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = a0;
-    FloatVector a2 = a0;
-    FloatVector a3 = a0;
-    FloatVector a4 = a0;
-    FloatVector a5 = a0;
-    FloatVector a6 = a0;
-    FloatVector a7 = a0;
-    FloatVector b0 = a0;
-    FloatVector b1 = a0;
-    FloatVector b2 = a0;
-    FloatVector b3 = a0;
-    FloatVector b4 = a0;
-    FloatVector b5 = a0;
-    FloatVector b6 = a0;
-    FloatVector b7 = a0;
-    for (int i = 0; i < vectorEnd; i += LANES) {
-      long at = row + (long) i * bytes;
-      FloatVector w0 = load(data, kind, at);
-      FloatVector w1 = load(data, kind, at + rowBytes);
-      int xi = xa + i;
-      FloatVector v = FloatVector.fromArray(F, x, xi);
-      a0 = v.fma(w0, a0);
-      b0 = v.fma(w1, b0);
-      v = FloatVector.fromArray(F, x, xi + columns);
-      a1 = v.fma(w0, a1);
-      b1 = v.fma(w1, b1);
-      v = FloatVector.fromArray(F, x, xi + 2 * columns);
-      a2 = v.fma(w0, a2);
-      b2 = v.fma(w1, b2);
-      v = FloatVector.fromArray(F, x, xi + 3 * columns);
-      a3 = v.fma(w0, a3);
-      b3 = v.fma(w1, b3);
-      v = FloatVector.fromArray(F, x, xi + 4 * columns);
-      a4 = v.fma(w0, a4);
-      b4 = v.fma(w1, b4);
-      v = FloatVector.fromArray(F, x, xi + 5 * columns);
-      a5 = v.fma(w0, a5);
-      b5 = v.fma(w1, b5);
-      v = FloatVector.fromArray(F, x, xi + 6 * columns);
-      a6 = v.fma(w0, a6);
-      b6 = v.fma(w1, b6);
-      v = FloatVector.fromArray(F, x, xi + 7 * columns);
-      a7 = v.fma(w0, a7);
-      b7 = v.fma(w1, b7);
-    }
-    // Reduced one by one: an array of vectors would box them all.
-    y[yAt] = a0.reduceLanes(VectorOperators.ADD);
-    y[yAt + 1] = b0.reduceLanes(VectorOperators.ADD);
-    y[yAt + yStride] = a1.reduceLanes(VectorOperators.ADD);
-    y[yAt + yStride + 1] = b1.reduceLanes(VectorOperators.ADD);
-    y[yAt + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD);
-    y[yAt + 2 * yStride + 1] = b2.reduceLanes(VectorOperators.ADD);
-    y[yAt + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD);
-    y[yAt + 3 * yStride + 1] = b3.reduceLanes(VectorOperators.ADD);
-    y[yAt + 4 * yStride] = a4.reduceLanes(VectorOperators.ADD);
-    y[yAt + 4 * yStride + 1] = b4.reduceLanes(VectorOperators.ADD);
-    y[yAt + 5 * yStride] = a5.reduceLanes(VectorOperators.ADD);
-    y[yAt + 5 * yStride + 1] = b5.reduceLanes(VectorOperators.ADD);
-    y[yAt + 6 * yStride] = a6.reduceLanes(VectorOperators.ADD);
-    y[yAt + 6 * yStride + 1] = b6.reduceLanes(VectorOperators.ADD);
-    y[yAt + 7 * yStride] = a7.reduceLanes(VectorOperators.ADD);
-    y[yAt + 7 * yStride + 1] = b7.reduceLanes(VectorOperators.ADD);
   }
 
   private static void rows4x4(

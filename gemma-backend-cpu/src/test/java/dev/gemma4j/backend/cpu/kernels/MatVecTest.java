@@ -80,7 +80,7 @@ class MatVecTest {
       for (int o = 0; o < outputs; o++) {
         w.widenRow(o, widened[o], 0);
       }
-      for (int rows : new int[] {1, 2, 3, 4, 5, 8, 9}) {
+      for (int rows : new int[] {1, 2, 3, 4, 5, 8, 9, 12}) {
         Random random = new Random(rows);
         float[] x = new float[rows * columns];
         for (int i = 0; i < x.length; i++) {
