@@ -27,7 +27,7 @@ public record SamplingRow(float temperature, int topK, float topP, float minP, f
     if (!(temperature > 0) || topK < 0 || !(topP > 0 && topP <= 1) || !(minP >= 0 && minP < 1)
         || !(uniform >= 0 && uniform < 1) || topLogits < 0) {
       throw new IllegalArgumentException("sampling parameters out of range: " + temperature + ", " + topK + ", "
-          + topP + ", " + minP + ", " + uniform);
+          + topP + ", " + minP + ", " + uniform + ", top logits " + topLogits);
     }
   }
 }

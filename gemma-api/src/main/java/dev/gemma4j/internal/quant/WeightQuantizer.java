@@ -2,7 +2,7 @@ package dev.gemma4j.internal.quant;
 
 /**
  * The numbers of quantization at load, shared by the backends so that every backend quantizes a checkpoint
- * to the same values: AutoAWQ's asymmetric 4-bit groups ({@code s = max((max - min) / 15, 1e-5)},
+ * to the same values: AutoAWQ's asymmetric 4-bit groups ({@code s = max(max - min, 1e-5) / 15},
  * {@code z = clamp(-round(min / s), 0, 15)}, {@code q = clamp(round(w / s) + z, 0, 15)}, so {@code (q - z) * s}
  * is within {@code s / 2} of {@code w} wherever the group's range allows), and symmetric 8 bits per output
  * ({@code s = max |w| / 127}, {@code q = clamp(round(w / s), -127, 127)}).
@@ -48,11 +48,11 @@ public final class WeightQuantizer {
     return new Int4Group(scale, Math.clamp(-Math.round(min / scale), 0, 15));
   }
 
-  /** The 8-bit scale of one output's row: {@code max |w| / 127}, or 1 for a row of zeros. */
-  public static float int8Scale(float[] row) {
+  /** The 8-bit scale of one output's row {@code values[from, from + count)}: {@code max |w| / 127}, or 1 for zeros. */
+  public static float int8Scale(float[] values, int from, int count) {
     float max = 0;
-    for (float v : row) {
-      max = Math.max(max, Math.abs(v));
+    for (int i = from; i < from + count; i++) {
+      max = Math.max(max, Math.abs(values[i]));
     }
     return max > 0 ? max / 127f : 1f;
   }

@@ -83,7 +83,7 @@ final class NpuQuantizedLayers {
     for (int o = 0; o < out; o++) {
       for (int g = 0; g < groups; g++) {
         WeightQuantizer.Int4Group params = int8 ? null : WeightQuantizer.int4Group(w, o * in + g * group, group);
-        float scale = int8 ? WeightQuantizer.int8Scale(java.util.Arrays.copyOfRange(w, o * in, (o + 1) * in)) : params.scale();
+        float scale = int8 ? WeightQuantizer.int8Scale(w, o * in, in) : params.scale();
         int zero = int8 ? 0 : params.zero();
         scales[g * out + o] = scale;
         offsets[g * out + o] = 8 - zero;

@@ -31,7 +31,7 @@ public final class Int8Matrix {
     IntStream.range(0, out).parallel().forEach(o -> {
       float[] row = new float[in];
       Widening.toFloat32(weight, (long) o * in * dtype.bytes(), dtype, row, 0, in);
-      float scale = WeightQuantizer.int8Scale(row);
+      float scale = WeightQuantizer.int8Scale(row, 0, in);
       scales[o] = scale;
       for (int i = 0; i < in; i++) {
         q.set(ValueLayout.JAVA_BYTE, (long) o * in + i, WeightQuantizer.int8(row[i], scale));
