@@ -41,6 +41,11 @@ public final class CompletionEndpoint {
   private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(5);
   /** A response that is not streamed keeps its status this long before it starts checking on the client. */
   private static final long WHOLE_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /**
+   * After that, a space this often. A write to a client that went away succeeds once (its reset is what the
+   * next write meets), so it is the second space that notices: a second after the first, not five.
+   */
+  private static final long WHOLE_PROBE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final Gemma gemma;
   private final String servedModel;
@@ -135,8 +140,8 @@ public final class CompletionEndpoint {
 
   /**
    * Answers with one JSON response. A generation that runs longer than {@link #WHOLE_PATIENCE_NANOS}
-   * sends its headers (200) and then a space every so often (JSON allows leading whitespace): a client
-   * that went away makes that write fail, which cancels the generation. Failures before that keep their
+   * sends its headers (200) and then a space every {@link #WHOLE_PROBE_NANOS} (JSON allows leading
+   * whitespace): a client that went away makes such a write fail, which cancels the generation. Failures before that keep their
    * status; a failure after it is the body {@code {"error": ...}}.
    */
   private void whole(
@@ -166,7 +171,7 @@ public final class CompletionEndpoint {
           }
           body.write(' ');
           body.flush();
-          wait = KEEP_ALIVE_NANOS;
+          wait = WHOLE_PROBE_NANOS;
         } catch (ExecutionException e) {
           ApiError error = engineFailure(e.getCause());
           if (body == null) {
