@@ -14,11 +14,13 @@ import org.jspecify.annotations.Nullable;
  *
  * @param maxNewTokens the most tokens to generate
  * @param sample sample from the distribution rather than take the most likely token
- * @param temperature divides the logits before sampling
+ * @param temperature divides the logits before sampling; positive and finite (temperatures so small that
+ *     the division overflows choose the most likely token, as greedy decoding does)
  * @param topK keep only the {@code topK} most likely tokens when sampling; 0 keeps all
  * @param topP keep the smallest set of most likely tokens whose probability reaches {@code topP}
  * @param minP drop tokens less likely than {@code minP} times the most likely one; 0 keeps all
- * @param repetitionPenalty divides positive (multiplies negative) logits of tokens already present
+ * @param repetitionPenalty divides positive (multiplies negative) logits of tokens already present, in
+ *     [{@value #MIN_REPETITION_PENALTY}, {@value #MAX_REPETITION_PENALTY}]; 1 is none
  * @param seed the random seed of sampling; the same seed gives the same tokens
  * @param stopStrings generation ends when the text contains one; the text ends before it
  * @param stopTokenIds generation ends after one of these tokens, besides the model's end-of-sequence ids
@@ -48,6 +50,11 @@ public record GenerationConfig(
   /** The default length: 256 new tokens. */
   public static final int DEFAULT_MAX_NEW_TOKENS = 256;
 
+  /** The smallest repetition penalty; smaller ones turn a repeated logit into an infinity. */
+  public static final double MIN_REPETITION_PENALTY = 0.01;
+  /** The largest repetition penalty. */
+  public static final double MAX_REPETITION_PENALTY = 100;
+
   /** Validates every field; the message names the field and its valid range. */
   public GenerationConfig {
     stopStrings = List.copyOf(stopStrings);
@@ -57,7 +64,9 @@ public record GenerationConfig(
     require(topK >= 0, "topK must be 0 (off) or positive, was " + topK);
     require(topP > 0 && topP <= 1, "topP must be in (0, 1], was " + topP);
     require(minP >= 0 && minP < 1, "minP must be in [0, 1), was " + minP);
-    require(repetitionPenalty > 0, "repetitionPenalty must be positive, was " + repetitionPenalty);
+    require(repetitionPenalty >= MIN_REPETITION_PENALTY && repetitionPenalty <= MAX_REPETITION_PENALTY,
+        "repetitionPenalty must be in [" + MIN_REPETITION_PENALTY + ", " + MAX_REPETITION_PENALTY + "] (1 is none), was "
+            + repetitionPenalty);
     require(topLogits >= 0, "topLogits must not be negative, was " + topLogits);
     require(stopStrings.stream().noneMatch(String::isEmpty), "stop strings must not be empty");
     require(timeout == null || !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");

@@ -42,7 +42,7 @@ public final class StrictJson {
       }
       return value;
     } catch (IOException | IllegalStateException | NumberFormatException e) {
-      throw error.apply(source + " is not valid JSON: " + withoutHints(e.getMessage()));
+      throw error.apply(source + " is not valid JSON: " + explain(e.getMessage(), text));
     }
   }
 
@@ -101,8 +101,14 @@ public final class StrictJson {
     return p.equals("$") ? "the top" : p;
   }
 
-  /** Gson's message without its advice to parse leniently and its link to its own documentation. */
-  static String withoutHints(String message) {
+  private static final java.util.regex.Pattern WHERE =
+      java.util.regex.Pattern.compile("at line (\\d+) column (\\d+)");
+
+  /**
+   * Gson's message in our words: without its advice to parse leniently and its link, with what standard
+   * JSON lacks named where Gson only says "malformed", and the text found at the place it names.
+   */
+  static String explain(String message, String text) {
     if (message == null) {
       return "malformed";
     }
@@ -111,11 +117,36 @@ public final class StrictJson {
     if (see >= 0) {
       m = m.substring(0, see);
     }
-    int lenient = m.indexOf("Use JsonReader.setStrictness");
-    if (lenient >= 0) {
-      m = m.substring(0, lenient);
+    m = m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON",
+        "a value standard JSON does not allow (NaN, Infinity, an unquoted word or a single-quoted string)");
+    m = m.replaceFirst("^com\\.google\\.gson\\.stream\\.MalformedJsonException: ", "").strip();
+    java.util.regex.Matcher where = WHERE.matcher(m);
+    if (where.find()) {
+      String excerpt = excerpt(text, Integer.parseInt(where.group(1)), Integer.parseInt(where.group(2)));
+      if (!excerpt.isEmpty()) {
+        m += " (found: " + excerpt + ")";
+      }
     }
-    return m.strip().replaceAll("[;:,]$", "");
+    return m;
+  }
+
+  /** Up to 24 characters of {@code text} from line {@code line}, column {@code column} (both from 1). */
+  private static String excerpt(String text, int line, int column) {
+    int at = 0;
+    for (int l = 1; l < line && at >= 0; l++) {
+      at = text.indexOf('\n', at);
+      at = at < 0 ? -1 : at + 1;
+    }
+    if (at < 0) {
+      return "";
+    }
+    int from = Math.clamp(at + column - 1L, 0, text.length());
+    int to = Math.min(text.length(), from + 24);
+    int newline = text.indexOf('\n', from);
+    if (newline >= 0 && newline < to) {
+      to = newline;
+    }
+    return from < to ? "'" + text.substring(from, to) + "'" : "";
   }
 
   /**

@@ -53,11 +53,12 @@ public final class GemmaTokenizer implements AutoCloseable {
    */
   public static GemmaTokenizer load(Path folder) {
     Path file = folder.resolve("tokenizer.json");
-    if (!Files.exists(file)) {
+    if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new ModelFormatException(
           folder + " has no tokenizer.json; copy it from the model's repository (every Gemma 2"
               + " checkpoint ships one), or pass prompts as token ids");
     }
+    SafeFiles.requireRegularFile(file, "the tokenizer", ModelFormatException::new);
     Vocabulary vocabulary = Vocabulary.read(file);
     SpecialTokens names = SpecialTokens.read(folder.resolve("tokenizer_config.json"));
     int bos = idOf(vocabulary, names.bos(), 2);

@@ -11,7 +11,9 @@ import dev.gemma4j.server.internal.ApiError;
 import dev.gemma4j.server.internal.ApiKey;
 import dev.gemma4j.server.internal.CompletionEndpoint;
 import dev.gemma4j.server.internal.HttpIo;
+import dev.gemma4j.server.internal.HttpLimits;
 import dev.gemma4j.server.internal.InFlight;
+import dev.gemma4j.server.internal.ModelHealth;
 import dev.gemma4j.server.internal.Operation;
 import dev.gemma4j.server.internal.ServerMetrics;
 import java.io.IOException;
@@ -35,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Endpoints: {@code POST /v1/chat/completions}, {@code POST /v1/completions} (streamed or not),
- * {@code GET /v1/models}, {@code GET /health} (200, or 503 while shutting down or once the engine has
- * failed) and {@code GET /metrics} (Prometheus text). With an API key, the {@code /v1} endpoints require
+ * {@code GET /v1/models}, {@code GET /health} (200, or 503 with the reason while shutting down, once the
+ * engine has failed, or while the model fails every request) and {@code GET /metrics} (Prometheus text). With an API key, the {@code /v1} endpoints require
  * {@code Authorization: Bearer KEY}. Prompts and keys are never logged.
  *
  * <p>{@link #close()} drains: new requests get 503, requests in flight finish (up to
@@ -53,6 +55,7 @@ public final class GemmaServer implements AutoCloseable {
   private final ApiKey apiKey;
   private final ServerMetrics metrics;
   private final InFlight inFlight = new InFlight();
+  private final ModelHealth health;
   private final CompletionEndpoint completions;
   private final HttpServer http;
   private final ExecutorService executor;
@@ -66,8 +69,9 @@ public final class GemmaServer implements AutoCloseable {
     this.servedModel = options.servedModelName() != null ? options.servedModelName() : gemma.info().model();
     this.apiKey = new ApiKey(options.apiKey());
     this.metrics = new ServerMetrics(servedModel);
-    this.completions =
-        new CompletionEndpoint(gemma, servedModel, metrics, inFlight, options.defaultMaxTokens(), options.requestTimeout());
+    this.health = new ModelHealth(this::probe);
+    this.completions = new CompletionEndpoint(
+        gemma, servedModel, metrics, inFlight, health, options.defaultMaxTokens(), options.requestTimeout());
     this.http = http;
     this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gemma-http-", 0).factory());
     http.setExecutor(executor);
@@ -85,14 +89,49 @@ public final class GemmaServer implements AutoCloseable {
     if (address.isUnresolved()) {
       throw new GemmaException("cannot serve on host '" + options.host() + "': the name does not resolve");
     }
+    HttpLimits.apply(options.requestReadTimeout(), options.idleTimeout(), options.maxConnections());
     try {
       GemmaServer server = new GemmaServer(gemma, options, HttpServer.create(address, 0));
+      server.warmUp();
       LOG.info("serving {} as '{}' on {}", gemma.info().model(), server.servedModel, server.baseUri());
       return server;
     } catch (IOException e) {
       throw new GemmaException(
           "cannot serve on " + options.host() + ":" + options.port() + ": " + e.getMessage()
               + "; choose another port (--port) or stop what uses it", e);
+    }
+  }
+
+  /**
+   * Answers one request to itself, so that every class an answer needs is loaded now: a flood of
+   * connections before the first answer could otherwise leave no file descriptor to load one with, and
+   * a class that fails to initialize stays broken for the life of the JVM.
+   */
+  private void warmUp() {
+    String host = http.getAddress().getAddress().isAnyLocalAddress() ? "127.0.0.1" : http.getAddress().getHostString();
+    try (var socket = new java.net.Socket()) {
+      socket.connect(new InetSocketAddress(host, port()), 5_000);
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write(
+          "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(
+              java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getInputStream().readAllBytes();
+    } catch (IOException e) {
+      LOG.debug("the warm-up request to {} failed", baseUri(), e);
+    }
+  }
+
+  /** A one-token generation for {@link ModelHealth}: {@code null} when it succeeded, else why not. */
+  private @org.jspecify.annotations.Nullable String probe() {
+    ModelConfig config = gemma.info().config();
+    dev.gemma4j.Prompt prompt =
+        config != null ? dev.gemma4j.Prompt.ids(new int[] {config.bosId()}) : dev.gemma4j.Prompt.text("Hello");
+    try {
+      gemma.generate(prompt, dev.gemma4j.GenerationConfig.builder()
+          .maxNewTokens(1).timeout(java.time.Duration.ofSeconds(30)).build());
+      return null;
+    } catch (RuntimeException e) {
+      return e.getMessage() != null ? e.getMessage() : e.toString();
     }
   }
 
@@ -196,8 +235,12 @@ public final class GemmaServer implements AutoCloseable {
     switch (path) {
       case "/health" -> {
         requireMethod(method, path, "GET");
-        int status = !draining && gemma.isOpen() ? 200 : 503;
-        HttpIo.send(exchange, status, "text/plain; charset=utf-8", status == 200 ? "" : "unavailable\n");
+        String problem = draining ? "the server is shutting down"
+            : !gemma.isOpen() ? "the model is closed or its engine has failed"
+            : health.problem();
+        int status = problem == null ? 200 : 503;
+        HttpIo.send(exchange, status, "text/plain; charset=utf-8",
+            problem == null ? "" : "unavailable: " + problem.replaceAll("\\s+", " ") + "\n");
         return status;
       }
       case "/metrics" -> {
@@ -262,6 +305,7 @@ public final class GemmaServer implements AutoCloseable {
     ModelConfig config = gemma.info().config();
     if (config != null) {
       model.addProperty("max_model_len", config.maxPositions());
+      model.addProperty("vocab_size", config.vocabSize()); // an extension: the remote engine checks ids with it
     }
     return model;
   }

@@ -7,6 +7,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * How a {@link GemmaServer} listens and what it accepts. Immutable; build with {@link #builder()}.
  *
+ * <p>The connection limits ({@code requestReadTimeout}, {@code idleTimeout}, {@code maxConnections}) are the
+ * JDK HTTP server's, which it reads once per JVM: every {@code GemmaServer} of a JVM runs with those of the
+ * first one started (a warning names any difference).
+ *
  * @param host the address to bind; {@code 127.0.0.1} by default, so nothing outside the machine reaches a
  *     server started without thought
  * @param port the TCP port; 0 picks a free one ({@link GemmaServer#port()} says which)
@@ -19,6 +23,11 @@ import org.jspecify.annotations.Nullable;
  * @param requestTimeout the longest a request may run, or {@code null} for none
  * @param drainTimeout how long {@link GemmaServer#close()} waits for requests in flight before it
  *     cancels them
+ * @param requestReadTimeout the longest a request's headers and body may take to arrive, from its first
+ *     byte (a new connection's first byte may take this or {@code idleTimeout}, whichever is shorter);
+ *     then the connection is closed
+ * @param idleTimeout the longest a kept-alive connection may wait for its next request
+ * @param maxConnections the most connections open at once; further ones are closed as they arrive
  */
 public record ServerOptions(
     String host,
@@ -28,12 +37,17 @@ public record ServerOptions(
     int maxBodyBytes,
     int defaultMaxTokens,
     @Nullable Duration requestTimeout,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    Duration requestReadTimeout,
+    Duration idleTimeout,
+    int maxConnections) {
 
   /** Checks every field; the message names the field and its valid range. */
   public ServerOptions {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(drainTimeout, "drainTimeout");
+    Objects.requireNonNull(requestReadTimeout, "requestReadTimeout");
+    Objects.requireNonNull(idleTimeout, "idleTimeout");
     require(!host.isBlank(), "host must not be blank");
     require(port >= 0 && port <= 65_535, "port must be in [0, 65535], was " + port);
     require(apiKey == null || !apiKey.isBlank(), "apiKey must not be blank; leave it out to serve without a key");
@@ -42,6 +56,10 @@ public record ServerOptions(
     require(defaultMaxTokens >= 1, "defaultMaxTokens must be at least 1, was " + defaultMaxTokens);
     require(requestTimeout == null || requestTimeout.isPositive(), "requestTimeout must be positive");
     require(!drainTimeout.isNegative(), "drainTimeout must not be negative");
+    require(requestReadTimeout.compareTo(Duration.ofSeconds(1)) >= 0,
+        "requestReadTimeout must be at least 1 s, was " + requestReadTimeout);
+    require(idleTimeout.compareTo(Duration.ofSeconds(1)) >= 0, "idleTimeout must be at least 1 s, was " + idleTimeout);
+    require(maxConnections >= 1, "maxConnections must be at least 1, was " + maxConnections);
   }
 
   private static void require(boolean condition, String message) {
@@ -50,7 +68,11 @@ public record ServerOptions(
     }
   }
 
-  /** Port 8000 on 127.0.0.1, no key, 4 MiB bodies, 1024 default tokens, 10 minutes per request, 30 s drain. */
+  /**
+   * Port 8000 on 127.0.0.1, no key, 4 MiB bodies, 1024 default tokens, 10 minutes per request, 30 s drain,
+   * 30 s to receive a request, 30 s idle keep-alive, half the process's file-descriptor limit (16 to 10,000)
+   * as the cap on connections.
+   */
   public static ServerOptions defaults() {
     return builder().build();
   }
@@ -70,6 +92,9 @@ public record ServerOptions(
     private int defaultMaxTokens = 1024;
     private @Nullable Duration requestTimeout = Duration.ofMinutes(10);
     private Duration drainTimeout = Duration.ofSeconds(30);
+    private Duration requestReadTimeout = Duration.ofSeconds(30);
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private int maxConnections = dev.gemma4j.server.internal.HttpLimits.defaultMaxConnections();
 
     private Builder() {}
 
@@ -121,6 +146,24 @@ public record ServerOptions(
       return this;
     }
 
+    /** The longest a request's headers and body may take to arrive (at least 1 s). */
+    public Builder requestReadTimeout(Duration value) {
+      requestReadTimeout = value;
+      return this;
+    }
+
+    /** The longest a kept-alive connection may wait for its next request (at least 1 s). */
+    public Builder idleTimeout(Duration value) {
+      idleTimeout = value;
+      return this;
+    }
+
+    /** The most connections open at once; further ones are closed as they arrive. */
+    public Builder maxConnections(int value) {
+      maxConnections = value;
+      return this;
+    }
+
     /**
      * Builds the options.
      *
@@ -128,7 +171,8 @@ public record ServerOptions(
      */
     public ServerOptions build() {
       return new ServerOptions(
-          host, port, apiKey, servedModelName, maxBodyBytes, defaultMaxTokens, requestTimeout, drainTimeout);
+          host, port, apiKey, servedModelName, maxBodyBytes, defaultMaxTokens, requestTimeout, drainTimeout,
+          requestReadTimeout, idleTimeout, maxConnections);
     }
   }
 }

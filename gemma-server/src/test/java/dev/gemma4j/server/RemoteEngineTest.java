@@ -342,6 +342,107 @@ class RemoteEngineTest {
     }
   }
 
+  /** Sends the headers of an event stream; then each call of the returned writer one line and a flush. */
+  static java.util.function.Consumer<String> eventStream(HttpExchange exchange) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+    exchange.sendResponseHeaders(200, 0);
+    var out = exchange.getResponseBody();
+    return line -> {
+      try {
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+  }
+
+  static String tokenEvent(String text, String ids) {
+    return "data: {\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"token_ids\":" + ids
+        + ",\"finish_reason\":null}]}\n";
+  }
+
+  @Test
+  void aServerThatIgnoresMaxTokensIsCutAtTheLimit() throws Exception {
+    var stoppedAfter = new java.util.concurrent.CompletableFuture<Integer>();
+    try (Flaky flaky = new Flaky(); Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).build())) {
+      flaky.script.add(exchange -> {
+        var events = eventStream(exchange);
+        int sent = 0;
+        try {
+          for (; sent < 100_000; sent++) {
+            events.accept(tokenEvent("a", "[" + (5 + sent % 100) + "]"));
+          }
+        } catch (java.io.UncheckedIOException e) {
+          // the client closed the stream
+        }
+        stoppedAfter.complete(sent);
+        return true;
+      });
+      Generation g = gemma.generate(Prompt.text("a"), GenerationConfig.builder().maxNewTokens(5).ignoreEos(true).build());
+      assertEquals(FinishReason.LENGTH, g.finishReason());
+      assertEquals(List.of(5, 6, 7, 8, 9), g.tokenIds());
+      assertEquals("aaaaa", g.text());
+      int sent = stoppedAfter.get(30, TimeUnit.SECONDS);
+      assertTrue(sent < 100_000, "the connection was closed, so the server stopped writing (after " + sent + ")");
+    }
+  }
+
+  @Test
+  void tokenIdsThatAreNotIntegersInTheVocabularyAreRefused() throws Exception {
+    try (Flaky flaky = new Flaky(); Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).build())) {
+      for (String ids : new String[] {"[-5]", "[99999999]", "[1.5]", "[256000]"}) {
+        flaky.script.add(exchange -> {
+          eventStream(exchange).accept(tokenEvent("a", ids));
+          return true;
+        });
+        var e = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
+        assertTrue(e.getMessage().contains("not an integer in the vocabulary [0, 256000)")
+            && e.getMessage().contains(ids.substring(1, ids.length() - 1)), ids + ": " + e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void aServerThatStallsAfterItsFirstTokenIsGivenUpAtTheIdleTimeout() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    var options = RemoteOptions.defaults().withIdleTimeout(Duration.ofMillis(600)).withMaxRetries(0);
+    try (Flaky flaky = new Flaky();
+        AutoCloseable unblock = release::countDown;
+        Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).remote(options).build())) {
+      flaky.script.add(exchange -> {
+        var events = eventStream(exchange);
+        events.accept(tokenEvent("a", "[5]"));
+        try {
+          while (!release.await(100, TimeUnit.MILLISECONDS)) {
+            events.accept(": keep-alive"); // bytes, but never another token
+          }
+        } catch (InterruptedException | java.io.UncheckedIOException e) {
+          // released, or the client went away
+        }
+        return true;
+      });
+      long start = System.nanoTime();
+      var stalled = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
+      assertTrue(stalled.getMessage().contains("the server stalled") && stalled.getMessage().contains("after 1 generated"),
+          stalled.getMessage());
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "ended by the idle timeout");
+    }
+  }
+
+  @Test
+  void anInvalidEventSaysWhereAndWhat() throws Exception {
+    try (Flaky flaky = new Flaky(); Gemma gemma = Gemma.open(MODEL, remote(flaky.uri()).build())) {
+      flaky.script.add(exchange -> {
+        eventStream(exchange).accept("data: {\"choices\": NaN}\n");
+        return true;
+      });
+      var e = assertThrows(GemmaException.class, () -> gemma.generate(Prompt.text("a"), twenty()));
+      assertTrue(e.getMessage().contains("not valid JSON") && e.getMessage().contains("NaN")
+          && e.getMessage().contains("$.choices"), e.getMessage());
+    }
+  }
+
   /** A server whose model list never ends, or never comes: open fails in bounded memory and time. */
   @Test
   void aModelListThatNeverEndsOrNeverComesFailsOpen() throws Exception {

@@ -289,6 +289,91 @@ class ServerBehaviourTest {
   }
 
   @Test
+  void samplingValuesOutsideTheirRangesAre400NamingTheField() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      var nan = post(server, "/completions", "{\"prompt\":\"a\",\"max_tokens\":2,\"temperature\": NaN}");
+      assertEquals(400, nan.statusCode());
+      String nanMessage = error(nan).get("message").getAsString();
+      assertTrue(nanMessage.contains("NaN") && nanMessage.contains("$.temperature") && nanMessage.contains("column"),
+          nanMessage);
+      String[][] cases = {
+          {"temperature", "3"}, {"temperature", "-1"}, {"repetition_penalty", "1e-300"},
+          {"repetition_penalty", "4.9e-324"}, {"repetition_penalty", "0"}, {"repetition_penalty", "101"}};
+      for (String[] c : cases) {
+        var response = post(server, "/completions",
+            "{\"prompt\":\"a\",\"max_tokens\":2,\"seed\":1,\"" + c[0] + "\":" + c[1] + "}");
+        assertEquals(400, response.statusCode(), c[0] + " " + c[1] + ": " + response.body());
+        assertEquals(c[0], error(response).get("param").getAsString(), response.body());
+        assertTrue(error(response).get("message").getAsString().contains("["), "names the range: " + response.body());
+      }
+      var tinyTemperature = post(server, "/completions",
+          "{\"prompt\":\"a\",\"max_tokens\":3,\"seed\":1,\"temperature\":1e-300}");
+      assertEquals(200, tinyTemperature.statusCode(), "underflowing temperatures choose greedily: " + tinyTemperature.body());
+      var lowestPenalty = post(server, "/completions",
+          "{\"prompt\":\"a\",\"max_tokens\":3,\"seed\":1,\"temperature\":1,\"repetition_penalty\":0.01}");
+      assertEquals(200, lowestPenalty.statusCode(), lowestPenalty.body());
+    }
+  }
+
+  @Test
+  void theModelCardGivesTheVocabularySizeForRemoteClientsToCheckIdsWith() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      JsonObject card = JsonParser.parseString(get(server, "/v1/models").body()).getAsJsonObject()
+          .getAsJsonArray("data").get(0).getAsJsonObject();
+      assertEquals(gemma.info().config().vocabSize(), card.get("vocab_size").getAsInt());
+    }
+  }
+
+  /**
+   * A replica whose model fails every request (its checkpoint truncated under the mapping) says so on
+   * /health, so a load balancer stops sending it traffic; once the file is whole again it is healthy.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(120)
+  void healthReportsAModelThatFailsEveryRequestAndItsRecovery() throws Exception {
+    java.nio.file.Path folder = java.nio.file.Files.createTempDirectory("gemma-health");
+    try (var files = java.nio.file.Files.list(BundledModel.path())) {
+      for (var file : files.toList()) {
+        java.nio.file.Files.copy(file, folder.resolve(file.getFileName()));
+      }
+    }
+    java.nio.file.Path weights = folder.resolve("model.safetensors");
+    byte[] whole = java.nio.file.Files.readAllBytes(weights);
+    try (Gemma model = Gemma.open(folder, GemmaOptions.builder().backend("cpu").build());
+        GemmaServer server = GemmaServer.start(model, ServerOptions.builder().port(0).servedModelName(MODEL).build())) {
+      assertEquals(200, post(server, "/chat/completions", chatBody("hi", 2, false)).statusCode());
+      try (var channel = java.nio.channels.FileChannel.open(weights, java.nio.file.StandardOpenOption.WRITE)) {
+        channel.truncate(100);
+      }
+      for (int i = 0; i < 3; i++) {
+        var failed = post(server, "/chat/completions", chatBody("hi", 2, false));
+        assertEquals(500, failed.statusCode(), failed.body());
+      }
+      var unhealthy = get(server, "/health");
+      assertEquals(503, unhealthy.statusCode());
+      assertTrue(unhealthy.body().contains("truncated or rewritten"), unhealthy.body());
+      try (var channel = java.nio.channels.FileChannel.open(weights, java.nio.file.StandardOpenOption.WRITE)) {
+        channel.write(java.nio.ByteBuffer.wrap(whole), 0);
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      int status = 503;
+      while (status != 200 && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        status = get(server, "/health").statusCode();
+      }
+      assertEquals(200, status, "a probe that succeeds makes the replica healthy again");
+      assertEquals(200, post(server, "/chat/completions", chatBody("hi", 2, false)).statusCode());
+    } finally {
+      try (var files = java.nio.file.Files.list(folder)) {
+        for (var file : files.toList()) {
+          java.nio.file.Files.delete(file);
+        }
+      }
+      java.nio.file.Files.delete(folder);
+    }
+  }
+
+  @Test
   void aModelThatStoppedMakesHealthAndRequests503() throws Exception {
     Gemma stopped = Gemma.open(BundledModel.path(), GemmaOptions.builder().backend("cpu").build());
     try (GemmaServer server = GemmaServer.start(stopped, ServerOptions.builder().port(0).servedModelName(MODEL).build())) {

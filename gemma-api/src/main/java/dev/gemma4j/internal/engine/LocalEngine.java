@@ -128,7 +128,7 @@ public final class LocalEngine implements Engine {
     opened.add(checkpoint);
     try {
       GemmaTokenizer tokenizer =
-          Files.isRegularFile(folder.resolve("tokenizer.json")) ? GemmaTokenizer.load(folder) : null;
+          hasEntry(folder.resolve("tokenizer.json")) ? GemmaTokenizer.load(folder) : null;
       if (tokenizer != null) {
         opened.addFirst(tokenizer);
       }
@@ -242,6 +242,14 @@ public final class LocalEngine implements Engine {
               + " (Prompt.ids) or add the model's tokenizer.json to the folder");
     }
     return tokenizer.encode(prompt);
+  }
+
+  /**
+   * Whether anything is at {@code path}, a link or a FIFO included: such a tokenizer.json is loaded, and
+   * refused for what it is, rather than taken for missing.
+   */
+  private static boolean hasEntry(java.nio.file.Path path) {
+    return Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS);
   }
 
   /** A request that could not finish even alone in the cache is rejected up front. */

@@ -79,8 +79,13 @@ final class OutputProcessor {
       throw new GemmaException("the sampler of this request threw " + e + "; the request failed", e);
     }
     if (id < 0 || id >= vocabSize) {
+      if (request.config().sampler() == null) {
+        throw new GemmaException(
+            "sampling found no token to choose (token id " + id + "): the temperature, penalty and filters of this"
+                + " request left no finite probability; the request failed");
+      }
       throw new GemmaException(
-          "the sampler of this request chose token id " + id + ", outside the vocabulary [0, " + vocabSize
+          "the custom Sampler of this request chose token id " + id + ", outside the vocabulary [0, " + vocabSize
               + "); a Sampler must return an index into the logits it was given");
     }
     return id;

@@ -1,5 +1,7 @@
 package dev.gemma4j.internal.quant;
 
+import dev.gemma4j.config.ModelFormatException;
+
 /**
  * The numbers of quantization at load, shared by the backends so that every backend quantizes a checkpoint
  * to the same values: AutoAWQ's asymmetric 4-bit groups ({@code s = max(max - min, 1e-5) / 15},
@@ -55,6 +57,26 @@ public final class WeightQuantizer {
       max = Math.max(max, Math.abs(values[i]));
     }
     return max > 0 ? max / 127f : 1f;
+  }
+
+  /**
+   * Checks that a row to be quantized holds only finite values. A NaN or an infinity would otherwise
+   * vanish into a scale and a level (8 bits clamp it to a normal-looking number), and the damaged
+   * checkpoint would answer plausible tokens instead of failing.
+   *
+   * @param tensor the checkpoint's name of the weight, for the message
+   * @param row the output feature {@code values[from, from + count)} belongs to
+   * @throws ModelFormatException naming the tensor, the row and the column
+   */
+  public static void requireFinite(float[] values, int from, int count, String tensor, long row) {
+    for (int i = from; i < from + count; i++) {
+      if (!Float.isFinite(values[i])) {
+        throw new ModelFormatException(
+            "the weight " + tensor + " holds " + values[i] + " at row " + row + ", column " + (i - from)
+                + "; quantizing it would hide the damage. The checkpoint is corrupt or was converted badly:"
+                + " download or convert it again");
+      }
+    }
   }
 
   /** The signed 8-bit level of {@code value}. */

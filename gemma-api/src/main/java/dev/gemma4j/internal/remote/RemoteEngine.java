@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -46,11 +47,19 @@ public final class RemoteEngine implements Engine {
   /** What the requests of one engine share. */
   record Context(
       HttpClient http, EndpointPool pool, RemoteOptions options, @Nullable String apiKey,
-      ScheduledExecutorService timer, Consumer<RemoteRequest> onFinish) {
+      ScheduledExecutorService timer, Consumer<RemoteRequest> onFinish, AtomicInteger vocabulary) {
     void finished(RemoteRequest request) {
       onFinish.accept(request);
     }
+
+    /** Token ids from the servers must be below this: their vocabulary size, or the largest any model has. */
+    int vocabSize() {
+      return vocabulary.get();
+    }
   }
+
+  /** No model has more tokens than this (the bound {@code config.json} readers apply too). */
+  static final int MAX_VOCAB_SIZE = 1 << 20;
 
   private static final int MAX_MODEL_LIST_BYTES = 4 << 20;
 
@@ -71,7 +80,8 @@ public final class RemoteEngine implements Engine {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("gemma-remote-timer").daemon().factory());
     EndpointPool pool = new EndpointPool(options.endpoints(), options.remote().ejectFor());
-    this.context = new Context(http, pool, options.remote(), options.apiKey(), timer, inFlight::remove);
+    this.context = new Context(
+        http, pool, options.remote(), options.apiKey(), timer, inFlight::remove, new AtomicInteger(MAX_VOCAB_SIZE));
     this.info = new EngineInfo(
         model, null, null, model, "remote", "OpenAI API at " + String.join(", ", pool.all().stream().map(Endpoint::toString).toList()),
         GenerationConfig.defaults(), 0);
@@ -165,10 +175,28 @@ public final class RemoteEngine implements Engine {
       for (JsonElement m : data.getAsJsonArray()) {
         if (m.isJsonObject() && m.getAsJsonObject().get("id") instanceof com.google.gson.JsonPrimitive id) {
           ids.add(id.getAsString());
+          if (id.getAsString().equals(model)) {
+            learnVocabulary(endpoint, m.getAsJsonObject().get("vocab_size"));
+          }
         }
       }
     }
     return ids;
+  }
+
+  /**
+   * {@code gemma serve} lists the model's vocabulary size ({@code vocab_size}, an extension other servers
+   * lack); token ids are checked against the smallest one given, else against {@link #MAX_VOCAB_SIZE}.
+   */
+  private void learnVocabulary(Endpoint endpoint, @Nullable JsonElement value) {
+    if (value == null) {
+      return;
+    }
+    if (!StrictJson.isInteger(value) || value.getAsLong() < 1 || value.getAsLong() > MAX_VOCAB_SIZE) {
+      throw new GemmaException("the server at " + endpoint + " lists vocab_size " + value + " for '" + model
+          + "'; a vocabulary holds 1 to " + MAX_VOCAB_SIZE + " tokens, so that is not a model server to trust");
+    }
+    context.vocabulary().accumulateAndGet(value.getAsInt(), Math::min);
   }
 
   @Override

@@ -40,6 +40,7 @@ final class RemoteRequest implements Generator.Handle {
     CANCELLED,
     TIMEOUT,
     FIRST_TOKEN_TIMEOUT,
+    IDLE_TIMEOUT,
     TOTAL_TIMEOUT
   }
 
@@ -58,6 +59,7 @@ final class RemoteRequest implements Generator.Handle {
   private volatile @Nullable Thread worker;
   private volatile @Nullable InputStream stream;
   private volatile long firstTokenNanos;
+  private volatile long lastTokenNanos;
   private final long start = System.nanoTime();
 
   RemoteRequest(
@@ -86,6 +88,15 @@ final class RemoteRequest implements Generator.Handle {
             }
           },
           context.options().firstTokenTimeout().toNanos(), TimeUnit.NANOSECONDS));
+      long idle = context.options().idleTimeout().toNanos();
+      long period = Math.clamp(idle / 4, TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.SECONDS.toNanos(1));
+      timers.add(context.timer().scheduleWithFixedDelay(
+          () -> {
+            if (firstTokenNanos != 0 && System.nanoTime() - lastTokenNanos > idle) {
+              abort(Abort.IDLE_TIMEOUT);
+            }
+          },
+          period, period, TimeUnit.NANOSECONDS));
     }
     Thread thread = Thread.ofVirtual().name("gemma-remote").unstarted(this::run);
     worker = thread;
@@ -311,7 +322,12 @@ final class RemoteRequest implements Generator.Handle {
       String data;
       while ((data = reader.nextData()) != null && !data.equals("[DONE]")) {
         JsonObject chunk = StrictJson.parseObject(data, "an event from " + endpoint, GemmaException::new);
-        accept(endpoint, chunk, progress);
+        if (!accept(endpoint, chunk, progress)) {
+          // The server went on past maxNewTokens: closing the stream (the try's end) drops the connection,
+          // which stops its generation.
+          complete(progress, FinishReason.LENGTH);
+          return;
+        }
       }
     } catch (IOException e) {
       if (abort.get() != null) {
@@ -334,7 +350,11 @@ final class RemoteRequest implements Generator.Handle {
     complete(progress, progress.finish);
   }
 
-  private void accept(Endpoint endpoint, JsonObject chunk, Progress progress) {
+  /**
+   * Takes one event into {@code progress}; false when it carries tokens past {@code maxNewTokens}, which a
+   * server that honours {@code max_tokens} never sends: those are dropped and the stream is ended.
+   */
+  private boolean accept(Endpoint endpoint, JsonObject chunk, Progress progress) {
     JsonElement error = chunk.get("error");
     if (error != null && !error.isJsonNull()) {
       String message = error.isJsonObject() && error.getAsJsonObject().has("message")
@@ -343,7 +363,7 @@ final class RemoteRequest implements Generator.Handle {
     }
     JsonElement prompt = chunk.get("prompt_token_ids");
     if (prompt != null && prompt.isJsonArray() && !prompt.getAsJsonArray().isEmpty()) {
-      progress.prompt = ints(prompt.getAsJsonArray());
+      progress.prompt = ids(prompt.getAsJsonArray(), endpoint);
       progress.promptTokens = progress.prompt.length;
     }
     JsonElement usage = chunk.get("usage");
@@ -358,7 +378,7 @@ final class RemoteRequest implements Generator.Handle {
     }
     JsonElement choices = chunk.get("choices");
     if (choices == null || !choices.isJsonArray() || choices.getAsJsonArray().isEmpty()) {
-      return;
+      return true;
     }
     JsonObject choice = choices.getAsJsonArray().get(0).getAsJsonObject();
     String text = "";
@@ -368,11 +388,21 @@ final class RemoteRequest implements Generator.Handle {
       text = piece.getAsString();
     }
     JsonElement tokenIds = choice.get("token_ids");
-    int[] ids = tokenIds != null && tokenIds.isJsonArray() ? ints(tokenIds.getAsJsonArray()) : new int[0];
+    int[] ids = tokenIds != null && tokenIds.isJsonArray() ? ids(tokenIds.getAsJsonArray(), endpoint) : new int[0];
     if (!text.isEmpty() || ids.length > 0) {
-      if (firstTokenNanos == 0) {
-        firstTokenNanos = System.nanoTime();
+      int room = config.maxNewTokens() - progress.events;
+      if (room <= 0) {
+        return false;
       }
+      if (ids.length > room) {
+        // A chunk that crosses the limit keeps its first ids; its text stays whole (no tokenizer here to cut it).
+        ids = java.util.Arrays.copyOf(ids, room);
+      }
+      long now = System.nanoTime();
+      if (firstTokenNanos == 0) {
+        firstTokenNanos = now;
+      }
+      lastTokenNanos = now;
       progress.text.append(text);
       if (ids.length == 0) {
         delivery.token(new TokenEvent(progress.events++, -1, text));
@@ -392,6 +422,7 @@ final class RemoteRequest implements Generator.Handle {
             ? FinishReason.STOP_STRING : FinishReason.STOP_TOKEN;
       };
     }
+    return true;
   }
 
   private static int intField(JsonObject object, String name, int otherwise) {
@@ -403,12 +434,15 @@ final class RemoteRequest implements Generator.Handle {
     return n >= 0 && n <= Integer.MAX_VALUE ? (int) n : otherwise;
   }
 
-  private static int[] ints(JsonArray array) {
+  /** Token ids as the server sent them, each an integer inside the vocabulary learned at open. */
+  private int[] ids(JsonArray array, Endpoint endpoint) {
+    int vocabulary = context.vocabSize();
     int[] ids = new int[array.size()];
     for (int i = 0; i < ids.length; i++) {
       JsonElement e = array.get(i);
-      if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-        throw new GemmaException("the server sent a token id that is not a number: " + e);
+      if (!StrictJson.isInteger(e) || e.getAsLong() < 0 || e.getAsLong() >= vocabulary) {
+        throw new GemmaException("the server at " + endpoint + " sent the token id " + e + ", which is not an"
+            + " integer in the vocabulary [0, " + vocabulary + "); its answer cannot be trusted");
       }
       ids[i] = e.getAsInt();
     }
@@ -423,6 +457,9 @@ final class RemoteRequest implements Generator.Handle {
       case FIRST_TOKEN_TIMEOUT -> throw new GemmaException(
           "no token came from the server within " + context.options().firstTokenTimeout().toSeconds() + " s (the"
               + " request may wait in its queue); raise RemoteOptions.firstTokenTimeout or add servers");
+      case IDLE_TIMEOUT -> throw new GemmaException(
+          "the server stalled: no token came for " + context.options().idleTimeout().toSeconds() + " s after "
+              + progress.events + " generated tokens (RemoteOptions.idleTimeout); the generation was abandoned");
       case TOTAL_TIMEOUT -> throw new GemmaException(
           "the generation took longer than RemoteOptions.totalTimeout (" + context.options().totalTimeout().toSeconds()
               + " s) and was stopped after " + progress.events + " tokens");

@@ -84,7 +84,7 @@ final class HostWeights implements AutoCloseable {
     TensorInfo t = source.weight();
     MemorySegment mapped = checkpoint.segment(t, 0, t.byteLength());
     AwqMatrix matrix = Int4Quantizer.quantize(
-        mapped, t.dtype(), source.outFeatures(), source.inFeatures(), source.groupSize(), arena);
+        mapped, t.name(), t.dtype(), source.outFeatures(), source.inFeatures(), source.groupSize(), arena);
     release(mapped);
     copiedBytes += matrix.bytes();
     return matrix;
@@ -94,7 +94,7 @@ final class HostWeights implements AutoCloseable {
   Int8Matrix int8(Checkpoint checkpoint, LinearSource.QuantizeAtLoad source) {
     TensorInfo t = source.weight();
     MemorySegment mapped = checkpoint.segment(t, 0, t.byteLength());
-    Int8Matrix matrix = Int8Matrix.quantize(mapped, t.dtype(), source.outFeatures(), source.inFeatures(), arena);
+    Int8Matrix matrix = Int8Matrix.quantize(mapped, t.name(), t.dtype(), source.outFeatures(), source.inFeatures(), arena);
     release(mapped);
     copiedBytes += matrix.bytes();
     return matrix;

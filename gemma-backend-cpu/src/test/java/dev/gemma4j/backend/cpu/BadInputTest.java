@@ -152,6 +152,32 @@ class BadInputTest {
   }
 
   @Test
+  @org.junit.jupiter.api.condition.EnabledOnOs(org.junit.jupiter.api.condition.OS.LINUX)
+  void aFifoUnderTheTokenizerNameIsRefusedForWhatItIsNotTakenForMissing() throws Exception {
+    Path folder = copyOf("tiny-gemma2-tok");
+    Path tokenizer = folder.resolve("tokenizer.json");
+    Files.delete(tokenizer);
+    Process mkfifo = new ProcessBuilder("mkfifo", tokenizer.toString()).inheritIO().start();
+    org.junit.jupiter.api.Assertions.assertEquals(0, mkfifo.waitFor(), "mkfifo ships with every Linux");
+    String message = openFails(folder);
+    assertTrue(message.contains("tokenizer.json") && message.contains("not a regular file"), message);
+  }
+
+  @Test
+  void quantizingNanWeightsAtLoadIsRefusedNamingTheTensor() throws IOException {
+    Path folder = copyOf("tiny-gemma2-bf16");
+    String tensor = "model.layers.1.mlp.down_proj.weight";
+    fillWithNaN(folder, tensor);
+    for (var quantization : new dev.gemma4j.WeightQuantization[] {
+        dev.gemma4j.WeightQuantization.INT8, dev.gemma4j.WeightQuantization.INT4}) {
+      var options = GenerationGoldenTest.cpu().toBuilder().quantize(quantization).build();
+      String message = assertThrows(ModelFormatException.class, () -> Gemma.open(folder, options).close()).getMessage();
+      assertTrue(message.contains(tensor) && message.contains("NaN") && message.contains(", column 0;"),
+          quantization + ": " + message);
+    }
+  }
+
+  @Test
   @org.junit.jupiter.api.Timeout(120)
   void aCheckpointTruncatedWhileLoadedFailsTheRequestNamingTheFile() throws IOException {
     Path folder = copyOf("tiny-gemma2");

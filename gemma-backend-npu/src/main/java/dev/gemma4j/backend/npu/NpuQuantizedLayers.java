@@ -81,6 +81,7 @@ final class NpuQuantizedLayers {
     byte[] int8Levels = int8 ? new byte[in * out] : null; // [in, out]
     int[] words = int8 ? null : new int[in * (out / 8)]; // [in, out / 8], column order, signed
     for (int o = 0; o < out; o++) {
+      WeightQuantizer.requireFinite(w, o * in, in, source.weight().name(), o);
       for (int g = 0; g < groups; g++) {
         WeightQuantizer.Int4Group params = int8 ? null : WeightQuantizer.int4Group(w, o * in + g * group, group);
         float scale = int8 ? WeightQuantizer.int8Scale(w, o * in, in) : params.scale();

@@ -55,6 +55,19 @@ final class ServeCommand implements Callable<Integer> {
       description = "On shutdown, how long requests in flight may finish before they are cancelled (default 30).")
   int drainSeconds = 30;
 
+  @Option(names = "--request-read-timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "A request's headers and body must arrive within this, or the connection is closed (default 30).")
+  int requestReadSeconds = 30;
+
+  @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "A kept-alive connection is closed after this long without a request (default 30).")
+  int idleSeconds = 30;
+
+  @Option(names = "--max-connections", paramLabel = "N",
+      description = "Connections open at once; more are closed as they arrive (default: half the file-descriptor"
+          + " limit, 16 to 10000).")
+  @Nullable Integer maxConnections;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -78,12 +91,38 @@ final class ServeCommand implements Callable<Integer> {
     if (drainSeconds < 0) {
       throw GemmaCli.usage(spec, "--drain-timeout " + drainSeconds + ": seconds, 0 or more");
     }
-    String key = apiKey != null ? apiKey : System.getenv(API_KEY_ENV);
+    if (requestReadSeconds < 1) {
+      throw GemmaCli.usage(spec, "--request-read-timeout " + requestReadSeconds + ": seconds, 1 or more");
+    }
+    if (idleSeconds < 1) {
+      throw GemmaCli.usage(spec, "--idle-timeout " + idleSeconds + ": seconds, 1 or more");
+    }
+    if (maxConnections != null && maxConnections < 1) {
+      throw GemmaCli.usage(spec, "--max-connections " + maxConnections + ": 1 or more");
+    }
+    String key = apiKey;
+    if (key != null && key.isBlank()) {
+      throw GemmaCli.usage(spec, "--api-key is empty, which would serve without authentication; give a key, or"
+          + " leave the option out to serve without one");
+    }
+    if (key == null) {
+      key = System.getenv(API_KEY_ENV);
+      if (key != null && key.isBlank()) {
+        throw GemmaCli.usage(spec, API_KEY_ENV + " is set but empty, which would serve without authentication; set"
+            + " it to a key, or unset it to serve without one");
+      }
+    }
     try {
-      return ServerOptions.builder()
+      ServerOptions.Builder builder = ServerOptions.builder()
+          .requestReadTimeout(Duration.ofSeconds(requestReadSeconds))
+          .idleTimeout(Duration.ofSeconds(idleSeconds));
+      if (maxConnections != null) {
+        builder.maxConnections(maxConnections);
+      }
+      return builder
           .host(host)
           .port(port)
-          .apiKey(key == null || key.isEmpty() ? null : key)
+          .apiKey(key)
           .servedModelName(servedModelName != null ? servedModelName : model.model)
           .maxBodyBytes(maxBodyBytes)
           .drainTimeout(Duration.ofSeconds(drainSeconds))

@@ -22,8 +22,15 @@ final class ServeProcess implements AutoCloseable {
   private final StringBuffer stderr = new StringBuffer();
 
   ServeProcess(Path model, String servedName, String... extraArgs) throws IOException, InterruptedException {
+    this(List.of(), model, servedName, extraArgs);
+  }
+
+  /** @param prefix runs the java command through this, e.g. a shell that lowers a limit first */
+  ServeProcess(List<String> prefix, Path model, String servedName, String... extraArgs)
+      throws IOException, InterruptedException {
     String javaBin = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(javaBin, "-jar", System.getProperty("gemma.jar"), "serve",
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(javaBin, "-jar", System.getProperty("gemma.jar"), "serve",
         "--model", model.toString(), "--backend", "cpu", "--port", "0", "--served-model-name", servedName,
         "--threads", "1"));
     command.addAll(List.of(extraArgs));

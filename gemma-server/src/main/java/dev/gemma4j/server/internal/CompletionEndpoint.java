@@ -52,6 +52,7 @@ public final class CompletionEndpoint {
   private final RequestParser parser;
   private final ServerMetrics metrics;
   private final InFlight inFlight;
+  private final ModelHealth health;
   private final int defaultMaxTokens;
   private final @Nullable Duration requestTimeout;
 
@@ -60,6 +61,7 @@ public final class CompletionEndpoint {
       String servedModel,
       ServerMetrics metrics,
       InFlight inFlight,
+      ModelHealth health,
       int defaultMaxTokens,
       @Nullable Duration requestTimeout) {
     this.gemma = gemma;
@@ -67,6 +69,7 @@ public final class CompletionEndpoint {
     this.parser = new RequestParser(servedModel, gemma.defaultConfig());
     this.metrics = metrics;
     this.inFlight = inFlight;
+    this.health = health;
     this.defaultMaxTokens = defaultMaxTokens;
     this.requestTimeout = requestTimeout;
   }
@@ -123,8 +126,12 @@ public final class CompletionEndpoint {
         inFlight.remove(handle);
         if (generation != null) {
           metrics.finished(operation, generation.finishReason(), generation.stats());
+          health.succeeded();
         } else {
           metrics.failed(operation, System.nanoTime() - start);
+          Throwable cause = error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+              ? c.getCause() : error;
+          health.failed(String.valueOf(cause.getMessage()));
         }
         return null;
       });

@@ -112,7 +112,8 @@ public final class RequestParser {
         config.temperature(temperature);
       }
     }
-    Double repetition = fields.decimal("repetition_penalty", Double.MIN_VALUE, 100);
+    Double repetition = fields.decimal(
+        "repetition_penalty", GenerationConfig.MIN_REPETITION_PENALTY, GenerationConfig.MAX_REPETITION_PENALTY);
     if (repetition != null) {
       config.repetitionPenalty(repetition);
     }

@@ -24,13 +24,19 @@ public final class Int8Matrix {
     this.in = in;
   }
 
-  /** Quantizes a float weight whose row {@code o} holds output {@code o}'s {@code in} input features. */
-  public static Int8Matrix quantize(MemorySegment weight, DType dtype, int out, int in, Arena arena) {
+  /**
+   * Quantizes a float weight whose row {@code o} holds output {@code o}'s {@code in} input features.
+   *
+   * @param name the checkpoint's name of the weight, for the message when it holds a NaN or an infinity
+   * @throws dev.gemma4j.config.ModelFormatException when a value is not finite
+   */
+  public static Int8Matrix quantize(MemorySegment weight, String name, DType dtype, int out, int in, Arena arena) {
     MemorySegment q = arena.allocate((long) out * in, 64);
     float[] scales = new float[out];
     IntStream.range(0, out).parallel().forEach(o -> {
       float[] row = new float[in];
       Widening.toFloat32(weight, (long) o * in * dtype.bytes(), dtype, row, 0, in);
+      WeightQuantizer.requireFinite(row, 0, in, name, o);
       float scale = WeightQuantizer.int8Scale(row, 0, in);
       scales[o] = scale;
       for (int i = 0; i < in; i++) {

@@ -32,7 +32,7 @@ class Int4QuantizerTest {
           weight.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) o * in + i, w[o][i]);
         }
       }
-      AwqMatrix q = Int4Quantizer.quantize(weight, DType.F32, out, in, group, arena);
+      AwqMatrix q = Int4Quantizer.quantize(weight, "w", DType.F32, out, in, group, arena);
       for (int o = 0; o < out; o++) {
         for (int g = 0; g < in / group; g++) {
           float min = Float.POSITIVE_INFINITY;

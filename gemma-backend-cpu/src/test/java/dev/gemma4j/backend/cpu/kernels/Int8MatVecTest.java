@@ -54,7 +54,7 @@ class Int8MatVecTest {
           weight.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2L * ((long) o * in + i), bits);
         }
       }
-      Int8Matrix q = Int8Matrix.quantize(weight, DType.BF16, out, in, arena);
+      Int8Matrix q = Int8Matrix.quantize(weight, "w", DType.BF16, out, in, arena);
       for (int o = 0; o < out; o++) {
         float max = 0;
         for (float v : w[o]) {
