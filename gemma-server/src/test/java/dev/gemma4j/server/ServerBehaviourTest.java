@@ -339,6 +339,7 @@ class ServerBehaviourTest {
     }
     java.nio.file.Path weights = folder.resolve("model.safetensors");
     byte[] whole = java.nio.file.Files.readAllBytes(weights);
+    var modified = java.nio.file.Files.getLastModifiedTime(weights);
     try (Gemma model = Gemma.open(folder, GemmaOptions.builder().backend("cpu").build());
         GemmaServer server = GemmaServer.start(model, ServerOptions.builder().port(0).servedModelName(MODEL).build())) {
       assertEquals(200, post(server, "/chat/completions", chatBody("hi", 2, false)).statusCode());
@@ -355,6 +356,7 @@ class ServerBehaviourTest {
       try (var channel = java.nio.channels.FileChannel.open(weights, java.nio.file.StandardOpenOption.WRITE)) {
         channel.write(java.nio.ByteBuffer.wrap(whole), 0);
       }
+      java.nio.file.Files.setLastModifiedTime(weights, modified); // the file is back as it was loaded
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       int status = 503;
       while (status != 200 && System.nanoTime() < deadline) {

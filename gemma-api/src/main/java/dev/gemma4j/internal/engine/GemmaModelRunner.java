@@ -60,6 +60,11 @@ final class GemmaModelRunner implements ModelRunner {
               : chunk.request().needsLogits() ? ForwardBatch.Logits.LAST_HOST : ForwardBatch.Logits.LAST_GREEDY;
       batch.add(chunk.tokens(), chunk.start(), chunk.fullTable(), chunk.slidingTable(), logits);
     }
+    // Checked before the step reads anything: HotSpot turns a fault of a Vector API load from a truncated
+    // mapping into a crash, not an exception, so a change must be caught before the kernels read.
+    changedWeights.get().ifPresent(changed -> {
+      throw changedWeights(changed, "its size or modification time changed", null);
+    });
     ForwardResult result;
     try {
       result = model.forward(batch.build(), cache);
@@ -68,11 +73,7 @@ final class GemmaModelRunner implements ModelRunner {
       if (changed.isEmpty()) {
         throw fault;
       }
-      throw new GemmaException(
-          "the checkpoint file " + changed.get() + " was truncated or rewritten while the model had it mapped, so"
-              + " its weights cannot be read (" + fault.getMessage() + "); a loaded checkpoint must not change:"
-              + " restore the file and open the model again",
-          fault);
+      throw changedWeights(changed.get(), fault.getMessage(), fault);
     }
     int chunks = plan.chunks().size();
     int[] greedy = new int[chunks];
@@ -93,6 +94,14 @@ final class GemmaModelRunner implements ModelRunner {
       }
     }
     return new StepOutput(greedy, logits, top);
+  }
+
+  private static GemmaException changedWeights(Path file, String detail, @org.jspecify.annotations.Nullable Throwable cause) {
+    return new GemmaException(
+        "the checkpoint file " + file + " was truncated or rewritten while the model had it mapped, so its weights"
+            + " cannot be read (" + detail + "); a loaded checkpoint must not change: restore the file and open the"
+            + " model again",
+        cause);
   }
 
   @Override
