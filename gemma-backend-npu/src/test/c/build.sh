@@ -16,4 +16,14 @@ for name in libascendcl.so libnnopbase.so libopapi.so; do
   ln -sf libascend_emulator.so "$out/lib64/$name"
 done
 cp "$src/MANIFEST.md" "$out/MANIFEST.md"
+# Like a CANN toolkit's set_env.sh: `source $out/set_env.sh` points the backend (and anything else) at it.
+cat > "$out/set_env.sh" <<'SETENV'
+# Sets the variables a CANN toolkit's set_env.sh sets, for the ascend-emulator in this folder (bash).
+_ascend_emulator_home="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)"
+export ASCEND_HOME_PATH="$_ascend_emulator_home"
+export ASCEND_TOOLKIT_HOME="$_ascend_emulator_home"
+export ASCEND_OPP_PATH="$_ascend_emulator_home/opp"
+export LD_LIBRARY_PATH="$_ascend_emulator_home/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+unset _ascend_emulator_home
+SETENV
 echo "ascend-emulator built in $out"

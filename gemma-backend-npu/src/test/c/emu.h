@@ -83,6 +83,7 @@ char *emu_resolve(const void *handle, size_t bytes, const char *what);
 bool emu_is_device(const void *handle);
 int emu_enqueue(aclrtStream stream, aclOpExecutor *executor);
 bool emu_should_fail(const char *op);
+bool emu_quirk(const char *name);
 void emu_count_executor(int delta);
 void emu_kernel_error(const char *fmt, ...);
 int emu_dtype_size(int dtype);

@@ -135,6 +135,17 @@ static int broadcastable(const char *op, const aclTensor *in, const aclTensor *o
   return 0;
 }
 
+/* Contiguous as CANN's operator docs mean it: row-major strides, dimensions of size 1 ignored (as
+ * torch.Tensor.is_contiguous ignores them). */
+static bool is_contiguous(const aclTensor *t) {
+  int64_t expected = 1;
+  for (int d = t->ndim - 1; d >= 0; d--) {
+    if (t->dims[d] != 1 && t->strides[d] != expected) return false;
+    expected *= t->dims[d];
+  }
+  return true;
+}
+
 static int64_t norm_dim(int64_t dim, int ndim) {
   return dim < 0 ? dim + ndim : dim;
 }
@@ -239,6 +250,12 @@ aclnnStatus aclnnAddGetWorkspaceSize(const aclTensor *self, const aclTensor *oth
   int rc = scalar_value("aclnnAdd", alpha, &a);
   if (rc) return rc;
   if (!other) return emu_fail(ACLNN_ERR_PARAM_NULLPTR, "aclnnAdd: other is NULL");
+  /* ops-math docs/aclnnAdd.md: alpha must cast to the promoted dtype of self and other; a float never casts
+   * to an integer type, so integer tensors take an integer alpha. */
+  bool integers = self && other && self->magic == TENSOR_MAGIC && other->magic == TENSOR_MAGIC &&
+                  (self->dtype == DT_INT32 || self->dtype == DT_INT64) && (other->dtype == DT_INT32 || other->dtype == DT_INT64);
+  if (integers && alpha->dtype == DT_FLOAT)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "aclnnAdd: a FLOAT alpha does not cast to the integer dtype of self and other");
   return elementwise("aclnnAdd", 0, self, other, out, a, 0, ws, ex);
 }
 LAUNCH(aclnnAdd)
@@ -344,9 +361,11 @@ aclnnStatus aclnnBatchMatMulGetWorkspaceSize(const aclTensor *self, const aclTen
 LAUNCH(aclnnBatchMatMul)
 
 /* y = x / Rms(x) * gamma over one row of D values, rstd = 1 / Rms(x) in float32, as RmsNorm and AddRmsNorm
- * define it: x read as float32, the mean of squares in double, each product rounded to float32. */
+ * define it: x read as float32, the mean of squares in double, each product rounded to float32. With
+ * round_normalized, x * rstd is rounded to y's dtype before gamma multiplies it (and the product is rounded
+ * again when stored), as the 16-bit AddRmsNorm kernels do. */
 static void norm_row(const aclTensor *x, char *px, const aclTensor *g, char *pg, const aclTensor *y, char *py,
-                     const aclTensor *r, char *pr, int64_t row, int64_t D, double eps) {
+                     const aclTensor *r, char *pr, int64_t row, int64_t D, double eps, bool round_normalized) {
   double sum = 0;
   for (int64_t c = 0; c < D; c++) {
     double v = (float)get(x, px, view_offset(x, row * D + c));
@@ -355,7 +374,10 @@ static void norm_row(const aclTensor *x, char *px, const aclTensor *g, char *pg,
   float rstd = (float)(1.0 / sqrt((float)(sum / D) + eps));
   for (int64_t c = 0; c < D; c++) {
     float v = (float)get(x, px, view_offset(x, row * D + c));
-    put(y, py, view_offset(y, row * D + c), (float)(v * rstd) * (float)get(g, pg, view_offset(g, c)));
+    float normalized = v * rstd;
+    if (round_normalized && y->dtype == DT_BF16) normalized = bf16_to_float(float_to_bf16(normalized));
+    if (round_normalized && y->dtype == DT_FLOAT16) normalized = (float)(_Float16)normalized;
+    put(y, py, view_offset(y, row * D + c), normalized * (float)get(g, pg, view_offset(g, c)));
   }
   put(r, pr, view_offset(r, row), rstd);
 }
@@ -365,7 +387,7 @@ static void k_rmsnorm(aclOpExecutor *e) {
   char *px = base_of(x), *pg = base_of(g), *py = base_of(y), *pr = base_of(r);
   if (!px || !pg || !py || !pr) return emu_kernel_error("%s: operand memory is gone", e->op);
   int64_t D = x->dims[x->ndim - 1], rows = numel(x) / D;
-  for (int64_t row = 0; row < rows; row++) norm_row(x, px, g, pg, y, py, r, pr, row, D, e->d[0]);
+  for (int64_t row = 0; row < rows; row++) norm_row(x, px, g, pg, y, py, r, pr, row, D, e->d[0], false);
 }
 
 aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *gamma, double epsilon, const aclTensor *yOut,
@@ -380,6 +402,10 @@ aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *ga
   if (yOut->dtype != x->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: yOut must have x's dtype", op);
   if (gamma->dtype != x->dtype && gamma->dtype != DT_FLOAT)
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: gamma must have x's dtype or be FLOAT32", op);
+  /* Only the newest ops-nn documents a FLOAT32 gamma with 16-bit x; quirk rmsnorm_same_dtype_gamma models an
+   * older CANN that refuses it. */
+  if (gamma->dtype != x->dtype && emu_quirk("rmsnorm_same_dtype_gamma"))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: gamma must have x's dtype (quirk rmsnorm_same_dtype_gamma)", op);
   for (int64_t i = x->ndim - 1, expected = 1; i >= 0; expected *= x->dims[i], i--)
     if (x->dims[i] > 1 && x->strides[i] != expected)
       return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: x must be contiguous (non-contiguous input is not supported)", op);
@@ -576,8 +602,12 @@ static void k_max_dim(aclOpExecutor *e) {
   for (int64_t row = 0; row < rows; row++) {
     int64_t best = 0;
     double bestValue = get(x, px, view_offset(x, row * D));
+    /* quirk maxdim_skips_nan: a kernel whose comparison skips NaN (the docs do not say NaN is the maximum) */
+    bool skip_nan = emu_quirk("maxdim_skips_nan");
+    if (skip_nan && isnan(bestValue)) bestValue = -INFINITY;
     for (int64_t c = 1; c < D && !isnan(bestValue); c++) {
       double v = get(x, px, view_offset(x, row * D + c));
+      if (skip_nan && isnan(v)) continue;
       if (isnan(v) || v > bestValue) {
         bestValue = v;
         best = c;
@@ -611,7 +641,10 @@ LAUNCH(aclnnMaxDim)
 
 /* aclnnAddRmsNorm (ops-nn norm/add_rms_norm/docs/aclnnAddRmsNorm.md): xOut = x1 + x2 in x1's dtype,
  * yOut = xOut / Rms(xOut) * gamma, rstdOut = 1 / Rms(xOut) in FLOAT32. x1, x2, gamma, yOut and xOut share
- * one dtype (FLOAT32, FLOAT16 or BFLOAT16 on A2/A3). The norm reads the sum as stored in xOut's dtype. */
+ * one dtype (FLOAT32, FLOAT16 or BFLOAT16 on A2/A3). The norm reads the sum as stored in xOut's dtype. The
+ * 16-bit kernels (ops-nn norm/add_rms_norm/op_kernel/add_rms_norm.h and its merge_n / multi_n variants) cast
+ * xOut * rstd to the 16-bit dtype before multiplying by gamma, and cast the product again: two roundings,
+ * where RmsNorm with a FLOAT32 gamma rounds once. */
 static void k_add_rmsnorm(aclOpExecutor *e) {
   const aclTensor *a = &e->t[0], *b = &e->t[1], *g = &e->t[2], *y = &e->t[3], *r = &e->t[4], *x = &e->t[5];
   char *pa = base_of(a), *pb = base_of(b), *pg = base_of(g), *py = base_of(y), *pr = base_of(r), *px = base_of(x);
@@ -622,7 +655,7 @@ static void k_add_rmsnorm(aclOpExecutor *e) {
       int64_t k = row * D + c;
       put(x, px, view_offset(x, k), get(a, pa, view_offset(a, k)) + get(b, pb, view_offset(b, k)));
     }
-    norm_row(x, px, g, pg, y, py, r, pr, row, D, e->d[0]);
+    norm_row(x, px, g, pg, y, py, r, pr, row, D, e->d[0], true);
   }
 }
 
@@ -739,8 +772,17 @@ aclnnStatus aclnnScatterPaKvCacheGetWorkspaceSize(const aclTensor *key, aclTenso
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements scatterMode \"None\" only", op);
   if ((rc = check_index(op, "slotMapping", slotMapping))) return rc;
   const aclTensor *pairs[2][2] = {{key, keyCacheRef}, {value, valueCacheRef}};
+  const char *names[2] = {"key", "value"};
   for (int i = 0; i < 2; i++) {
     const aclTensor *src = pairs[i][0], *cache = pairs[i][1];
+    /* ops-transformer attention/scatter_pa_kv_cache/docs/aclnnScatterPaKvCache.md and op_host/scatter_pa_kv_cache_def.cpp:
+     * on Atlas A2/A3 key, value and both caches are FLOAT16, BFLOAT16 or INT8 (no FLOAT32); with scatterMode
+     * "None" the inputs are read as contiguous [tokens, heads, headDim] (vllm-ascend makes them contiguous). */
+    if (src->dtype != DT_FLOAT16 && src->dtype != DT_BF16 && src->dtype != DT_INT8)
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: %s must be FLOAT16, BFLOAT16 or INT8 on Atlas A2/A3, is aclDataType %d", op,
+                      names[i], src->dtype);
+    if (!is_contiguous(src))
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: %s must be contiguous (scatterMode \"None\")", op, names[i]);
     if (src->ndim != 3 || cache->ndim != 4)
       return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: key/value must be [tokens, heads, headDim] and caches [blocks, blockSize, heads, headDim]", op);
     if (cache->dims[2] != src->dims[1] || cache->dims[3] != src->dims[2])
@@ -763,6 +805,7 @@ static const aclTensor *sort_self;
 static char *sort_base;
 static int64_t sort_row;
 static int sort_descending;
+static int sort_unstable;
 
 static double sort_value(int64_t i) {
   double v = get(sort_self, sort_base, view_offset(sort_self, sort_row + i));
@@ -778,6 +821,7 @@ static void k_sort(aclOpExecutor *e) {
   sort_self = x;
   sort_base = px;
   sort_descending = e->i[0] != 0;
+  sort_unstable = emu_quirk("unstable_sort");
   for (int64_t row = 0; row < rows; row++) {
     sort_row = row * D;
     for (int64_t i = 0; i < D; i++) order[i] = i;
@@ -787,7 +831,9 @@ static void k_sort(aclOpExecutor *e) {
         int64_t mid = lo + width < D ? lo + width : D, hi = lo + 2 * width < D ? lo + 2 * width : D, a = lo, b = mid, k = lo;
         while (a < mid && b < hi) {
           double va = sort_value(order[a]), vb = sort_value(order[b]);
+          /* quirk unstable_sort: equal values come out in reverse index order, as an unstable kernel may */
           int takeB = sort_descending ? vb > va : vb < va;
+          if (va == vb && sort_unstable) takeB = 1;
           tmp[k++] = takeB ? order[b++] : order[a++];
         }
         while (a < mid) tmp[k++] = order[a++];

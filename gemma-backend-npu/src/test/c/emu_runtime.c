@@ -52,11 +52,13 @@ static struct {
   char soc_name[256];
   char fail_op[256];
   int fail_op_count; /* fail the first N calls of fail_op; 0 fails every call */
+  char quirks[512];  /* behaviours a CANN might have that its docs do not settle, for the probes' fallbacks */
 } conf;
 
 /* What the device was asked to do: emu_counters() reports it for tests to compare with the Java side. */
 static struct {
-  int64_t launches, syncs, h2d_bytes, d2h_bytes, allocations, live_executors, graph_captures, graph_replays;
+  int64_t launches, syncs, h2d_bytes, d2h_bytes, allocations, live_executors, graph_captures, graph_replays,
+      injected_failures;
 } counters;
 
 static void load_conf(void) {
@@ -86,8 +88,18 @@ static void load_conf(void) {
     else if (!strcmp(key, "soc_name")) snprintf(conf.soc_name, sizeof conf.soc_name, "%s", value);
     else if (!strcmp(key, "fail_op")) snprintf(conf.fail_op, sizeof conf.fail_op, "%s", value);
     else if (!strcmp(key, "fail_op_count")) conf.fail_op_count = atoi(value);
+    else if (!strcmp(key, "quirks")) snprintf(conf.quirks, sizeof conf.quirks, "%s", value);
   }
   fclose(f);
+}
+
+/* Whether emulator.conf's quirks (comma-separated, no spaces) name this one. */
+bool emu_quirk(const char *name) {
+  load_conf();
+  size_t n = strlen(name);
+  for (const char *p = conf.quirks; (p = strstr(p, name)); p += n)
+    if ((p == conf.quirks || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) return true;
+  return false;
 }
 
 bool emu_should_fail(const char *op) {
@@ -96,6 +108,9 @@ bool emu_should_fail(const char *op) {
   static int failed;
   if (conf.fail_op_count > 0 && failed >= conf.fail_op_count) return false;
   failed++;
+  pthread_mutex_lock(&lock);
+  counters.injected_failures++;
+  pthread_mutex_unlock(&lock);
   return true;
 }
 
@@ -106,9 +121,10 @@ void emu_count_executor(int delta) {
 }
 
 /* Test hook, not part of CANN: launches, syncs, H2D bytes, D2H bytes, allocations, live executors, graphs
- * captured, graph replays. */
-void emu_counters(int64_t out[8]) {
+ * captured, graph replays, failures injected by fail_op. */
+void emu_counters(int64_t out[9]) {
   pthread_mutex_lock(&lock);
+  out[8] = counters.injected_failures;
   out[6] = counters.graph_captures;
   out[7] = counters.graph_replays;
   out[0] = counters.launches;
@@ -274,6 +290,8 @@ static void run_all(stream *s) {
 
 /* ---- graph capture (acl_rt.h / acl_mdl.h, CANN 8.1+) ---- */
 
+aclError aclmdlRIDestroy(void *modelRI);
+
 aclError aclmdlRICaptureBegin(aclrtStream handle, int mode) {
   int rc = emu_require_context("aclmdlRICaptureBegin");
   if (rc) return rc;
@@ -281,6 +299,8 @@ aclError aclmdlRICaptureBegin(aclrtStream handle, int mode) {
   if (!s || s->magic != 0x57AE) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureBegin: not a stream");
   if (mode < 0 || mode > 2) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclmdlRICaptureBegin: unknown capture mode %d", mode);
   if (s->capturing) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureBegin: the stream is already capturing");
+  if (emu_should_fail("aclmdlRICaptureBegin"))
+    return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureBegin: injected failure (emulator.conf fail_op)");
   /* Work queued before the capture stays queued and runs as usual; only what is launched now is recorded. */
   s->capturing = calloc(1, sizeof(graph));
   s->capturing->magic = GRAPH_MAGIC;
@@ -293,6 +313,13 @@ aclError aclmdlRICaptureEnd(aclrtStream handle, void **modelRI) {
   if (!s || s->magic != 0x57AE) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureEnd: not a stream");
   if (!s->capturing) return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureEnd: the stream is not capturing");
   if (!modelRI) return emu_fail(ACL_ERROR_INVALID_PARAM, "aclmdlRICaptureEnd: modelRI is NULL");
+  if (emu_should_fail("aclmdlRICaptureEnd")) {
+    /* The capture is over but yields no graph: what it recorded never runs. */
+    aclmdlRIDestroy(s->capturing);
+    s->capturing = NULL;
+    capturing_here = 0;
+    return emu_fail(ACL_ERROR_RT_PARAM_INVALID, "aclmdlRICaptureEnd: injected failure (emulator.conf fail_op)");
+  }
   *modelRI = s->capturing;
   s->capturing = NULL;
   capturing_here = 0;

@@ -8,7 +8,10 @@ package dev.gemma4j.engine;
  * @param kvCacheTokens token positions the KV cache holds; 0 sizes it from {@code kvCacheMemoryFraction}
  * @param kvCacheMemoryFraction share of the device's free memory (after the weights are loaded) given to
  *     the KV cache when {@code kvCacheTokens} is 0
- * @param maxBatchSize the most sequences one step runs
+ * @param maxBatchSize the most sequences one step runs, 1 to {@value #MAX_BATCH_SIZE}; 0 (the default) sizes
+ *     it for the device: the backend's preference ({@value #DEFAULT_MAX_BATCH_SIZE} on the CPU, 256 on an
+ *     NPU), lowered until a step's temporaries take at most a tenth of the memory the weights leave, and to
+ *     the KV cache's blocks
  * @param maxBatchTokens the most tokens one step runs; longer prompts are prefilled in chunks
  * @param queueCapacity requests that may wait; beyond it, submissions are rejected
  */
@@ -20,11 +23,19 @@ public record EngineOptions(
     int maxBatchTokens,
     int queueCapacity) {
 
+  /** Sequences one step runs where a backend states no preference, and where nothing sized the batch. */
+  public static final int DEFAULT_MAX_BATCH_SIZE = 32;
+  /** The most sequences a step may be asked to run (vLLM's default on a GPU is 256). */
+  public static final int MAX_BATCH_SIZE = 4096;
+
   /** Validates the sizes. */
   public EngineOptions {
-    if (blockSize < 0 || kvCacheTokens < 0 || maxBatchSize < 1 || maxBatchTokens < 1 || queueCapacity < 1) {
+    if (maxBatchSize > MAX_BATCH_SIZE) {
+      throw new IllegalArgumentException("maxBatchSize must be at most " + MAX_BATCH_SIZE + ", was " + maxBatchSize);
+    }
+    if (blockSize < 0 || kvCacheTokens < 0 || maxBatchSize < 0 || maxBatchTokens < 1 || queueCapacity < 1) {
       throw new IllegalArgumentException(
-          "engine sizes must be positive (kvCacheTokens may be 0 for automatic): " + this);
+          "engine sizes must be positive (blockSize, kvCacheTokens and maxBatchSize may be 0 for automatic): " + this);
     }
     if (!(kvCacheMemoryFraction > 0 && kvCacheMemoryFraction <= 0.95)) {
       throw new IllegalArgumentException(
@@ -32,9 +43,14 @@ public record EngineOptions(
     }
   }
 
-  /** The backend's block size, 30% of free memory, batches of up to 32 sequences and 512 tokens. */
+  /** The backend's block size, 30% of free memory, a batch sized for the device, 512 tokens a step. */
   public static EngineOptions defaults() {
-    return new EngineOptions(0, 0, 0.3, 32, 512, 1024);
+    return new EngineOptions(0, 0, 0.3, 0, 512, 1024);
+  }
+
+  /** These options with the batch size resolved: {@code sized} when none was chosen. */
+  public EngineOptions withDefaultMaxBatchSize(int sized) {
+    return maxBatchSize > 0 ? this : withMaxBatchSize(sized);
   }
 
   /** These options with the block size resolved: {@code preferred} when none was chosen. */

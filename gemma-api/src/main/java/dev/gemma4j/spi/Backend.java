@@ -19,6 +19,17 @@ public interface Backend extends AutoCloseable {
     return 16;
   }
 
+  /**
+   * The most sequences a step should run on this device when the engine sizes the batch itself
+   * ({@code EngineOptions.maxBatchSize} 0): {@value dev.gemma4j.engine.EngineOptions#DEFAULT_MAX_BATCH_SIZE}
+   * unless it says otherwise. The engine lowers it until a step's temporaries
+   * ({@link TensorOps#stepBytesFor}) take at most a tenth of the memory the weights leave, and to the KV
+   * cache's blocks.
+   */
+  default int preferredMaxBatchSize() {
+    return dev.gemma4j.engine.EngineOptions.DEFAULT_MAX_BATCH_SIZE;
+  }
+
   /** Reads this device's memory. */
   MemoryProbe memoryProbe();
 

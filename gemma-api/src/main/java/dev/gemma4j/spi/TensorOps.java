@@ -131,6 +131,26 @@ public interface TensorOps<T> extends AutoCloseable {
     return geluTanhMul(parts.get(0), parts.get(1));
   }
 
+  /**
+   * The device memory a step's temporaries may take at most with these engine sizes (every sequence of the
+   * batch decoding at the model's longest context, or a prompt chunk of {@code maxBatchTokens} rows),
+   * reserved before the KV cache is sized from what is free; 0 (the default) where temporaries live in
+   * memory the engine's working-set estimate already covers, such as the CPU's heap.
+   */
+  default long stepBytesFor(dev.gemma4j.config.ModelConfig config, dev.gemma4j.engine.EngineOptions options) {
+    return 0;
+  }
+
+  /**
+   * Layer {@code layer} of a forward pass begins. A backend that allocates a step's temporaries may reuse
+   * what layer {@code layer - 2} allocated: the model reads nothing of a layer's temporaries but the previous
+   * layer's outputs. Layers are numbered from 0 and come in order; {@link #endLayers()} follows the last.
+   */
+  default void beginLayer(int layer) {}
+
+  /** The layers of a forward pass are done: what is allocated now lives to the end of the step. */
+  default void endLayers() {}
+
   /** {@code h + y} and {@code rmsNorm(h + y)}: the residual addition and the next norm. */
   default ResidualNorm<T> addRmsNorm(T h, T y, T onePlusWeight, double eps) {
     T sum = add(h, y);

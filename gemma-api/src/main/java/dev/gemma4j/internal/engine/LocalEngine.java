@@ -138,9 +138,15 @@ public final class LocalEngine implements Engine {
               options.resolvedDeviceIndex(), options.threads()));
       opened.addFirst(backend);
       ModelConfig config = checkpoint.config();
-      EngineOptions engineOptions = options.engine().withDefaultBlockSize(backend.preferredBlockSize());
-      MemoryBudget.of(config, engineOptions, backend.ops().weightBytesFor(checkpoint, options.quantize()), backend.ops().kvCacheBytesPerElement())
-          .check(model, backend.deviceName(), backend.memoryProbe().snapshot().freeBytes());
+      long weightBytes = backend.ops().weightBytesFor(checkpoint, options.quantize());
+      long freeBeforeLoad = backend.memoryProbe().snapshot().freeBytes();
+      boolean automaticBatch = options.engine().maxBatchSize() == 0;
+      EngineOptions engineOptions = BatchSizing.forDevice(
+          options.engine().withDefaultBlockSize(backend.preferredBlockSize()), backend, config,
+          freeBeforeLoad - weightBytes);
+      long stepBytes = backend.ops().stepBytesFor(config, engineOptions);
+      MemoryBudget.of(config, engineOptions, weightBytes, backend.ops().kvCacheBytesPerElement(), stepBytes)
+          .check(model, backend.deviceName(), freeBeforeLoad);
       long start = System.nanoTime();
       Gemma2Model<?> loaded = Gemma2Model.load(checkpoint, backend.ops(), options.quantize());
       opened.addFirst(loaded);
@@ -148,15 +154,19 @@ public final class LocalEngine implements Engine {
         checkpoint.close(); // the weights were copied: unmapping the files frees their pages
       }
       LOG.info("loaded {} on {} in {} ms", config.summary(), backend.deviceName(), (System.nanoTime() - start) / 1_000_000);
+      // A step's temporaries are reserved first: the cache takes its share of what is left.
       KvCacheSizing sizing =
-          KvCacheSizing.of(
-              config, engineOptions, backend.memoryProbe().snapshot().freeBytes(), loaded.kvCacheBytesPerElement());
+          KvCacheSizing.of(config, engineOptions, Math.max(0, backend.memoryProbe().snapshot().freeBytes() - stepBytes),
+              loaded.kvCacheBytesPerElement());
+      engineOptions = BatchSizing.withinCache(engineOptions, automaticBatch, sizing.fullBlocks());
       int blockSize = engineOptions.blockSize();
       KvCache cache = loaded.allocateKvCache(loaded.kvCacheSpec(blockSize, sizing.fullBlocks(), sizing.slidingBlocks()));
       opened.addFirst(cache);
       LOG.info(
-          "KV cache: {} + {} blocks of {} tokens (full / sliding layers), {} MiB",
-          sizing.fullBlocks(), sizing.slidingBlocks(), blockSize, cache.bytes() >> 20);
+          "KV cache: {} + {} blocks of {} tokens (full / sliding layers), {} MiB; {} MiB reserved for a step's"
+              + " temporaries; at most {} sequences a step{}",
+          sizing.fullBlocks(), sizing.slidingBlocks(), blockSize, cache.bytes() >> 20, stepBytes >> 20,
+          engineOptions.maxBatchSize(), automaticBatch ? " (sized for the device)" : "");
       Set<Integer> eos = new LinkedHashSet<>(checkpoint.generationDefaults().eosIds());
       eos.addAll(config.eosIds());
       EngineInfo info =
@@ -415,6 +425,11 @@ public final class LocalEngine implements Engine {
   }
 
   // ---- information ----
+
+  /** The sizes this engine runs with, the block size and the batch resolved. */
+  public EngineOptions engineOptions() {
+    return options;
+  }
 
   @Override
   public EngineInfo info() {

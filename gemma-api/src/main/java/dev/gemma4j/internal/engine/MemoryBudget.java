@@ -14,14 +14,16 @@ import dev.gemma4j.internal.ByteSizes;
  *
  * @param weights bytes the weights occupy once loaded
  * @param kvCache bytes of the smallest KV cache the engine uses
- * @param working bytes of one step's activations and logits, plus the runtime's own
+ * @param working bytes of one step's activations and logits (or the device's step temporaries, where the
+ *     backend reserves them), plus the runtime's own
  */
 record MemoryBudget(long weights, long kvCache, long working) {
   /** The JVM, native libraries and tokenizer, beyond the model. */
   private static final long RUNTIME_BYTES = 512L << 20;
 
   /** The budget of a model with these options, at {@code kvBytesPerElement} per cached value. */
-  static MemoryBudget of(ModelConfig config, EngineOptions options, long weightBytes, int kvBytesPerElement) {
+  static MemoryBudget of(
+      ModelConfig config, EngineOptions options, long weightBytes, int kvBytesPerElement, long stepBytes) {
     long perToken = 0;
     for (LayerType ignored : config.layerTypes()) {
       perToken += 2L * config.numKvHeads() * config.headDim() * kvBytesPerElement;
@@ -32,7 +34,7 @@ record MemoryBudget(long weights, long kvCache, long working) {
         rows * (4L * config.hiddenSize() + 3L * config.intermediateSize()
             + (long) config.numHeads() * config.headDim()) * Float.BYTES;
     long logits = (long) options.maxBatchSize() * config.vocabSize() * Float.BYTES;
-    return new MemoryBudget(weightBytes, perToken * tokens, activations + logits + RUNTIME_BYTES);
+    return new MemoryBudget(weightBytes, perToken * tokens, Math.max(activations + logits, stepBytes) + RUNTIME_BYTES);
   }
 
   long total() {

@@ -58,7 +58,8 @@ final class Scheduler {
 
   Scheduler(KvBlockManager blocks, EngineOptions options) {
     this.blocks = blocks;
-    this.maxBatchSize = options.maxBatchSize();
+    // An engine opened by LocalEngine.open has sized the batch; one built by hand takes the default.
+    this.maxBatchSize = options.maxBatchSize() > 0 ? options.maxBatchSize() : EngineOptions.DEFAULT_MAX_BATCH_SIZE;
     this.maxBatchTokens = options.maxBatchTokens();
   }
 

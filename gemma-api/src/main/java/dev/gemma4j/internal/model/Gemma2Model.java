@@ -271,6 +271,7 @@ public final class Gemma2Model<T> implements AutoCloseable {
     // next layer's input norm, and after the last layer the final norm.
     T x = ops.rmsNorm(h, layers.getFirst().inputNorm(), eps);
     for (int i = 0; i < layers.size(); i++) {
+      ops.beginLayer(i);
       LayerWeights<T> w = layers.get(i);
       List<T> qkv = ops.linearGroup(x, w.qkv());
       T q = ops.rope(qkv.get(0), cos, sin, config.numHeads());
@@ -286,6 +287,7 @@ public final class Gemma2Model<T> implements AutoCloseable {
       h = afterMlp.sum();
       x = afterMlp.normed();
     }
+    ops.endLayers();
     attention.finish();
     return x;
   }

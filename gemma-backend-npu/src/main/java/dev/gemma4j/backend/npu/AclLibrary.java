@@ -46,7 +46,7 @@ final class AclLibrary {
     }
     List<Path> operators = toolkit.operatorLibraries();
     if (operators.isEmpty()) {
-      throw new IllegalStateException("no operator library in " + toolkit.home().resolve("lib64") + " (libopapi.so, or"
+      throw new IllegalStateException("no operator library in " + toolkit.home() + "'s lib64, <arch>-linux/lib64 or opp/lib64 (libopapi.so, or"
           + " libopapi_<package>.so of split op packages; toolkit from " + toolkit.origin() + "): install CANN's"
           + " operator packages (ops-nn, ops-math, ops-transformer) with the toolkit");
     }

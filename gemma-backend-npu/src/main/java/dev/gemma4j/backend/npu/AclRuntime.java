@@ -39,8 +39,8 @@ final class AclRuntime {
   }
 
   /** Synchronizations, bytes copied each way and allocations so far, with {@code launches} from the caller. */
-  DeviceCounters counters(long launches) {
-    return new DeviceCounters(launches, syncs, hostToDeviceBytes, deviceToHostBytes, allocations);
+  DeviceCounters counters(long launches, long stepPeakBytes) {
+    return new DeviceCounters(launches, syncs, hostToDeviceBytes, deviceToHostBytes, allocations, stepPeakBytes);
   }
 
   AclLibrary library() {

@@ -29,6 +29,9 @@ final class Aclnn implements AutoCloseable {
   /** A float value passed as {@code aclScalar*}. */
   record Scalar(float value) {}
 
+  /** An integer value passed as an INT64 {@code aclScalar*}, for operators on integer tensors. */
+  record IntScalar(long value) {}
+
   /** An {@code aclDataType} argument. */
   record DType(AclDType type) {}
 
@@ -96,7 +99,13 @@ final class Aclnn implements AutoCloseable {
             layouts[i] = ADDRESS;
           }
           case Scalar s -> {
-            MemorySegment handle = createScalar(s.value(), arena);
+            MemorySegment handle = createScalar(arena.allocateFrom(JAVA_FLOAT, s.value()), AclDType.FLOAT);
+            scalars.add(handle);
+            values[i] = handle;
+            layouts[i] = ADDRESS;
+          }
+          case IntScalar s -> {
+            MemorySegment handle = createScalar(arena.allocateFrom(JAVA_LONG, s.value()), AclDType.INT64);
             scalars.add(handle);
             values[i] = handle;
             layouts[i] = ADDRESS;
@@ -221,11 +230,9 @@ final class Aclnn implements AutoCloseable {
     return handle;
   }
 
-  private MemorySegment createScalar(float value, Arena arena) {
-    MemorySegment boxed = arena.allocateFrom(JAVA_FLOAT, value);
+  private MemorySegment createScalar(MemorySegment boxed, AclDType dtype) {
     MemorySegment handle =
-        (MemorySegment)
-            runtime.invoke("aclCreateScalar", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), boxed, AclDType.FLOAT.code());
+        (MemorySegment) runtime.invoke("aclCreateScalar", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), boxed, dtype.code());
     if (handle.equals(MemorySegment.NULL)) {
       throw new AscendException("aclCreateScalar", -1, runtime.recentErrorMessage());
     }

@@ -161,22 +161,23 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
 
   /**
    * Writes the step's keys and values at their slots: one {@code aclnnScatterPaKvCache} ("Norm" mode, the
-   * cache seen as {@code [blocks, blockSize, kvHeads, headDim]}) where CANN has it, else one
-   * {@code InplaceIndexCopy} each.
+   * cache seen as {@code [blocks, blockSize, kvHeads, headDim]}) where CANN has it and the cache is in 16
+   * or 8 bits (on A2/A3 the operator takes no float32), else one {@code InplaceIndexCopy} each. The scatter
+   * reads contiguous inputs: the keys come contiguous from RoPE, the values (a column view of the stacked
+   * q/k/v product) are copied, as vllm-ascend does, so the launches do not depend on the batch.
    */
   private void write(NpuTensor slots, NpuTensor keyCache, NpuTensor valueCache, NpuTensor k, NpuTensor v) {
     Aclnn nn = ops.nn();
-    if (ops.fusions().scatterKvCache()) {
+    if (ops.fusions().scatterKvCache() && keyCache.dtype() != AclDType.FLOAT) {
       long rows = k.dim(0);
       long kvHeads = cache.spec().kvHeads();
       long headDim = cache.spec().headDim();
       long blockSize = cache.spec().blockSize();
       long[] paged = {keyCache.dim(0) / blockSize, blockSize, kvHeads, headDim};
       nn.run("aclnnScatterPaKvCache",
-          k.view(new long[] {rows, kvHeads, headDim}, new long[] {k.strides()[0], headDim, 1}, k.offset()),
-          keyCache.reshape(paged), slots,
-          v.view(new long[] {rows, kvHeads, headDim}, new long[] {v.strides()[0], headDim, 1}, v.offset()),
-          valueCache.reshape(paged), Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, "Norm", "None", Aclnn.NULL, Aclnn.NULL);
+          ops.contiguous(k).reshape(rows, kvHeads, headDim), keyCache.reshape(paged), slots,
+          ops.contiguous(v).reshape(rows, kvHeads, headDim), valueCache.reshape(paged),
+          Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, "Norm", "None", Aclnn.NULL, Aclnn.NULL);
       return;
     }
     nn.run("aclnnInplaceIndexCopy", keyCache, 0L, slots, k);

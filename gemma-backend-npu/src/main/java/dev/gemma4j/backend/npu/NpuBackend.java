@@ -27,6 +27,7 @@ final class NpuBackend implements Backend {
     this.deviceName = name;
     this.ops = new NpuTensorOps(runtime, new Aclnn(runtime, stream), thread, precision, fusions);
     this.probe = new NpuMemoryProbe(name, runtime, thread, ops);
+    ops.probe();
   }
 
   static NpuBackend open(AclRuntime runtime, int device, Precision precision, NpuFusions fusions) {
@@ -68,6 +69,12 @@ final class NpuBackend implements Backend {
     return ops;
   }
 
+  /** 256, vLLM's (and vllm-ascend's) default {@code --max-num-seqs}; the engine lowers it to fit memory. */
+  @Override
+  public int preferredMaxBatchSize() {
+    return 256;
+  }
+
   /** Ascend's attention kernels prefer blocks of 128 tokens (as vllm-ascend uses). */
   @Override
   public int preferredBlockSize() {
@@ -82,7 +89,7 @@ final class NpuBackend implements Backend {
   /** Counted on the Java side of every CANN call, so they hold on a real device as on the emulator. */
   @Override
   public DeviceCounters counters() {
-    return runtime.counters(ops.launches());
+    return runtime.counters(ops.launches(), ops.stepPeakBytes());
   }
 
   @Override

@@ -25,6 +25,7 @@ public final class NpuBackendProvider implements BackendProvider {
   static final String NAME = "npu";
 
   private final Map<String, String> env;
+  private volatile @org.jspecify.annotations.Nullable NpuProbes probes;
   private volatile Loaded loaded;
 
   /** Loaded libraries and the device count, or why they could not be had. */
@@ -108,7 +109,24 @@ public final class NpuBackendProvider implements BackendProvider {
       return Availability.unavailable(l.reason());
     }
     return Availability.available(l.devices() + " device(s), " + l.runtime().socName() + ", CANN at "
-        + l.runtime().library().toolkit().home() + "; " + NpuFusions.probe(l.runtime().library(), env).describe());
+        + l.runtime().library().toolkit().home() + "; " + NpuFusions.probe(l.runtime().library(), env).describe()
+        + "; " + probes(l).describe());
+  }
+
+  /** What device 0 answers to {@link NpuProbes}, asked once (an opened backend asks its own device again). */
+  private NpuProbes probes(Loaded l) {
+    NpuProbes p = probes;
+    if (p == null) {
+      synchronized (this) {
+        if (probes == null) {
+          try (NpuBackend device = NpuBackend.open(l.runtime(), 0, Precision.FLOAT32, NpuFusions.probe(l.runtime().library(), env))) {
+            probes = ((NpuTensorOps) device.ops()).probes();
+          }
+        }
+        p = probes;
+      }
+    }
+    return p;
   }
 
   @Override

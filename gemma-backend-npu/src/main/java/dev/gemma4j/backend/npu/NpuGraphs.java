@@ -3,7 +3,6 @@ package dev.gemma4j.backend.npu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,10 +19,22 @@ import java.util.Set;
  * every operator call is still made on the Java side (uploads land at the same arena addresses) but only
  * checked against the recorded trace, not launched; a call that differs fails the step rather than run a
  * graph that no longer fits. A regrown arena moves every address, so it drops all graphs.
+ *
+ * <p>Captured graphs hold device resources (CANN's capture streams and task slots are a budget: vllm-ascend
+ * caps its captures for that reason), so at most {@value #DEFAULT_MAX_GRAPHS} are kept ({@value #MAX_OVERRIDE}
+ * sets another cap): capturing one more destroys the one replayed least recently, whose shape is captured
+ * again when it returns. A capture that CANN refuses, at its begin or its end, marks the shape as one that
+ * runs without a graph; a failed end also fails its step, whose operators were recorded, not run.
  */
 final class NpuGraphs {
   /** Environment variable that turns graph mode on. */
   static final String OVERRIDE = "GEMMA_NPU_GRAPH";
+  /** Environment variable with the most graphs kept. */
+  static final String MAX_OVERRIDE = "GEMMA_NPU_GRAPH_MAX";
+  /** Graphs kept unless {@value #MAX_OVERRIDE} says otherwise. */
+  static final int DEFAULT_MAX_GRAPHS = 32;
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NpuGraphs.class);
 
   /** The shape of a decode step's layers. */
   record Key(int sequences, long slidingKeys, long fullKeys) {}
@@ -36,7 +47,9 @@ final class NpuGraphs {
 
   private final AclRuntime runtime;
   private final MemorySegment stream;
-  private final Map<Key, Graph> graphs = new HashMap<>();
+  private final int maxGraphs;
+  /** In access order: the first is the graph replayed least recently. */
+  private final Map<Key, Graph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true);
   private final Set<Key> seen = new HashSet<>();
   private final Set<Key> failed = new HashSet<>();
   private Mode mode = Mode.OFF;
@@ -46,9 +59,34 @@ final class NpuGraphs {
   private int cursor;
   private long replays;
 
-  NpuGraphs(AclRuntime runtime, MemorySegment stream) {
+  NpuGraphs(AclRuntime runtime, MemorySegment stream, int maxGraphs) {
+    if (maxGraphs < 1) {
+      throw new IllegalArgumentException("at least one graph must be kept, was " + maxGraphs);
+    }
     this.runtime = runtime;
     this.stream = stream;
+    this.maxGraphs = maxGraphs;
+  }
+
+  /**
+   * The cap {@value #MAX_OVERRIDE} sets, else {@value #DEFAULT_MAX_GRAPHS}.
+   *
+   * @throws IllegalArgumentException naming the variable when it is not a whole number from 1 to 4096
+   */
+  static int maxGraphs(Map<String, String> env) {
+    String value = env.get(MAX_OVERRIDE);
+    if (value == null || value.isBlank()) {
+      return DEFAULT_MAX_GRAPHS;
+    }
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n >= 1 && n <= 4096) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new IllegalArgumentException(MAX_OVERRIDE + "=" + value + " is not a whole number from 1 to 4096");
   }
 
   /** Starts the layers of a decode step of this shape: run normally, captured, or replayed. */
@@ -58,12 +96,19 @@ final class NpuGraphs {
       mode = Mode.OFF;
       return;
     }
-    if (graphs.containsKey(key)) {
+    if (graphs.get(key) != null) { // a get, so the graph becomes the most recently used
       mode = Mode.REPLAYING;
       cursor = 0;
       return;
     }
-    runtime.captureBegin(stream);
+    try {
+      runtime.captureBegin(stream);
+    } catch (RuntimeException e) {
+      failed.add(key);
+      mode = Mode.OFF;
+      LOG.warn("CANN refused to capture a decode step shaped {}; that shape runs without a graph: {}", key, e.getMessage());
+      return;
+    }
     mode = Mode.CAPTURING;
     trace = new ArrayList<>();
     staged = new ArrayList<>();
@@ -115,7 +160,21 @@ final class NpuGraphs {
         return false;
       }
       case CAPTURING -> {
-        MemorySegment handle = runtime.captureEnd(stream);
+        MemorySegment handle;
+        try {
+          handle = runtime.captureEnd(stream);
+        } catch (RuntimeException e) {
+          failed.add(current);
+          staged = null;
+          trace = null;
+          throw new IllegalStateException("CANN could not end the capture of a decode step shaped " + current + " ("
+              + e.getMessage() + "); this step fails and its shape runs without a graph from now on", e);
+        }
+        if (graphs.size() >= maxGraphs) {
+          Key eldest = graphs.keySet().iterator().next();
+          dropGraph(eldest);
+          seen.remove(eldest); // captured again (after one plain run) if it comes back
+        }
         graphs.put(current, new Graph(handle, List.copyOf(trace)));
         try (Arena arena = Arena.ofConfined()) {
           for (Upload u : staged) {
@@ -147,7 +206,11 @@ final class NpuGraphs {
     if (mode == Mode.CAPTURING) {
       mode = Mode.OFF;
       failed.add(current);
-      runtime.destroyGraph(runtime.captureEnd(stream));
+      try {
+        runtime.destroyGraph(runtime.captureEnd(stream));
+      } catch (RuntimeException e) {
+        LOG.warn("ending an abandoned capture failed: {}", e.getMessage());
+      }
     }
     mode = Mode.OFF;
   }
@@ -176,8 +239,14 @@ final class NpuGraphs {
     return replays;
   }
 
+  /** Graphs held now, at most the cap. */
   int captured() {
     return graphs.size();
+  }
+
+  /** Shapes that run without a graph because a replay diverged or CANN refused their capture. */
+  int failedShapes() {
+    return failed.size();
   }
 
   private void dropGraph(Key key) {

@@ -39,7 +39,7 @@ final class NpuSampler {
   SampledRows sample(NpuTensor logits, int columns, SamplingRow[] draws) {
     int rows = draws.length;
     float[] params = new float[rows * 5];
-    float[] rowBase = new float[rows];
+    long[] rowStart = new long[rows];
     int wantedTop = 0;
     for (int r = 0; r < rows; r++) {
       SamplingRow d = draws[r];
@@ -48,7 +48,7 @@ final class NpuSampler {
       params[r * 5 + 2] = d.topP();
       params[r * 5 + 3] = d.minP();
       params[r * 5 + 4] = d.uniform();
-      rowBase[r] = (float) r * columns;
+      rowStart[r] = (long) r * columns;
       wantedTop = Math.max(wantedTop, Math.min(d.topLogits(), columns));
     }
     NpuTensor table = ops.uploadFloats(params, rows, 5);
@@ -81,10 +81,13 @@ final class NpuSampler {
     NpuTensor target = binary("aclnnMul", keptMass, uniform, rows, 1);
     NpuTensor below = binary("aclnnMul", binary("aclnnLtTensor", running, target, rows, columns), keep, rows, columns);
     NpuTensor position = prefixMax(binary("aclnnMul", below, positions.fromOne(), rows, columns));
-    NpuTensor flat = ops.allocate(AclDType.FLOAT, rows, 1);
-    ops.nn().run("aclnnAdd", position, ops.uploadFloats(rowBase, rows, 1), new Aclnn.Scalar(1f), flat);
+    // The position within a row is exact in float32 (below 2^24); the index into the whole sorted table is
+    // not (70 rows of 256,000 pass 2^24), so it is summed in INT64.
+    NpuTensor flat = ops.allocate(AclDType.INT64, rows, 1);
+    ops.nn().run("aclnnAdd", ops.as(position, AclDType.INT64), ops.uploadLongs(rowStart, rows, 1),
+        new Aclnn.IntScalar(1), flat);
     NpuTensor tokens = ops.allocate(AclDType.INT64, rows, 1);
-    ops.nn().run("aclnnIndexSelect", order.reshape((long) rows * columns, 1), 0L, ops.as(flat, AclDType.INT32).reshape(rows), tokens);
+    ops.nn().run("aclnnIndexSelect", order.reshape((long) rows * columns, 1), 0L, flat.reshape(rows), tokens);
     NpuTensor ids = ops.as(tokens, AclDType.INT32);
     int n = Math.max(wantedTop, 1); // the largest logit is the first sorted one
     NpuTensor topValues = ops.contiguous(raw.view(new long[] {rows, n}, new long[] {columns, 1}, 0));

@@ -229,6 +229,64 @@ class EmulatorOperatorsTest {
     return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
   }
 
+  /**
+   * aclnnScatterPaKvCache as ops-transformer documents it for Atlas A2/A3: 16- or 8-bit key, value and caches
+   * only (float32 math writes its cache with InplaceIndexCopy), contiguous inputs.
+   */
+  @Test
+  void scatterKvCacheTakesOnlySixteenOrEightBitContiguousInputs() {
+    String float32 = assertThrows(AscendException.class, () -> onDevice(() -> {
+      NpuTensor cache = ops.uploadFloats(new float[2 * 4 * 1 * 2], 2, 4, 1, 2);
+      NpuTensor kv = ops.uploadFloats(new float[] {1, 2, 3, 4}, 2, 1, 2);
+      ops.nn().run("aclnnScatterPaKvCache", kv, cache, ops.uploadInts(new int[] {5, 2}), kv, cache,
+          Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, "Norm", "None", Aclnn.NULL, Aclnn.NULL);
+      ops.synchronize();
+      return null;
+    })).getMessage();
+    assertTrue(float32.contains("aclnnScatterPaKvCache"), float32); // the emulator adds: FLOAT16, BFLOAT16 or INT8
+
+    String strided = assertThrows(AscendException.class, () -> onDevice(() -> {
+      NpuTensor cache = ops.as(ops.uploadFloats(new float[2 * 4 * 1 * 2], 2, 4, 1, 2), AclDType.BF16);
+      NpuTensor wide = ops.as(ops.uploadFloats(new float[] {1, 2, 9, 3, 4, 9}, 2, 3), AclDType.BF16);
+      NpuTensor columns = wide.view(new long[] {2, 1, 2}, new long[] {3, 2, 1}, 0); // two of three columns
+      ops.nn().run("aclnnScatterPaKvCache", columns, cache, ops.uploadInts(new int[] {5, 2}), columns, cache,
+          Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, "Norm", "None", Aclnn.NULL, Aclnn.NULL);
+      ops.synchronize();
+      return null;
+    })).getMessage();
+    assertTrue(strided.contains("aclnnScatterPaKvCache"), strided); // the emulator adds: must be contiguous
+
+    float[] written = onDevice(() -> {
+      NpuTensor cache = ops.as(ops.uploadFloats(new float[2 * 4 * 1 * 2], 2, 4, 1, 2), AclDType.BF16);
+      NpuTensor kv = ops.as(ops.uploadFloats(new float[] {1, 2, 3, 4}, 2, 1, 2), AclDType.BF16);
+      ops.nn().run("aclnnScatterPaKvCache", kv, cache, ops.uploadInts(new int[] {5, 2}), kv, cache,
+          Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, "Norm", "None", Aclnn.NULL, Aclnn.NULL);
+      return ops.toHost(ops.as(cache, AclDType.FLOAT));
+    });
+    assertArrayEquals(new float[] {0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0}, written, "slot 5 and slot 2");
+  }
+
+  /**
+   * More than 65 rows of a 256,000-word vocabulary: past 2^24 a float32 flat index rounds to an even number,
+   * so the draw must index the sorted table in integers.
+   */
+  @Test
+  void samplingOnTheDeviceIndexesLargeBatchesOfALargeVocabularyExactly() {
+    int rows = 70, vocab = 256_000;
+    float[] logits = new float[rows * vocab];
+    var draws = new dev.gemma4j.spi.SamplingRow[rows];
+    for (int r = 0; r < rows; r++) {
+      int best = (r * 7919 + 1) % vocab | 1; // odd ids: a rounded index would land on the even neighbour
+      logits[r * vocab + best] = 10;
+      logits[r * vocab + (best + 1) % vocab] = 9;
+      draws[r] = new dev.gemma4j.spi.SamplingRow(1f, 1, 1f, 0f, 0.5f, 0); // top-k 1: the largest logit
+    }
+    int[] drawn = onDevice(() -> ops.sampleRows(ops.uploadFloats(logits, rows, vocab), vocab, draws).ids());
+    for (int r = 0; r < rows; r++) {
+      assertEquals((r * 7919 + 1) % vocab | 1, drawn[r], "row " + r);
+    }
+  }
+
   @Test
   void fusedOperatorsMatchTheirReferences() {
     NpuFusions fusions = ops.fusions();

@@ -198,6 +198,40 @@ class NpuGoldenTest {
     }
   }
 
+  /**
+   * The bf16 norm choice, measured: aclnnAddRmsNorm's bf16 kernels round twice (x / rms, then the product
+   * with a bf16 1 + w), Add + RmsNorm with the float32 1 + w rounds once, as the reference and the CPU's bf16
+   * math do. Printed for the README; the default (fused) must be the closer one, as it measured.
+   */
+  @org.junit.jupiter.api.Test
+  void bf16MathTakesTheNormThatMeasuredCloserToTheCpuAndTheReference() throws IOException {
+    Path folder = TestFixtures.path("tiny-gemma2-bf16");
+    double[] fromCpu = new double[2];
+    double[] fromReference = new double[2];
+    String[] modes = {"exact", "fused"};
+    for (int m = 0; m < 2; m++) {
+      var env = new java.util.HashMap<>(Emulator.environment(Emulator.home()));
+      env.put(NpuFusions.BF16_NORM, modes[m]);
+      try (Checkpoint checkpoint = Checkpoint.open(folder);
+          Backend npu = new NpuBackendProvider(env).open(new BackendOptions(Precision.BFLOAT16, 0, 0));
+          Backend cpu = new CpuBackendProvider().open(new BackendOptions(Precision.BFLOAT16, 0, 0))) {
+        Gemma2Model<?> onNpu = Gemma2Model.load(checkpoint, npu.ops());
+        Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops());
+        for (Case c : cases("tiny-gemma2-bf16")) {
+          float[] npuLogits = prefillLogits(onNpu, c.prompt());
+          fromCpu[m] = Math.max(fromCpu[m], maxDifference(npuLogits, prefillLogits(onCpu, c.prompt())));
+          fromReference[m] = Math.max(fromReference[m], maxDifference(npuLogits, c.prefillLastLogits()));
+        }
+      }
+    }
+    System.out.printf("NPU bf16 norms, largest logit difference over tiny-gemma2-bf16's prompts: exact (Add +"
+        + " RmsNorm, float32 1 + w) %.4f from the CPU's bf16 math, %.4f from the float32 reference; fused"
+        + " (AddRmsNorm, bf16 1 + w) %.4f and %.4f%n", fromCpu[0], fromReference[0], fromCpu[1], fromReference[1]);
+    assertTrue(fromCpu[1] <= fromCpu[0] && fromReference[1] <= fromReference[0],
+        "the default (fused) is at least as close to the CPU's bf16 math and to the reference as the exact norm");
+    assertTrue(fromCpu[0] < 0.5 && fromCpu[1] < 0.5, "both within bf16 drift: " + fromCpu[0] + ", " + fromCpu[1]);
+  }
+
   /** How far the NPU's and the CPU's bf16 logits may differ on the tiny fixture. */
   static final double BF16_AGREEMENT = 0.1;
 

@@ -30,7 +30,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 class NpuGraphTest {
 
   static Gemma open(Precision precision, boolean graphs) {
-    Map<String, String> env = new HashMap<>(Emulator.environment(Emulator.home()));
+    return open(precision, graphs, Emulator.home(), Map.of());
+  }
+
+  static Gemma open(Precision precision, boolean graphs, Path toolkit, Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>(Emulator.environment(toolkit));
+    env.putAll(extra);
     if (graphs) {
       env.put(NpuGraphs.OVERRIDE, "on");
     }
@@ -84,6 +89,85 @@ class NpuGraphTest {
           / (stats.decodeSteps() - start.decodeSteps());
       System.out.printf("NPU %s graph mode: %.1f launches per decode step (one of them the graph)%n", precision, launches);
       assertTrue(launches < 20, "a replayed decode step launches the graph and the few operators around it: " + launches);
+    }
+  }
+
+  /**
+   * One sequence at a time, so the shapes do not depend on timing: a short request's steps see at most 64
+   * keys (one shape), a long one's pass 64 (a second shape), and the two alternate.
+   */
+  static List<List<Integer>> alternatingShapes(Gemma gemma, NpuGoldenTest.Case c) {
+    List<List<Integer>> tokens = new ArrayList<>();
+    for (int round = 0; round < 2; round++) {
+      for (int newTokens : new int[] {8, 90}) {
+        GenerationConfig config = GenerationConfig.builder().maxNewTokens(newTokens).ignoreEos(true).build();
+        tokens.add(gemma.generate(Prompt.ids(c.prompt()), config).tokenIds());
+      }
+    }
+    return tokens;
+  }
+
+  @org.junit.jupiter.api.Test
+  void aCappedGraphCacheDropsTheLeastRecentlyReplayedAndCapturesItAgain() throws IOException {
+    NpuGoldenTest.Case c = NpuGoldenTest.cases("tiny-gemma2").getFirst();
+    long[] start = NpuStepCostTest.emulatorCounters(Emulator.home());
+    List<List<Integer>> uncapped;
+    try (Gemma gemma = open(Precision.FLOAT32, true)) {
+      uncapped = alternatingShapes(gemma, c);
+    }
+    long[] middle = NpuStepCostTest.emulatorCounters(Emulator.home());
+    List<List<Integer>> capped;
+    try (Gemma gemma = open(Precision.FLOAT32, true, Emulator.home(), Map.of(NpuGraphs.MAX_OVERRIDE, "1"))) {
+      capped = alternatingShapes(gemma, c);
+    }
+    long[] end = NpuStepCostTest.emulatorCounters(Emulator.home());
+    assertEquals(uncapped, capped, "the same tokens with one graph kept");
+    assertArrayEquals(java.util.Arrays.copyOf(c.greedy(), 8), uncapped.get(0).stream().mapToInt(Integer::intValue).toArray());
+    // Kept graphs are captured again only when the arena regrows (the long request's first steps); with
+    // one kept, each shape is captured again every time it comes back: four captures in all.
+    long uncappedCaptures = middle[6] - start[6];
+    long cappedCaptures = end[6] - middle[6];
+    assertEquals(4, cappedCaptures, "with one graph kept, each shape is captured again when it comes back");
+    assertTrue(uncappedCaptures < cappedCaptures, "kept graphs are replayed: " + uncappedCaptures + " captures");
+    IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> NpuGraphs.maxGraphs(Map.of(NpuGraphs.MAX_OVERRIDE, "0")));
+    assertTrue(bad.getMessage().contains(NpuGraphs.MAX_OVERRIDE), bad.getMessage());
+  }
+
+  @org.junit.jupiter.api.Test
+  void aShapeWhoseCaptureCannotBeginRunsWithoutAGraphAndIsNotRetried(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws IOException {
+    Path toolkit = Emulator.copy(dir.resolve("no-capture"), "fail_op = aclmdlRICaptureBegin\n");
+    List<NpuGoldenTest.Case> cases = NpuGoldenTest.cases("tiny-gemma2");
+    try (Gemma gemma = open(Precision.FLOAT32, true, toolkit, Map.of())) {
+      List<List<Integer>> tokens = generate(gemma, cases);
+      for (int i = 0; i < tokens.size(); i++) {
+        assertArrayEquals(cases.get(i % cases.size()).greedy(), tokens.get(i).stream().mapToInt(Integer::intValue).toArray());
+      }
+      alternatingShapes(gemma, cases.getFirst());
+      long[] counters = NpuStepCostTest.emulatorCounters(toolkit);
+      long steps = gemma.engineStats().decodeSteps();
+      assertEquals(0, counters[6], "nothing was captured");
+      assertTrue(counters[8] > 0 && counters[8] * 4 < steps,
+          "each shape tried once, not at every step: " + counters[8] + " refused captures in " + steps + " decode steps");
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void aCaptureThatCannotEndFailsItsStepAndTheEngineServesOn(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws IOException {
+    Path toolkit = Emulator.copy(dir.resolve("no-end"), "fail_op = aclmdlRICaptureEnd\nfail_op_count = 1\n");
+    NpuGoldenTest.Case c = NpuGoldenTest.cases("tiny-gemma2").getFirst();
+    GenerationConfig config = GenerationConfig.builder().maxNewTokens(c.greedy().length).ignoreEos(true).build();
+    try (Gemma gemma = open(Precision.FLOAT32, true, toolkit, Map.of())) {
+      var failed = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.CompletionException.class,
+          () -> gemma.submit(Prompt.ids(c.prompt()), config, e -> {}).result().join());
+      assertTrue(failed.getCause().getMessage().contains("could not end the capture"), failed.getCause().getMessage());
+      for (int i = 0; i < 2; i++) {
+        assertArrayEquals(c.greedy(), gemma.generate(Prompt.ids(c.prompt()), config).tokenIds().stream()
+            .mapToInt(Integer::intValue).toArray(), "the next requests are served");
+      }
+      assertEquals(0, NpuStepCostTest.emulatorCounters(toolkit)[5], "no executor leaked");
     }
   }
 }

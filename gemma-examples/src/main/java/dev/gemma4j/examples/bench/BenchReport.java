@@ -146,10 +146,11 @@ public final class BenchReport {
             Figures.bytes(r.weightBytes()), Figures.bytes(r.kvCacheBytes()), Figures.bytes(r.kvCacheUsedPeakBytes()), Figures.bytes(r.peakMemoryBytes())),
         String.format(Locale.ROOT, "wall time        %.1f s", r.seconds()))
         + (r.countsDevice() ? "\n" + String.format(Locale.ROOT,
-            "per decode step  %.1f launches, %.2f syncs, %.0f B host->device, %.0f B device->host, %.2f allocations",
+            "per decode step  %.1f launches, %.2f syncs, %.0f B host->device, %.0f B device->host, %.2f allocations,"
+                + " %s of temporaries at most",
             r.perDecodeStep(r.decodeCounters().launches()), r.perDecodeStep(r.decodeCounters().syncs()),
             r.perDecodeStep(r.decodeCounters().hostToDeviceBytes()), r.perDecodeStep(r.decodeCounters().deviceToHostBytes()),
-            r.perDecodeStep(r.decodeCounters().allocations())) : "");
+            r.perDecodeStep(r.decodeCounters().allocations()), Figures.bytes(r.decodeCounters().stepPeakBytes())) : "");
   }
 
   /** One JSON object with every figure. */
@@ -202,6 +203,7 @@ public final class BenchReport {
       o.addProperty(prefix + "h2d_bytes_per_step", Figures.round(r.perDecodeStep(c.hostToDeviceBytes())));
       o.addProperty(prefix + "d2h_bytes_per_step", Figures.round(r.perDecodeStep(c.deviceToHostBytes())));
       o.addProperty(prefix + "allocations_per_step", Figures.round(r.perDecodeStep(c.allocations())));
+      o.addProperty(prefix + "step_peak_bytes", c.stepPeakBytes());
     }
     return o;
   }

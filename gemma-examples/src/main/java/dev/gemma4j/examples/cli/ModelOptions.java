@@ -60,6 +60,13 @@ final class ModelOptions {
       description = "Requests that may wait for the batch (default 1024).")
   int queueCapacity = EngineOptions.defaults().queueCapacity();
 
+  @Option(
+      names = "--max-batch-size",
+      paramLabel = "N",
+      description = "Sequences one step runs at most (default 0: sized for the device, " + EngineOptions.DEFAULT_MAX_BATCH_SIZE
+          + " on the CPU, up to 256 on an NPU).")
+  int maxBatchSize = EngineOptions.defaults().maxBatchSize();
+
   /**
    * The options, each value checked here so that a wrong one is a usage error naming it.
    *
@@ -77,6 +84,10 @@ final class ModelOptions {
     }
     if (queueCapacity < 1) {
       throw GemmaCli.usage(spec, "--queue-capacity " + queueCapacity + ": at least 1");
+    }
+    if (maxBatchSize < 0 || maxBatchSize > EngineOptions.MAX_BATCH_SIZE) {
+      throw GemmaCli.usage(spec, "--max-batch-size " + maxBatchSize + ": 1 to " + EngineOptions.MAX_BATCH_SIZE
+          + ", or 0 (the default) to size the batch for the device");
     }
     Precision precision = null;
     try {
@@ -101,7 +112,8 @@ final class ModelOptions {
       };
     }
     try {
-      EngineOptions engine = EngineOptions.defaults().withKvCacheTokens(kvCacheTokens).withQueueCapacity(queueCapacity);
+      EngineOptions engine = EngineOptions.defaults().withKvCacheTokens(kvCacheTokens).withQueueCapacity(queueCapacity)
+          .withMaxBatchSize(maxBatchSize);
       return GemmaOptions.builder()
           .backend(backend)
           .precision(precision)

@@ -44,6 +44,18 @@ class BenchAndRandomCheckpointTest {
   }
 
   @Test
+  void maxBatchSizeBoundsTheSequencesAStepRuns() {
+    CliRun run = CliRun.of("bench", "--model", CliRun.fixture("tiny-gemma2").toString(), "--concurrency", "4",
+        "--requests", "4", "--prompt-tokens", "20", "--new-tokens", "10", "--kv-cache-tokens", "2048",
+        "--max-batch-size", "1", "--json");
+    assertEquals(0, run.status(), run.err());
+    String[] lines = run.out().strip().split("\n");
+    JsonObject json = JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
+    assertTrue(json.get("kv_blocks_peak").getAsInt() <= 2,
+        "one sequence of 30 positions at a time holds at most 2 blocks of 16: " + json);
+  }
+
+  @Test
   void benchNeedsAWorkload() {
     CliRun run = CliRun.of("bench", "--model", CliRun.fixture("tiny-gemma2").toString(), "--concurrency", "2");
     assertEquals(2, run.status(), "a missing workload is a usage error");

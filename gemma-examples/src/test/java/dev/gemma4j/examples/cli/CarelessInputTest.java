@@ -48,8 +48,20 @@ class CarelessInputTest {
     usageError("--threads", "generate", "--model", tiny(), "--prompt-ids", "2", "--threads", "100000");
     usageError("--threads", "generate", "--model", tiny(), "--prompt-ids", "2", "--threads", "-1");
     usageError("--queue-capacity", "generate", "--model", tiny(), "--prompt-ids", "2", "--queue-capacity", "0");
+    usageError("--max-batch-size", "generate", "--model", tiny(), "--prompt-ids", "2", "--max-batch-size", "-3");
+    usageError("--max-batch-size", "serve", "--model", tiny(), "--max-batch-size", "100000");
+    usageError("--max-batch-size", "bench", "--model", tiny(), "--workload", "short", "--max-batch-size", "-1");
     usageError("--requests", "bench", "--model", tiny(), "--workload", "short", "--requests", "0");
     usageError("--temperature", "generate", "--model", tiny(), "--prompt-ids", "2", "--temperature", "-1");
+    usageError("--repetition-penalty",
+        "generate", "--model", tiny(), "--prompt-ids", "2", "--repetition-penalty", "1e-300");
+    usageError("--repetition-penalty",
+        "generate", "--model", tiny(), "--prompt-ids", "2", "--repetition-penalty", "4.9e-324");
+    usageError("--api-key", "serve", "--model", tiny(), "--api-key", "");
+    usageError("--api-key", "serve", "--model", tiny(), "--api-key", "  ");
+    usageError("--request-read-timeout", "serve", "--model", tiny(), "--request-read-timeout", "0");
+    usageError("--idle-timeout", "serve", "--model", tiny(), "--idle-timeout", "0");
+    usageError("--max-connections", "serve", "--model", tiny(), "--max-connections", "0");
   }
 
   @Test

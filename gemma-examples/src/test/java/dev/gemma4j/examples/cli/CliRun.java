@@ -29,4 +29,10 @@ record CliRun(int status, String out, String err) {
   static Path fixture(String name) {
     return TestFixtures.path(name);
   }
+
+  /** The first case of a fixture's golden.json: "The capital of France is" for tiny-gemma2-tok. */
+  static com.google.gson.JsonObject firstGoldenCase(Path fixture) throws java.io.IOException {
+    return com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(fixture.resolve("golden.json")))
+        .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+  }
 }

@@ -42,16 +42,10 @@ class PackagedJarIT {
     return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
   }
 
-  /** The first case of a fixture's golden.json: "The capital of France is" for tiny-gemma2-tok. */
-  private static JsonObject firstGoldenCase(Path fixture) throws IOException {
-    return JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
-        .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
-  }
-
   @Test
   void generatesTheGoldenTextFromTheJar() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject first = firstGoldenCase(fixture);
+    JsonObject first = CliRun.firstGoldenCase(fixture);
     Result r =
         java("generate", "--model", fixture.toString(), "--prompt", first.get("prompt").getAsString(),
             "--max-new-tokens", "20", "--ignore-eos", "--json");
@@ -65,7 +59,7 @@ class PackagedJarIT {
   @Test
   void downloadsAModelIdFromTheHubThenRunsOfflineFromTheCache(@TempDir Path cache) throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject first = firstGoldenCase(fixture);
+    JsonObject first = CliRun.firstGoldenCase(fixture);
     String[] args = {
       "generate", "--model", "google/tiny-gemma2-tok", "--prompt", first.get("prompt").getAsString(),
       "--max-new-tokens", "20", "--ignore-eos"
@@ -92,7 +86,7 @@ class PackagedJarIT {
   @Test
   void generatesTheGoldenTextOnTheNpuBackendOverTheAscendEmulator() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject first = firstGoldenCase(fixture);
+    JsonObject first = CliRun.firstGoldenCase(fixture);
     String emulator = System.getProperty("ascend.emulator");
     Map<String, String> env = Map.of("ASCEND_HOME_PATH", emulator, "ASCEND_OPP_PATH", emulator + "/opp");
     Result backends = java(env, "backends");
@@ -117,6 +111,22 @@ class PackagedJarIT {
     assertEquals(1.0, eight.get("npu_syncs_per_step").getAsDouble(), 0.0, lastLine);
     assertTrue(eight.get("npu_d2h_bytes_per_step").getAsDouble() <= 8 * 8, lastLine);
     assertTrue(eight.has("npu_h2d_bytes_per_step") && eight.has("npu_allocations_per_step"), lastLine);
+    assertTrue(eight.get("npu_step_peak_bytes").getAsLong() > 0, lastLine);
+
+    // The README's command: the emulator's set_env.sh, as a toolkit's, sets everything.
+    String javaBin = ProcessHandle.current().info().command().orElse("java");
+    ProcessBuilder sourced = new ProcessBuilder("bash", "-c", "source \"$0\"/set_env.sh && exec \"$@\"", emulator,
+        javaBin, "-jar", System.getProperty("gemma.jar"), "generate", "--backend", "npu", "--dtype", "f32", "--model",
+        fixture.toString(), "--prompt", first.get("prompt").getAsString(), "--max-new-tokens", "20", "--ignore-eos",
+        "--json");
+    sourced.environment().keySet().removeIf(k -> k.startsWith("ASCEND_") || k.startsWith("GEMMA_"));
+    sourced.redirectError(ProcessBuilder.Redirect.INHERIT);
+    Process viaSetEnv = sourced.start();
+    String sourcedOut = new String(viaSetEnv.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(viaSetEnv.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, viaSetEnv.exitValue(), sourcedOut);
+    assertEquals(first.getAsJsonArray("greedy_new_ids"),
+        JsonParser.parseString(sourcedOut).getAsJsonObject().getAsJsonArray("ids"), "through set_env.sh");
 
     Result none = java(Map.of("ASCEND_HOME_PATH", "/nonexistent/cann"), "generate", "--backend", "npu", "--model", fixture.toString(), "--prompt", "x");
     assertEquals(1, none.status());
@@ -144,7 +154,7 @@ class PackagedJarIT {
   @Test
   void theJarEnablesTheVectorApiAndTheScalarPathStillGivesTheGoldens() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject first = firstGoldenCase(fixture);
+    JsonObject first = CliRun.firstGoldenCase(fixture);
     String[] args = {"generate", "--model", fixture.toString(), "--prompt", first.get("prompt").getAsString(),
         "--max-new-tokens", "20", "--ignore-eos", "--json"};
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GemmaOptions;
@@ -16,7 +15,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,8 +55,7 @@ class RemoteEngineJarIT {
   @Test
   void balancesOverTwoServersAndSurvivesOneBeingKilled() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject golden = JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
-        .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    JsonObject golden = CliRun.firstGoldenCase(fixture);
     String prompt = golden.get("prompt").getAsString();
     String text = golden.get("generated_text").getAsString();
     GenerationConfig twenty = GenerationConfig.builder().maxNewTokens(20).ignoreEos(true).build();

@@ -15,7 +15,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +34,7 @@ class ServeJarIT {
   @Test
   void servesTheReferenceTextAndDrainsOnSigterm() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject golden = JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
-        .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    JsonObject golden = CliRun.firstGoldenCase(fixture);
     try (ServeProcess serve = new ServeProcess(fixture, "tiny")) {
       var whole = HTTP.send(completion(serve.baseUri, golden.get("prompt").getAsString(), 20, false),
           HttpResponse.BodyHandlers.ofString());

@@ -14,7 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,8 +40,7 @@ class ServeUnderAttackIT {
   @Timeout(300)
   void halfSentRequestsAreClosedAtTheDeadlineAndTheServerAnswersAfterwards() throws Exception {
     Path fixture = CliRun.fixture("tiny-gemma2-tok");
-    JsonObject golden = JsonParser.parseString(Files.readString(fixture.resolve("golden.json")))
-        .getAsJsonObject().getAsJsonArray("cases").get(0).getAsJsonObject();
+    JsonObject golden = CliRun.firstGoldenCase(fixture);
     String prompt = golden.get("prompt").getAsString();
     String expected = golden.get("generated_text").getAsString();
     List<String> lowLimit = List.of("bash", "-c", "ulimit -n " + DESCRIPTOR_LIMIT + " && exec \"$@\"", "bash");
