@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Endpoints: {@code POST /v1/chat/completions}, {@code POST /v1/completions} (streamed or not),
  * {@code GET /v1/models}, {@code GET /health} (200, or 503 with the reason while shutting down, once the
- * engine has failed, or while the model fails every request) and {@code GET /metrics} (Prometheus text). With an API key, the {@code /v1} endpoints require
- * {@code Authorization: Bearer KEY}. Prompts and keys are never logged.
+ * engine has failed, or while the model fails every request) and {@code GET /metrics} (Prometheus text).
+ * With an API key, the {@code /v1} endpoints require {@code Authorization: Bearer KEY}. Prompts and keys are never logged.
  *
  * <p>{@link #close()} drains: new requests get 503, requests in flight finish (up to
  * {@link ServerOptions#drainTimeout()}, then they are cancelled and end with what they have), then the

@@ -8,7 +8,8 @@ import java.util.List;
  * full-attention layers and one for sliding layers (a sliding layer needs only its last {@code window}
  * positions, so its blocks are released as a sequence moves past them and its pool can be smaller).
  * Keeps each sequence's block tables, shares the blocks of identical prompt prefixes, and counts
- * prefix-cache hits. Used by the scheduler only.
+ * prefix-cache hits. The scheduler allocates and frees through it; the engine reads its sizes for
+ * admission checks and statistics.
  */
 final class KvBlockManager {
   private final BlockPool full;

@@ -305,8 +305,9 @@ final class RemoteRequest implements Generator.Handle {
     int cachedTokens;
     @Nullable FinishReason finish;
 
+    /** Tokens generated, as the server counts them where it does, never more than were asked for. */
     int generated() {
-      return completionTokens >= 0 ? completionTokens : Math.max(ids.size(), events);
+      return Math.min(config.maxNewTokens(), completionTokens >= 0 ? completionTokens : Math.max(ids.size(), events));
     }
   }
 

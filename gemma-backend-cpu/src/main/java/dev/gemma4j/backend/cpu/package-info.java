@@ -1,9 +1,10 @@
 /**
- * The CPU backend: the tensor operations of the Gemma 2 architecture on DJL's PyTorch engine.
+ * The CPU backend: the tensor operations of the Gemma 2 architecture on gemma4j's own Java Vector API
+ * kernels ({@code kernels}), reading bf16 and float32 weights in place from the memory-mapped checkpoint,
+ * with DJL's PyTorch engine for attention over long prompt chunks.
  *
- * <p>DJL 0.36 aborts the JVM as soon as a bfloat16 NDArray exists on the CPU, so bfloat16 and float16
- * checkpoints are widened to float32 in Java while loading (weights then take twice their stored size);
- * no bfloat16 tensor is ever handed to PyTorch.
+ * <p>DJL 0.36 aborts the JVM as soon as a bfloat16 NDArray exists on the CPU, so no bfloat16 tensor is ever
+ * handed to PyTorch: what goes to it is float32.
  */
 @NullMarked
 package dev.gemma4j.backend.cpu;

@@ -732,7 +732,8 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
    */
   @Override
   public ResidualNorm<NpuTensor> addRmsNorm(NpuTensor h, NpuTensor y, NpuTensor onePlusWeight, double eps) {
-    NpuTensor gamma = activation == AclDType.FLOAT ? onePlusWeight : bf16Gammas.get(onePlusWeight.address());
+    NpuTensor gamma = activation == AclDType.FLOAT ? onePlusWeight
+        : fusesBf16Norms() ? bf16Gammas.get(onePlusWeight.address()) : null;
     if (!fusions.addRmsNorm() || gamma == null) {
       return TensorOps.super.addRmsNorm(h, y, onePlusWeight, eps);
     }
