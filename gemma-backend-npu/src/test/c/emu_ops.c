@@ -116,6 +116,21 @@ static int check_index(const char *op, const char *name, const aclTensor *t) {
   return 0;
 }
 
+/* The dtypes an operator's doc lists for Atlas A2/A3 (its GetWorkspaceSize parameter table), as bit masks
+ * of aclDataType; MANIFEST.md names each doc. Types the emulator has no storage for are left out. */
+#define DT_BIT(x) (1ull << (x))
+#define DTS_FLOATS (DT_BIT(DT_FLOAT) | DT_BIT(DT_FLOAT16) | DT_BIT(DT_BF16))
+#define DTS_INTEGERS (DT_BIT(DT_INT8) | DT_BIT(DT_UINT8) | DT_BIT(DT_INT16) | DT_BIT(DT_INT32) | DT_BIT(DT_INT64))
+#define DTS_NUMBERS (DTS_FLOATS | DTS_INTEGERS | DT_BIT(DT_BOOL))
+#define DTS_INDICES (DT_BIT(DT_INT32) | DT_BIT(DT_INT64))
+
+static int check_dtype(const char *op, const char *name, const aclTensor *t, uint64_t allowed) {
+  if (t->dtype < 0 || t->dtype >= 64 || !(allowed & DT_BIT(t->dtype)))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: %s is aclDataType %d, which its doc does not list for Atlas A2/A3", op,
+                    name, t->dtype);
+  return 0;
+}
+
 static int same_shape(const char *op, const aclTensor *a, const aclTensor *b) {
   if (a->ndim != b->ndim) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: ranks %d and %d differ", op, a->ndim, b->ndim);
   for (int i = 0; i < a->ndim; i++)
@@ -227,7 +242,11 @@ static aclnnStatus elementwise(const char *op, int kind, const aclTensor *self, 
   if (other && (rc = check_tensor(op, "other", other))) return rc;
   if ((rc = broadcastable(op, self, out))) return rc;
   if (other && (rc = broadcastable(op, other, out))) return rc;
-  if (kind >= 3 && kind <= 4 && ((rc = check_float(op, "self", self)) || (rc = check_float(op, "out", out)))) return rc;
+  /* Add, Mul, Muls (ops-math math/add, math/mul, math/muls): numbers of every kind; Tanh (math/tanh): numbers
+   * in, floats out; GeluV2 (ops-nn activation/gelu_v2): floats; Cast, InplaceCopy: every type the emulator has. */
+  uint64_t in = kind == 4 ? DTS_FLOATS : DTS_NUMBERS, outs = kind >= 3 && kind <= 4 ? DTS_FLOATS : DTS_NUMBERS;
+  if ((rc = check_dtype(op, "self", self, in)) || (rc = check_dtype(op, "out", out, outs))) return rc;
+  if (other && (rc = check_dtype(op, "other", other, in))) return rc;
   const aclTensor *ts[3] = {self, other ? other : self, out};
   aclOpExecutor *e;
   if ((rc = make(op, 0, k_elementwise, ts, 3, ws, ex, &e))) return rc;
@@ -442,6 +461,7 @@ aclnnStatus aclnnSoftmaxGetWorkspaceSize(const aclTensor *self, int64_t dim, acl
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only (dim %lld of rank %d)", op, (long long)dim, self->ndim);
   /* softmax_v2 README: without half_to_float the input and output dtypes must agree; the sum is float32 or wider */
   if (out->dtype != self->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must have self's dtype", op);
+  if ((rc = check_dtype(op, "self", self, DTS_FLOATS))) return rc; /* ops-nn activation/softmax_v2 */
   const aclTensor *ts[2] = {self, out};
   aclOpExecutor *e;
   return make(op, 0, k_softmax, ts, 2, ws, ex, &e);
@@ -469,7 +489,9 @@ aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, con
   const char *op = "aclnnRotaryPositionEmbedding";
   int rc;
   if ((rc = check_tensor(op, "x", x)) || (rc = check_tensor(op, "cos", cos)) || (rc = check_tensor(op, "sin", sin)) ||
-      (rc = check_tensor(op, "out", out)))
+      (rc = check_tensor(op, "out", out)) || (rc = check_dtype(op, "x", x, DTS_FLOATS)) ||
+      (rc = check_dtype(op, "cos", cos, DTS_FLOATS)) || (rc = check_dtype(op, "sin", sin, DTS_FLOATS)) ||
+      (rc = check_dtype(op, "out", out, DTS_FLOATS)))
     return rc;
   if (x->ndim != 4) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: x must be 4-D (layout BSND), has rank %d", op, x->ndim);
   if (mode != 0) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements mode 0 (rotate-half) only, not %lld", op, (long long)mode);
@@ -500,7 +522,8 @@ static aclnnStatus gather(const char *op, const aclTensor *self, const aclTensor
                           aclOpExecutor **ex) {
   int rc;
   if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "index", index)) || (rc = check_tensor(op, "out", out))) return rc;
-  if ((rc = check_index(op, "index", index))) return rc;
+  /* ops-nn index/gather_v2 (IndexSelect), index/embedding: self numbers of every kind, index INT32 or INT64 */
+  if ((rc = check_index(op, "index", index)) || (rc = check_dtype(op, "self", self, DTS_NUMBERS))) return rc;
   if (numel(out) != numel(index) * (numel(self) / self->dims[0]))
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out has %lld elements, %lld expected", op, (long long)numel(out),
                     (long long)(numel(index) * (numel(self) / self->dims[0])));
@@ -546,7 +569,8 @@ aclnnStatus aclnnInplaceIndexCopyGetWorkspaceSize(aclTensor *selfRef, int64_t di
   const char *op = "aclnnInplaceIndexCopy";
   int rc;
   if ((rc = check_tensor(op, "selfRef", selfRef)) || (rc = check_tensor(op, "index", index)) || (rc = check_tensor(op, "source", source))) return rc;
-  if ((rc = check_index(op, "index", index))) return rc;
+  /* ops-nn index/scatter_update: selfRef numbers of every kind, index INT32 or INT64 */
+  if ((rc = check_index(op, "index", index)) || (rc = check_dtype(op, "selfRef", selfRef, DTS_NUMBERS))) return rc;
   if (norm_dim(dim, selfRef->ndim) != 0) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements dim 0 only", op);
   if (numel(source) != numel(index) * (numel(selfRef) / selfRef->dims[0]))
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: source has %lld elements for %lld index rows", op, (long long)numel(source), (long long)numel(index));
@@ -582,7 +606,8 @@ aclnnStatus aclnnArgMaxGetWorkspaceSize(const aclTensor *self, int64_t dim, bool
   if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "out", out))) return rc;
   if (norm_dim(dim, self->ndim) != self->ndim - 1)
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
-  if (out->dtype != DT_INT64) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must be INT64", op);
+  /* ops-math math/arg_max_v2: self floats or integers, out INT32 or INT64 */
+  if ((rc = check_dtype(op, "self", self, DTS_FLOATS | DTS_INTEGERS)) || (rc = check_dtype(op, "out", out, DTS_INDICES))) return rc;
   if (numel(out) != numel(self) / self->dims[self->ndim - 1])
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must hold one index per row", op);
   (void)keepdim;
@@ -627,7 +652,10 @@ aclnnStatus aclnnMaxDimGetWorkspaceSize(const aclTensor *self, int64_t dim, bool
     return rc;
   if (norm_dim(dim, self->ndim) != self->ndim - 1)
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
-  if (indices->dtype != DT_INT64) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: indices must be INT64", op);
+  /* ops-math math/arg_max_with_value: self FLOAT, FLOAT16, BFLOAT16, INT32, INT64 or BOOL; indices INT32 or INT64 */
+  if ((rc = check_dtype(op, "self", self, DTS_FLOATS | DTS_INDICES | DT_BIT(DT_BOOL))) ||
+      (rc = check_dtype(op, "indices", indices, DTS_INDICES)))
+    return rc;
   if (out->dtype != self->dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must have self's dtype", op);
   int64_t rows = numel(self) / self->dims[self->ndim - 1];
   if (numel(out) != rows || numel(indices) != rows)
@@ -860,6 +888,7 @@ aclnnStatus aclnnSortGetWorkspaceSize(const aclTensor *self, bool stable, int64_
   if ((rc = same_shape(op, self, valuesOut)) || (rc = same_shape(op, self, indicesOut))) return rc;
   if (norm_dim(dim, self->ndim) != self->ndim - 1)
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
+  if ((rc = check_dtype(op, "self", self, DTS_NUMBERS))) return rc; /* ops-math math/sort */
   if (valuesOut->dtype != self->dtype || indicesOut->dtype != DT_INT64)
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: valuesOut must have self's dtype and indicesOut INT64", op);
   (void)stable; /* the emulator's sort is always stable */
@@ -894,6 +923,9 @@ aclnnStatus aclnnCumsumGetWorkspaceSize(const aclTensor *self, int64_t dim, int 
   if (norm_dim(dim, self->ndim) != self->ndim - 1)
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements the last dimension only", op);
   if (out->dtype != dtype) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: out must be the requested dtype", op);
+  /* ops-math math/cumsum: floats or integers, no BOOL */
+  if ((rc = check_dtype(op, "self", self, DTS_FLOATS | DTS_INTEGERS)) || (rc = check_dtype(op, "out", out, DTS_FLOATS | DTS_INTEGERS)))
+    return rc;
   const aclTensor *ts[2] = {self, out};
   aclOpExecutor *e;
   return make(op, 0, k_cumsum, ts, 2, ws, ex, &e);
@@ -918,7 +950,10 @@ static aclnnStatus compare(const char *op, int ge, const aclTensor *self, const 
   int rc;
   if ((rc = check_tensor(op, "self", self)) || (rc = check_tensor(op, "other", other)) || (rc = check_tensor(op, "out", out))) return rc;
   if ((rc = broadcastable(op, self, out)) || (rc = broadcastable(op, other, out))) return rc;
-  if (out->dtype != DT_BOOL && (rc = check_float(op, "out", out))) return rc;
+  /* ops-math math/less, math/greater_equal: self and other numbers of every kind; out any type BOOL converts to */
+  if ((rc = check_dtype(op, "self", self, DTS_NUMBERS)) || (rc = check_dtype(op, "other", other, DTS_NUMBERS)) ||
+      (rc = check_dtype(op, "out", out, DTS_NUMBERS)))
+    return rc;
   const aclTensor *ts[3] = {self, other, out};
   aclOpExecutor *e;
   if ((rc = make(op, 0, k_compare, ts, 3, ws, ex, &e))) return rc;

@@ -266,6 +266,32 @@ class EmulatorOperatorsTest {
     assertArrayEquals(new float[] {0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0}, written, "slot 5 and slot 2");
   }
 
+  /** The dtype tables of the operator docs for Atlas A2/A3 (MANIFEST.md), enforced as CANN enforces them. */
+  @Test
+  void operatorsRefuseDtypesTheirDocsDoNotList() {
+    java.util.Map<String, Runnable> refused = new java.util.LinkedHashMap<>();
+    refused.put("aclnnSoftmax", () -> {
+      NpuTensor ints = ops.allocate(AclDType.INT32, 2, 4);
+      ops.nn().run("aclnnSoftmax", ints, -1L, ops.allocate(AclDType.INT32, 2, 4));
+    });
+    refused.put("aclnnTanh", () -> ops.nn().run("aclnnTanh", ops.uploadFloats(new float[4], 4), ops.allocate(AclDType.INT32, 4)));
+    refused.put("aclnnArgMax", () -> ops.nn().run("aclnnArgMax", ops.uploadFloats(new float[4], 1, 4), -1L, false,
+        ops.allocate(AclDType.FLOAT, 1)));
+    refused.put("aclnnRotaryPositionEmbedding", () -> {
+      NpuTensor ints = ops.allocate(AclDType.INT32, 1, 1, 1, 4);
+      ops.nn().run("aclnnRotaryPositionEmbedding", ints, ints, ints, 0L, ops.allocate(AclDType.INT32, 1, 1, 1, 4));
+    });
+    refused.put("aclnnIndexSelect", () -> ops.nn().run("aclnnIndexSelect", ops.uploadFloats(new float[4], 2, 2), 0L,
+        ops.uploadFloats(new float[] {1}, 1), ops.allocate(AclDType.FLOAT, 1, 2)));
+    for (var op : refused.entrySet()) {
+      String message = assertThrows(AscendException.class, () -> onDevice(() -> {
+        op.getValue().run();
+        return null;
+      }), op.getKey()).getMessage();
+      assertTrue(message.contains(op.getKey()), message);
+    }
+  }
+
   /**
    * More than 65 rows of a 256,000-word vocabulary: past 2^24 a float32 flat index rounds to an even number,
    * so the draw must index the sorted table in integers.
