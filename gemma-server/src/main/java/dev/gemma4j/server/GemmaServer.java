@@ -16,6 +16,7 @@ import dev.gemma4j.server.internal.InFlight;
 import dev.gemma4j.server.internal.ModelHealth;
 import dev.gemma4j.server.internal.Operation;
 import dev.gemma4j.server.internal.ServerMetrics;
+import dev.gemma4j.server.internal.TokenizeEndpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -37,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Endpoints: {@code POST /v1/chat/completions}, {@code POST /v1/completions} (streamed or not),
- * {@code GET /v1/models}, {@code GET /health} (200, or 503 with the reason while shutting down, once the
+ * {@code GET /v1/models}, vLLM's {@code POST /tokenize} and {@code POST /detokenize}, {@code GET /health} (200, or 503 with the reason while shutting down, once the
  * engine has failed, or while the model fails every request) and {@code GET /metrics} (Prometheus text).
- * With an API key, the {@code /v1} endpoints require {@code Authorization: Bearer KEY}. Prompts and keys are never logged.
+ * With an API key, the {@code /v1} endpoints and the tokenizer's require {@code Authorization: Bearer KEY}. Prompts and keys are never logged.
  *
  * <p>{@link #close()} drains: new requests get 503, requests in flight finish (up to
  * {@link ServerOptions#drainTimeout()}, then they are cancelled and end with what they have), then the
@@ -57,6 +58,7 @@ public final class GemmaServer implements AutoCloseable {
   private final InFlight inFlight = new InFlight();
   private final ModelHealth health;
   private final CompletionEndpoint completions;
+  private final TokenizeEndpoint tokenize;
   private final HttpServer http;
   private final ExecutorService executor;
   private final Object closeLock = new Object();
@@ -72,6 +74,7 @@ public final class GemmaServer implements AutoCloseable {
     this.health = new ModelHealth(this::probe);
     this.completions = new CompletionEndpoint(
         gemma, servedModel, metrics, inFlight, health, options.defaultMaxTokens(), options.requestTimeout());
+    this.tokenize = new TokenizeEndpoint(gemma, servedModel);
     this.http = http;
     this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gemma-http-", 0).factory());
     http.setExecutor(executor);
@@ -250,7 +253,8 @@ public final class GemmaServer implements AutoCloseable {
       }
       default -> {}
     }
-    if (!path.startsWith("/v1/")) {
+    boolean tokenizer = path.equals("/tokenize") || path.equals("/detokenize");
+    if (!path.startsWith("/v1/") && !tokenizer) {
       throw ApiError.notFound(path);
     }
     if (!apiKey.allows(exchange.getRequestHeaders().getFirst("Authorization"))) {
@@ -263,6 +267,12 @@ public final class GemmaServer implements AutoCloseable {
       throw ApiError.unavailable("the model is closed or its engine has failed; this server serves no more requests");
     }
     switch (path) {
+      case "/tokenize", "/detokenize" -> {
+        requireMethod(method, path, "POST");
+        String body = HttpIo.body(exchange, options.maxBodyBytes());
+        HttpIo.json(exchange, 200, path.equals("/tokenize") ? tokenize.tokenize(body) : tokenize.detokenize(body));
+        return 200;
+      }
       case "/v1/models" -> {
         requireMethod(method, path, "GET");
         JsonObject list = new JsonObject();

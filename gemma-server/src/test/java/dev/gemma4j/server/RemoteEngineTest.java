@@ -169,6 +169,78 @@ class RemoteEngineTest {
     }
   }
 
+  static java.net.http.HttpResponse<String> post(URI uri, String body, String key) throws Exception {
+    var request = java.net.http.HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      request.header("Authorization", "Bearer " + key);
+    }
+    return java.net.http.HttpClient.newHttpClient().send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * vLLM's {@code stop_token_ids}: the generation ends after the first of them, which is part of the output.
+   * gemma serve used to ignore the field, so a remote engine's stop ids did nothing over it.
+   */
+  @Test
+  void stopTokenIdsEndTheGenerationOnTheServerAndThroughTheRemoteEngine() throws Exception {
+    int stop = GOLDEN_IDS.get(3);
+    String body = "{\"model\":\"" + MODEL + "\",\"prompt\":" + new com.google.gson.JsonPrimitive(GOLDEN.prompt())
+        + ",\"max_tokens\":20,\"temperature\":0,\"ignore_eos\":true,\"return_token_ids\":true,"
+        + "\"stop_token_ids\":[" + stop + "]}";
+    var response = post(URI.create(server.baseUri() + "/completions"), body, "k");
+    assertEquals(200, response.statusCode(), response.body());
+    var choice = com.google.gson.JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonArray("choices")
+        .get(0).getAsJsonObject();
+    assertEquals("stop", choice.get("finish_reason").getAsString());
+    List<Integer> ids = new ArrayList<>();
+    choice.getAsJsonArray("token_ids").forEach(e -> ids.add(e.getAsInt()));
+    assertEquals(GOLDEN_IDS.subList(0, 4), ids);
+
+    try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri()).build())) {
+      Generation g = gemma.generate(Prompt.text(GOLDEN.prompt()),
+          twenty().toBuilder().stopTokenIds(Set.of(stop)).build());
+      assertEquals(GOLDEN_IDS.subList(0, 4), g.tokenIds());
+      assertEquals(FinishReason.STOP_TOKEN, g.finishReason());
+    }
+    var bad = post(URI.create(server.baseUri() + "/completions"),
+        "{\"prompt\":\"a\",\"stop_token_ids\":[1.5]}", "k");
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("stop_token_ids"), bad.body());
+  }
+
+  /** vLLM's /tokenize and /detokenize: the ids the model runs, behind the key like /v1. */
+  @Test
+  void tokenizeAndDetokenizeAnswerAsVllmDoes() throws Exception {
+    URI base = server.baseUri().resolve("/");
+    String prompt = new com.google.gson.JsonPrimitive(GOLDEN.prompt()).toString();
+    assertEquals(401, post(base.resolve("tokenize"), "{\"prompt\":" + prompt + "}", null).statusCode());
+
+    var text = post(base.resolve("tokenize"), "{\"model\":\"" + MODEL + "\",\"prompt\":" + prompt + "}", "k");
+    assertEquals(200, text.statusCode(), text.body());
+    var json = com.google.gson.JsonParser.parseString(text.body()).getAsJsonObject();
+    int[] expected = local.encode(Prompt.text(GOLDEN.prompt()));
+    assertEquals(expected.length, json.get("count").getAsInt());
+    assertEquals(java.util.Arrays.stream(expected).boxed().toList(),
+        json.getAsJsonArray("tokens").asList().stream().map(e -> e.getAsInt()).toList());
+    assertEquals(GOLDEN.completionPromptTokens(), json.get("count").getAsInt(), "what the completion counts");
+
+    var chat = post(base.resolve("tokenize"),
+        "{\"messages\":[{\"role\":\"user\",\"content\":" + prompt + "}]}", "k");
+    assertEquals(GOLDEN.chatPromptTokens(),
+        com.google.gson.JsonParser.parseString(chat.body()).getAsJsonObject().get("count").getAsInt(), chat.body());
+
+    var plain = post(base.resolve("tokenize"), "{\"prompt\":" + prompt + ",\"add_special_tokens\":false}", "k");
+    var tokens = com.google.gson.JsonParser.parseString(plain.body()).getAsJsonObject().getAsJsonArray("tokens");
+    assertEquals(expected.length - 1, tokens.size(), "no BOS");
+    var back = post(base.resolve("detokenize"), "{\"tokens\":" + tokens + "}", "k");
+    assertEquals(GOLDEN.prompt(), com.google.gson.JsonParser.parseString(back.body()).getAsJsonObject().get("prompt").getAsString());
+
+    var outside = post(base.resolve("detokenize"), "{\"tokens\":[999999]}", "k");
+    assertEquals(400, outside.statusCode());
+    assertTrue(outside.body().contains("outside the vocabulary"), outside.body());
+  }
+
   // ---- servers that misbehave, in front of the real one ----
 
   /** A server of our own: answers each request with the next scripted behaviour, then proxies to gemma serve. */

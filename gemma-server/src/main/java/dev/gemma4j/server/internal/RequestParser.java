@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Reads an OpenAI chat or text completion request into a {@link CompletionRequest}: the fields OpenAI
  * defines that a Gemma engine can honour, and the extra sampling fields vLLM accepts ({@code top_k},
- * {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}, {@code return_token_ids}). Fields asking
+ * {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}, {@code return_token_ids},
+ * {@code stop_token_ids}). Fields asking
  * for what the engine cannot do (several choices, log probabilities, tools, a JSON response format,
  * penalties other than repetition) are refused with a 400 naming the field, never silently ignored.
  * Unknown fields are ignored, as vLLM ignores them.
@@ -26,6 +27,9 @@ public final class RequestParser {
   static final int MAX_STOP_STRINGS = 16;
   static final int MAX_STOP_LENGTH = 256;
   static final int MAX_MESSAGES = 4096;
+  static final int MAX_STOP_TOKEN_IDS = 256;
+  /** No vocabulary is larger; ids past the model's own are refused by the engine. */
+  static final int MAX_TOKEN_ID = 1 << 20;
 
   private final String servedModel;
   private final GenerationConfig defaults;
@@ -63,6 +67,7 @@ public final class RequestParser {
     }
     sampling(fields, config);
     config.stopStrings(stopStrings(fields));
+    config.stopTokenIds(stopTokenIds(fields));
     Boolean ignoreEos = fields.bool("ignore_eos");
     config.ignoreEos(ignoreEos != null && ignoreEos);
     boolean stream = Boolean.TRUE.equals(fields.bool("stream"));
@@ -196,6 +201,31 @@ public final class RequestParser {
     return result;
   }
 
+  /** vLLM's {@code stop_token_ids}: generation ends after one of these tokens (it is part of the output). */
+  private static java.util.Set<Integer> stopTokenIds(JsonFields fields) {
+    JsonElement stop = fields.get("stop_token_ids");
+    if (stop == null) {
+      return java.util.Set.of();
+    }
+    if (!stop.isJsonArray() || stop.getAsJsonArray().size() > MAX_STOP_TOKEN_IDS) {
+      throw ApiError.badRequest(
+          "'stop_token_ids' must be an array of at most " + MAX_STOP_TOKEN_IDS + " token ids", "stop_token_ids");
+    }
+    java.util.Set<Integer> ids = new java.util.LinkedHashSet<>();
+    for (JsonElement e : stop.getAsJsonArray()) {
+      ids.add(tokenId(e, "stop_token_ids"));
+    }
+    return ids;
+  }
+
+  /** One token id: an integer in [0, 2^20), else a 400 naming {@code field}. */
+  static int tokenId(JsonElement e, String field) {
+    if (!StrictJson.isInteger(e) || e.getAsLong() < 0 || e.getAsLong() >= MAX_TOKEN_ID) {
+      throw ApiError.badRequest("'" + field + "' holds " + e + ", which is not a token id (an integer from 0)", field);
+    }
+    return e.getAsInt();
+  }
+
   private static Prompt textPrompt(JsonFields fields) {
     JsonElement prompt = fields.get("prompt");
     if (prompt == null) {
@@ -241,7 +271,7 @@ public final class RequestParser {
     return ids;
   }
 
-  private static Prompt chatPrompt(JsonFields fields) {
+  static Prompt chatPrompt(JsonFields fields) {
     JsonElement messages = fields.get("messages");
     if (messages == null || !messages.isJsonArray() || messages.getAsJsonArray().isEmpty()) {
       throw ApiError.badRequest("'messages' must be a non-empty array", "messages");
