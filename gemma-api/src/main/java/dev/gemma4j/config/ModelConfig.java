@@ -57,6 +57,12 @@ public record ModelConfig(
   /** More layers than any Gemma 2 has by far; a larger count is a damaged config. */
   private static final int MAX_LAYERS = 1024;
 
+  /**
+   * No model's vocabulary is larger (Gemma's has 256,000 tokens): the bound for a {@code config.json}, a
+   * tokenizer file and token ids from a request or a server, so a hostile number cannot size an allocation.
+   */
+  public static final int MAX_VOCAB_SIZE = 1 << 20;
+
 
   /** How the constructor names the file in its messages; {@link #fromJson} puts the real path there. */
   private static final String UNNAMED_SOURCE = "config.json";
@@ -71,7 +77,7 @@ public record ModelConfig(
     String where = UNNAMED_SOURCE;
     // Bounded far above any Gemma 2 (27B: 46 layers, hidden 4608, 256000 tokens), so that a corrupt or
     // hostile file cannot size an allocation.
-    within(vocabSize, 1 << 20, "vocab_size", where);
+    within(vocabSize, MAX_VOCAB_SIZE, "vocab_size", where);
     within(hiddenSize, 1 << 16, "hidden_size", where);
     within(intermediateSize, 1 << 18, "intermediate_size", where);
     within(numLayers, MAX_LAYERS, "num_hidden_layers", where);

@@ -53,7 +53,7 @@ public final class GemmaTokenizer implements AutoCloseable {
    */
   public static GemmaTokenizer load(Path folder) {
     Path file = folder.resolve("tokenizer.json");
-    if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!presentIn(folder)) {
       throw new ModelFormatException(
           folder + " has no tokenizer.json; copy it from the model's repository (every Gemma 2"
               + " checkpoint ships one), or pass prompts as token ids");
@@ -82,6 +82,14 @@ public final class GemmaTokenizer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       throw new ModelFormatException("cannot load " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether {@code folder} has anything named {@code tokenizer.json}, a link or a FIFO included: such an
+   * entry is loaded, and refused for what it is, rather than taken for missing.
+   */
+  public static boolean presentIn(Path folder) {
+    return Files.exists(folder.resolve("tokenizer.json"), java.nio.file.LinkOption.NOFOLLOW_LINKS);
   }
 
   private static int idOf(Vocabulary vocabulary, String piece, int fallback) {

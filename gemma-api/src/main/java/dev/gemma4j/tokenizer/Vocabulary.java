@@ -21,7 +21,7 @@ import java.util.Set;
  */
 final class Vocabulary {
   /** Ids run below this: four times Gemma's 256000, far below what would make the table a memory risk. */
-  static final int MAX_ID = 1 << 20;
+  static final int MAX_ID = dev.gemma4j.config.ModelConfig.MAX_VOCAB_SIZE;
   /** A tokenizer.json larger than this is not one (Gemma's is 17 MB). */
   private static final long MAX_FILE_BYTES = 512L << 20;
 

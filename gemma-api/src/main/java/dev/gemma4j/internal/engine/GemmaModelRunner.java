@@ -63,7 +63,7 @@ final class GemmaModelRunner implements ModelRunner {
     // Checked before the step reads anything: HotSpot turns a fault of a Vector API load from a truncated
     // mapping into a crash, not an exception, so a change must be caught before the kernels read.
     changedWeights.get().ifPresent(changed -> {
-      throw changedWeights(changed, "its size or modification time changed", null);
+      throw weightsChanged(changed, "its size or modification time changed", null);
     });
     ForwardResult result;
     try {
@@ -73,7 +73,7 @@ final class GemmaModelRunner implements ModelRunner {
       if (changed.isEmpty()) {
         throw fault;
       }
-      throw changedWeights(changed.get(), fault.getMessage(), fault);
+      throw weightsChanged(changed.get(), fault.getMessage(), fault);
     }
     int chunks = plan.chunks().size();
     int[] greedy = new int[chunks];
@@ -96,7 +96,8 @@ final class GemmaModelRunner implements ModelRunner {
     return new StepOutput(greedy, logits, top);
   }
 
-  private static GemmaException changedWeights(Path file, String detail, @org.jspecify.annotations.Nullable Throwable cause) {
+  private static GemmaException weightsChanged(
+      Path file, String detail, @org.jspecify.annotations.Nullable Throwable cause) {
     return new GemmaException(
         "the checkpoint file " + file + " was truncated or rewritten while the model had it mapped, so its weights"
             + " cannot be read (" + detail + "); a loaded checkpoint must not change: restore the file and open the"

@@ -22,7 +22,6 @@ import dev.gemma4j.spi.EngineInfo;
 import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.MemoryProbe;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -128,7 +127,7 @@ public final class LocalEngine implements Engine {
     opened.add(checkpoint);
     try {
       GemmaTokenizer tokenizer =
-          hasEntry(folder.resolve("tokenizer.json")) ? GemmaTokenizer.load(folder) : null;
+          GemmaTokenizer.presentIn(folder) ? GemmaTokenizer.load(folder) : null;
       if (tokenizer != null) {
         opened.addFirst(tokenizer);
       }
@@ -252,14 +251,6 @@ public final class LocalEngine implements Engine {
               + " (Prompt.ids) or add the model's tokenizer.json to the folder");
     }
     return tokenizer.encode(prompt);
-  }
-
-  /**
-   * Whether anything is at {@code path}, a link or a FIFO included: such a tokenizer.json is loaded, and
-   * refused for what it is, rather than taken for missing.
-   */
-  private static boolean hasEntry(java.nio.file.Path path) {
-    return Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS);
   }
 
   /** A request that could not finish even alone in the cache is rejected up front. */

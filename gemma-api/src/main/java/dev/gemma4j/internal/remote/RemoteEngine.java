@@ -8,6 +8,7 @@ import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TokenEvent;
+import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineStats;
 import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.engine.RemoteOptions;
@@ -58,9 +59,6 @@ public final class RemoteEngine implements Engine {
     }
   }
 
-  /** No model has more tokens than this (the bound {@code config.json} readers apply too). */
-  static final int MAX_VOCAB_SIZE = 1 << 20;
-
   private static final int MAX_MODEL_LIST_BYTES = 4 << 20;
 
   private final String model;
@@ -80,8 +78,8 @@ public final class RemoteEngine implements Engine {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("gemma-remote-timer").daemon().factory());
     EndpointPool pool = new EndpointPool(options.endpoints(), options.remote().ejectFor());
-    this.context = new Context(
-        http, pool, options.remote(), options.apiKey(), timer, inFlight::remove, new AtomicInteger(MAX_VOCAB_SIZE));
+    this.context = new Context(http, pool, options.remote(), options.apiKey(), timer, inFlight::remove,
+        new AtomicInteger(ModelConfig.MAX_VOCAB_SIZE));
     this.info = new EngineInfo(
         model, null, null, model, "remote", "OpenAI API at " + String.join(", ", pool.all().stream().map(Endpoint::toString).toList()),
         GenerationConfig.defaults(), 0);
@@ -186,15 +184,17 @@ public final class RemoteEngine implements Engine {
 
   /**
    * {@code gemma serve} lists the model's vocabulary size ({@code vocab_size}, an extension other servers
-   * lack); token ids are checked against the smallest one given, else against {@link #MAX_VOCAB_SIZE}.
+   * lack); token ids are checked against the smallest one given, else against
+   * {@link ModelConfig#MAX_VOCAB_SIZE}.
    */
   private void learnVocabulary(Endpoint endpoint, @Nullable JsonElement value) {
     if (value == null) {
       return;
     }
-    if (!StrictJson.isInteger(value) || value.getAsLong() < 1 || value.getAsLong() > MAX_VOCAB_SIZE) {
+    if (!StrictJson.isInteger(value) || value.getAsLong() < 1 || value.getAsLong() > ModelConfig.MAX_VOCAB_SIZE) {
       throw new GemmaException("the server at " + endpoint + " lists vocab_size " + value + " for '" + model
-          + "'; a vocabulary holds 1 to " + MAX_VOCAB_SIZE + " tokens, so that is not a model server to trust");
+          + "'; a vocabulary holds 1 to " + ModelConfig.MAX_VOCAB_SIZE
+          + " tokens, so that is not a model server to trust");
     }
     context.vocabulary().accumulateAndGet(value.getAsInt(), Math::min);
   }

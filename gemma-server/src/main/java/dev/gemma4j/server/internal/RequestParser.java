@@ -7,6 +7,7 @@ import com.google.gson.JsonPrimitive;
 import dev.gemma4j.ChatMessage;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
+import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.internal.StrictJson;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +29,6 @@ public final class RequestParser {
   static final int MAX_STOP_LENGTH = 256;
   static final int MAX_MESSAGES = 4096;
   static final int MAX_STOP_TOKEN_IDS = 256;
-  /** No vocabulary is larger; ids past the model's own are refused by the engine. */
-  static final int MAX_TOKEN_ID = 1 << 20;
 
   private final String servedModel;
   private final GenerationConfig defaults;
@@ -218,9 +217,9 @@ public final class RequestParser {
     return ids;
   }
 
-  /** One token id: an integer in [0, 2^20), else a 400 naming {@code field}. */
+  /** One token id: an integer below {@link ModelConfig#MAX_VOCAB_SIZE}, else a 400 naming {@code field}. */
   static int tokenId(JsonElement e, String field) {
-    if (!StrictJson.isInteger(e) || e.getAsLong() < 0 || e.getAsLong() >= MAX_TOKEN_ID) {
+    if (!StrictJson.isInteger(e) || e.getAsLong() < 0 || e.getAsLong() >= ModelConfig.MAX_VOCAB_SIZE) {
       throw ApiError.badRequest("'" + field + "' holds " + e + ", which is not a token id (an integer from 0)", field);
     }
     return e.getAsInt();

@@ -69,7 +69,7 @@ public final class TokenizeEndpoint {
     }
     JsonArray array = tokens.getAsJsonArray();
     int[] ids = new int[array.size()];
-    int vocabulary = gemma.info().config() != null ? gemma.info().config().vocabSize() : RequestParser.MAX_TOKEN_ID;
+    int vocabulary = gemma.info().config() != null ? gemma.info().config().vocabSize() : ModelConfig.MAX_VOCAB_SIZE;
     for (int i = 0; i < ids.length; i++) {
       ids[i] = RequestParser.tokenId(array.get(i), "tokens");
       if (ids[i] >= vocabulary) {
