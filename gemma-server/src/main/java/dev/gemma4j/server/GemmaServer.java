@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Endpoints: {@code POST /v1/chat/completions}, {@code POST /v1/completions} (streamed or not),
- * {@code GET /v1/models}, vLLM's {@code POST /tokenize} and {@code POST /detokenize}, {@code GET /health} (200, or 503 with the reason while shutting down, once the
- * engine has failed, or while the model fails every request) and {@code GET /metrics} (Prometheus text).
- * With an API key, the {@code /v1} endpoints and the tokenizer's require {@code Authorization: Bearer KEY}. Prompts and keys are never logged.
+ * {@code GET /v1/models}, vLLM's {@code POST /tokenize} and {@code POST /detokenize}, {@code GET /health}
+ * (200, or 503 with the reason while shutting down, once the engine has failed, or while the model fails
+ * every request) and {@code GET /metrics} (Prometheus text). With an API key, the {@code /v1} endpoints and
+ * the tokenizer's require {@code Authorization: Bearer KEY}. Prompts and keys are never logged.
  *
  * <p>{@link #close()} drains: new requests get 503, requests in flight finish (up to
  * {@link ServerOptions#drainTimeout()}, then they are cancelled and end with what they have), then the
@@ -111,9 +112,8 @@ public final class GemmaServer implements AutoCloseable {
    * a class that fails to initialize stays broken for the life of the JVM.
    */
   private void warmUp() {
-    String host = http.getAddress().getAddress().isAnyLocalAddress() ? "127.0.0.1" : http.getAddress().getHostString();
     try (var socket = new java.net.Socket()) {
-      socket.connect(new InetSocketAddress(host, port()), 5_000);
+      socket.connect(new InetSocketAddress(reachableHost(), port()), 5_000);
       socket.setSoTimeout(5_000);
       socket.getOutputStream().write(
           "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(
@@ -124,18 +124,13 @@ public final class GemmaServer implements AutoCloseable {
     }
   }
 
-  /** A one-token generation for {@link ModelHealth}: {@code null} when it succeeded, else why not. */
-  private @org.jspecify.annotations.Nullable String probe() {
+  /** A one-token generation for {@link ModelHealth}; it throws when the model does not answer. */
+  private void probe() {
     ModelConfig config = gemma.info().config();
     dev.gemma4j.Prompt prompt =
         config != null ? dev.gemma4j.Prompt.ids(new int[] {config.bosId()}) : dev.gemma4j.Prompt.text("Hello");
-    try {
-      gemma.generate(prompt, dev.gemma4j.GenerationConfig.builder()
-          .maxNewTokens(1).timeout(java.time.Duration.ofSeconds(30)).build());
-      return null;
-    } catch (RuntimeException e) {
-      return e.getMessage() != null ? e.getMessage() : e.toString();
-    }
+    gemma.generate(prompt, dev.gemma4j.GenerationConfig.builder()
+        .maxNewTokens(1).timeout(java.time.Duration.ofSeconds(30)).build());
   }
 
   /** The port the server listens on. */
@@ -145,11 +140,16 @@ public final class GemmaServer implements AutoCloseable {
 
   /** The base URL of the OpenAI API, e.g. {@code http://127.0.0.1:8000/v1}. */
   public URI baseUri() {
-    String host = http.getAddress().getAddress().isAnyLocalAddress() ? "127.0.0.1" : options.host();
+    String host = reachableHost();
     if (host.contains(":")) {
       host = "[" + host + "]";
     }
     return URI.create("http://" + host + ":" + port() + "/v1");
+  }
+
+  /** The address a client on this machine reaches the server at: loopback when it listens on every one. */
+  private String reachableHost() {
+    return http.getAddress().getAddress().isAnyLocalAddress() ? "127.0.0.1" : options.host();
   }
 
   /** The model name clients use. */

@@ -129,9 +129,7 @@ public final class CompletionEndpoint {
           health.succeeded();
         } else {
           metrics.failed(operation, System.nanoTime() - start);
-          Throwable cause = error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-              ? c.getCause() : error;
-          health.failed(String.valueOf(cause.getMessage()));
+          health.failed(unwrapped(error));
         }
         return null;
       });
@@ -205,6 +203,11 @@ public final class CompletionEndpoint {
     }
   }
 
+  /** The cause a {@link java.util.concurrent.CompletionException} carries, else {@code error} itself. */
+  private static @Nullable Throwable unwrapped(@Nullable Throwable error) {
+    return error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error;
+  }
+
   private static ApiError engineFailure(@Nullable Throwable cause) {
     if (cause instanceof EngineClosedException closed) {
       return ApiError.unavailable(closed.getMessage());
@@ -265,8 +268,7 @@ public final class CompletionEndpoint {
       if (state.pending()) {
         events.data(state.flush(null));
       }
-      Throwable cause = end.error() instanceof java.util.concurrent.CompletionException c ? c.getCause() : end.error();
-      events.data(engineFailure(cause).toJson());
+      events.data(engineFailure(unwrapped(end.error())).toJson());
       events.done();
       return;
     }

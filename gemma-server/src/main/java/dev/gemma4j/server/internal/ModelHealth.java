@@ -1,7 +1,6 @@
 package dev.gemma4j.server.internal;
 
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,7 +14,7 @@ import org.jspecify.annotations.Nullable;
 public final class ModelHealth {
   static final int FAILURES_TO_FAIL = 3;
 
-  private final Supplier<@Nullable String> probe;
+  private final Runnable probe;
   private final long probeIntervalNanos;
   private int failuresInARow;
   private @Nullable String lastFailure;
@@ -24,13 +23,13 @@ public final class ModelHealth {
   private boolean probing;
 
   /**
-   * @param probe runs a tiny generation; {@code null} when it succeeded, else why it failed
+   * @param probe runs a tiny generation, throwing when it fails
    */
-  public ModelHealth(Supplier<@Nullable String> probe) {
+  public ModelHealth(Runnable probe) {
     this(probe, TimeUnit.SECONDS.toNanos(1));
   }
 
-  ModelHealth(Supplier<@Nullable String> probe, long probeIntervalNanos) {
+  ModelHealth(Runnable probe, long probeIntervalNanos) {
     this.probe = probe;
     this.probeIntervalNanos = probeIntervalNanos;
   }
@@ -41,10 +40,14 @@ public final class ModelHealth {
     lastFailure = null;
   }
 
-  /** A generation failed in the engine for {@code reason}. */
-  public synchronized void failed(String reason) {
+  /** A generation failed in the engine. */
+  public synchronized void failed(Throwable cause) {
     failuresInARow++;
-    lastFailure = reason;
+    lastFailure = reason(cause);
+  }
+
+  private static String reason(Throwable cause) {
+    return cause.getMessage() != null ? cause.getMessage() : cause.toString();
   }
 
   /** {@code null} while the model serves, else why it does not; may run the probe. */
@@ -61,11 +64,11 @@ public final class ModelHealth {
       probed = true;
       lastProbeNanos = now;
     }
-    String failure;
+    String failure = null;
     try {
-      failure = probe.get();
+      probe.run();
     } catch (RuntimeException e) {
-      failure = e.getMessage() != null ? e.getMessage() : e.toString();
+      failure = reason(e);
     }
     synchronized (this) {
       probing = false;
