@@ -19,7 +19,7 @@ final class NpuBackend implements Backend {
 
   private NpuBackend(
       AclRuntime runtime, DeviceThread thread, int device, MemorySegment stream, Precision precision, NpuFusions fusions,
-      String name) {
+      @org.jspecify.annotations.Nullable NpuProbes probes, String name) {
     this.runtime = runtime;
     this.thread = thread;
     this.device = device;
@@ -27,10 +27,22 @@ final class NpuBackend implements Backend {
     this.deviceName = name;
     this.ops = new NpuTensorOps(runtime, new Aclnn(runtime, stream), thread, precision, fusions);
     this.probe = new NpuMemoryProbe(name, runtime, thread, ops);
-    ops.probe();
+    if (probes != null) {
+      ops.useProbes(probes);
+    } else {
+      ops.probe();
+    }
   }
 
-  static NpuBackend open(AclRuntime runtime, int device, Precision precision, NpuFusions fusions) {
+  /**
+   * Opens {@code device}.
+   *
+   * @param probes what this CANN answered to {@link NpuProbes} on an earlier device, or {@code null} to ask
+   *     this one (the answers belong to the installed operators, not to a device)
+   */
+  static NpuBackend open(
+      AclRuntime runtime, int device, Precision precision, NpuFusions fusions,
+      @org.jspecify.annotations.Nullable NpuProbes probes) {
     DeviceThread thread = new DeviceThread("gemma-npu-" + device);
     try {
       return thread.call(
@@ -38,7 +50,7 @@ final class NpuBackend implements Backend {
             runtime.setDevice(device);
             MemorySegment stream = runtime.createStream();
             String name = runtime.socName() + " (npu:" + device + ")";
-            return new NpuBackend(runtime, thread, device, stream, precision, fusions, name);
+            return new NpuBackend(runtime, thread, device, stream, precision, fusions, probes, name);
           });
     } catch (RuntimeException e) {
       thread.close();

@@ -113,20 +113,32 @@ public final class NpuBackendProvider implements BackendProvider {
         + "; " + probes(l).describe());
   }
 
-  /** What device 0 answers to {@link NpuProbes}, asked once (an opened backend asks its own device again). */
+  /**
+   * What this CANN answers to {@link NpuProbes}, asked once: of the first device a backend opened, or of
+   * device 0 when availability is asked first (backends opened later take the answers, not asking again).
+   */
   private NpuProbes probes(Loaded l) {
     NpuProbes p = probes;
     if (p == null) {
       synchronized (this) {
         if (probes == null) {
-          try (NpuBackend device = NpuBackend.open(l.runtime(), 0, Precision.FLOAT32, NpuFusions.probe(l.runtime().library(), env))) {
-            probes = ((NpuTensorOps) device.ops()).probes();
-          }
+          opened(NpuBackend.open(l.runtime(), 0, Precision.FLOAT32, NpuFusions.probe(l.runtime().library(), env), null))
+              .close();
         }
         p = probes;
       }
     }
     return p;
+  }
+
+  /** Keeps the answers of the first backend that asked its device. */
+  private NpuBackend opened(NpuBackend backend) {
+    synchronized (this) {
+      if (probes == null) {
+        probes = ((NpuTensorOps) backend.ops()).probes();
+      }
+    }
+    return backend;
   }
 
   @Override
@@ -139,6 +151,7 @@ public final class NpuBackendProvider implements BackendProvider {
       throw new GemmaException("npu:" + options.deviceIndex() + " does not exist: " + l.devices()
           + " device(s) are visible (numbered from 0; ASCEND_RT_VISIBLE_DEVICES narrows them)");
     }
-    return NpuBackend.open(l.runtime(), options.deviceIndex(), options.precision(), NpuFusions.probe(l.runtime().library(), env));
+    return opened(NpuBackend.open(
+        l.runtime(), options.deviceIndex(), options.precision(), NpuFusions.probe(l.runtime().library(), env), probes));
   }
 }

@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What CANN's documentation leaves open about operators this backend relies on, asked of the device once
- * when a backend opens (a few launches on tiny tensors), each answer no taking a fallback:
+ * What CANN's documentation leaves open about operators this backend relies on, asked once per
+ * installation, of the first device opened (a few launches on tiny tensors: the answers belong to the
+ * operators, not to a device), each answer no taking a fallback:
  *
  * @param rmsNormFloatGamma {@code aclnnRmsNorm} takes bf16 x with a float32 gamma (documented only by the
  *     newest ops-nn); if not, bf16 math normalizes with a bf16 copy of {@code 1 + w}

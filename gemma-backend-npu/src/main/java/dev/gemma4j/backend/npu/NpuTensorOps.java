@@ -131,9 +131,13 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   /** Asks the device what the docs leave open ({@link NpuProbes}); before any weight is loaded. */
-  NpuProbes probe() {
+  void probe() {
     probes = NpuProbes.run(this);
-    return probes;
+  }
+
+  /** Takes what an earlier device of this CANN answered; before any weight is loaded. */
+  void useProbes(NpuProbes answers) {
+    probes = answers;
   }
 
   NpuProbes probes() {
