@@ -1,8 +1,14 @@
-"""A float32 NumPy port of Hugging Face transformers' Gemma 2 forward pass (eager attention).
+"""A float32 NumPy port of Hugging Face transformers' Gemma 2 and Gemma 3 (text) forward passes (eager attention).
 
-It exists to produce golden numbers for Gemma 2 shapes that the shipped fixtures do not cover. It is
-checked against the reference goldens (HF transformers 5.17.0) of every shipped fixture before it is
-trusted: `python3 gemma2_numpy.py check ../../test-fixtures/tiny-gemma2`.
+It exists to produce golden numbers for shapes that the shipped fixtures do not cover. It is checked
+against the reference goldens of every shipped fixture before it is trusted (HF transformers 5.17.0 for
+the Gemma 2 ones; tiny-gemma3's come from another NumPy port that llama.cpp's Gemma 3 reproduces):
+`python3 gemma2_numpy.py check ../../test-fixtures/tiny-gemma2 ../../test-fixtures/tiny-gemma3`.
+
+Gemma 3 differs from Gemma 2 in: q_norm and k_norm (RMSNorm over each head, 1 + w) before RoPE; a RoPE per
+layer type (sliding: rope_local_base_freq, full: rope_theta with linear scaling, inverse frequencies divided
+by the factor); no attention soft-cap (transformers' Gemma3Attention passes none); `text_config` and the
+`language_model` weight prefix in Gemma3ForConditionalGeneration checkpoints.
 """
 import json
 import math
@@ -68,25 +74,54 @@ def dequantize_awq(tensors):
 
 
 class Config:
-    def __init__(self, d):
-        self.vocab = d["vocab_size"]
-        self.hidden = d["hidden_size"]
-        self.layers = d["num_hidden_layers"]
-        self.heads = d["num_attention_heads"]
-        self.kv_heads = d.get("num_key_value_heads", self.heads)
-        self.head_dim = d.get("head_dim", self.hidden // self.heads)
+    def __init__(self, top):
+        self.gemma3 = top.get("model_type") in ("gemma3", "gemma3_text")
+        d = top.get("text_config", top) if top.get("model_type") == "gemma3" else top
+        defaults = dict(vocab_size=262208, hidden_size=2304, num_hidden_layers=26, num_attention_heads=8,
+                        num_key_value_heads=4, head_dim=256) if self.gemma3 else {}
+        get = lambda key, fallback=None: d.get(key, defaults.get(key, fallback))
+        self.vocab = get("vocab_size")
+        self.hidden = get("hidden_size")
+        self.layers = get("num_hidden_layers")
+        self.heads = get("num_attention_heads")
+        self.kv_heads = get("num_key_value_heads", self.heads)
+        self.head_dim = get("head_dim", self.hidden // self.heads)
         self.eps = d.get("rms_norm_eps", 1e-6)
         rp = d.get("rope_parameters") or {}
-        self.theta = rp.get("rope_theta", d.get("rope_theta", 10000.0))
+        if self.gemma3:
+            if "full_attention" in rp:
+                full, local = rp["full_attention"], rp["sliding_attention"]
+                self.theta = {True: local.get("rope_theta", 10000.0), False: full.get("rope_theta", 1e6)}
+                self.factor = {True: local.get("factor", 1.0), False: full.get("factor", 1.0)}
+            else:
+                scaling = d.get("rope_scaling") or {}
+                self.theta = {True: d.get("rope_local_base_freq", 10000.0), False: d.get("rope_theta", 1e6)}
+                self.factor = {True: 1.0, False: scaling.get("factor", 1.0)}
+        else:
+            theta = rp.get("rope_theta", d.get("rope_theta", 10000.0))
+            self.theta = {True: theta, False: theta}
+            self.factor = {True: 1.0, False: 1.0}
         self.qpas = d.get("query_pre_attn_scalar", 256)
-        self.attn_cap = d.get("attn_logit_softcapping") or 0
+        self.attn_cap = 0 if self.gemma3 else (d.get("attn_logit_softcapping") or 0)
         self.final_cap = d.get("final_logit_softcapping") or 0
         self.window = d.get("sliding_window", 4096)
         lt = d.get("layer_types")
-        self.sliding = [t == "sliding_attention" for t in lt] if lt else [i % 2 == 0 for i in range(self.layers)]
+        pattern = d.get("sliding_window_pattern", 6)
+        if lt:
+            self.sliding = [t == "sliding_attention" for t in lt]
+        elif self.gemma3:
+            self.sliding = [(i + 1) % pattern != 0 for i in range(self.layers)]
+        else:
+            self.sliding = [i % 2 == 0 for i in range(self.layers)]
         # HF keeps RoPE's inverse frequencies in a buffer that is cast with the model: a checkpoint loaded
         # in its bfloat16 dtype and then run in float32 carries bfloat16-rounded frequencies.
-        self.rope_dtype = d.get("dtype", d.get("torch_dtype", "float32"))
+        self.rope_dtype = top.get("dtype", top.get("torch_dtype", d.get("dtype", d.get("torch_dtype", "float32"))))
+
+    def prefix(self, w):
+        for p in ("model.", "language_model.model.", "model.language_model."):
+            if p + "embed_tokens.weight" in w:
+                return p
+        raise KeyError("no embed_tokens.weight")
 
 
 def to_bf16(x):
@@ -113,9 +148,10 @@ def gelu_tanh(x):
     return F32(0.5) * x * (F32(1) + np.tanh(F32(math.sqrt(2 / math.pi)) * (x + F32(0.044715) * x * x * x)))
 
 
-def rope_tables(cfg, positions):
+def rope_tables(cfg, positions, sliding):
     exps = (np.arange(0, cfg.head_dim, 2, dtype=np.int64).astype(F32) / F32(cfg.head_dim)).astype(F32)
-    inv = (F32(1.0) / np.power(F32(cfg.theta), exps, dtype=F32)).astype(F32)
+    inv = (F32(1.0) / np.power(F32(cfg.theta[sliding]), exps, dtype=F32)).astype(F32)
+    inv = (inv / F32(cfg.factor[sliding])).astype(F32)
     if cfg.rope_dtype == "bfloat16":
         inv = to_bf16(inv)
     elif cfg.rope_dtype == "float16":
@@ -135,18 +171,23 @@ def forward(cfg, w, ids):
     n = len(ids)
     # transformers keeps sqrt(hidden) in a buffer cast with the model, like the frequencies: a checkpoint
     # loaded in bfloat16 or float16 carries the rounded value into float32 math (float16: 11.3125 for 128).
-    h = w["model.embed_tokens.weight"][ids] * round_to(cfg.rope_dtype, F32(math.sqrt(cfg.hidden)))
-    cos, sin = rope_tables(cfg, list(range(n)))
+    pre = cfg.prefix(w)
+    h = w[pre + "embed_tokens.weight"][ids] * round_to(cfg.rope_dtype, F32(math.sqrt(cfg.hidden)))
+    tables = {kind: rope_tables(cfg, list(range(n)), kind) for kind in (True, False)}
     pos = np.arange(n)
     causal = pos[None, :] <= pos[:, None]
     windowed = causal & (pos[None, :] > pos[:, None] - cfg.window)
     group = cfg.heads // cfg.kv_heads
     for i in range(cfg.layers):
-        p = f"model.layers.{i}."
+        p = f"{pre}layers.{i}."
+        cos, sin = tables[cfg.sliding[i]]
         x = rms_norm(h, w[p + "input_layernorm.weight"], cfg.eps)
         q = (x @ w[p + "self_attn.q_proj.weight"].T).reshape(n, cfg.heads, cfg.head_dim).transpose(1, 0, 2)
         k = (x @ w[p + "self_attn.k_proj.weight"].T).reshape(n, cfg.kv_heads, cfg.head_dim).transpose(1, 0, 2)
         v = (x @ w[p + "self_attn.v_proj.weight"].T).reshape(n, cfg.kv_heads, cfg.head_dim).transpose(1, 0, 2)
+        if cfg.gemma3:
+            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], cfg.eps)
+            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], cfg.eps)
         q = q * cos[None] + rotate_half(q) * sin[None]
         k = k * cos[None] + rotate_half(k) * sin[None]
         k = np.repeat(k, group, axis=0)
@@ -166,8 +207,8 @@ def forward(cfg, w, ids):
         m = gelu_tanh(x @ w[p + "mlp.gate_proj.weight"].T) * (x @ w[p + "mlp.up_proj.weight"].T)
         m = m @ w[p + "mlp.down_proj.weight"].T
         h = h + rms_norm(m, w[p + "post_feedforward_layernorm.weight"], cfg.eps)
-    h = rms_norm(h, w["model.norm.weight"], cfg.eps)
-    logits = h @ w["model.embed_tokens.weight"].T
+    h = rms_norm(h, w[pre + "norm.weight"], cfg.eps)
+    logits = h @ w[pre + "embed_tokens.weight"].T
     if cfg.final_cap:
         logits = np.tanh(logits / F32(cfg.final_cap)) * F32(cfg.final_cap)
     return logits.astype(F32)
@@ -218,7 +259,7 @@ def check(folder):
         for step, expected in zip(range(len(case["greedy_new_ids"])), case["greedy_steps_top5"]):
             row = full[len(case["input_ids"]) - 1 + step]
             worst = max(worst, float(np.abs(row[expected["top_ids"]] - np.asarray(expected["top_logits"], F32)).max()))
-    print(f"{folder.name}: max |logit difference| to the HF golden {worst:.2e}")
+    print(f"{folder.name}: max |logit difference| to the golden {worst:.2e}")
     return worst
 
 

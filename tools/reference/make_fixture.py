@@ -1,4 +1,4 @@
-"""Writes a random-weight Gemma 2 checkpoint of a given shape with goldens from gemma2_numpy.py.
+"""Writes a random-weight Gemma 2 or Gemma 3 checkpoint of a given shape with goldens from gemma2_numpy.py.
 
 The shipped fixtures (HF transformers goldens) fix one shape each; these extra fixtures cover shapes the
 SDK has never seen: head_dim unequal to hidden_size / num_attention_heads, other head groupings, windows,
@@ -36,10 +36,31 @@ SHAPES = {
                     dtype="bfloat16", max_position_embeddings=64),
         dtype="BF16", shards=2, seed=12, prompts=[[2, 7, 8, 9, 10], [2, 150, 3, 77, 77, 77, 12, 5, 6]],
         new_tokens=12),
+    # Gemma 3 as the published multimodal checkpoints (gemma-3-4b-it and up) are: model_type "gemma3" with the
+    # text model in a sparse text_config (transformers' defaults fill the rest), old-format RoPE keys
+    # (rope_theta, rope_local_base_freq, rope_scaling linear factor 8), sliding_window_pattern instead of
+    # layer_types, eos ids at the top level, the weights under language_model.model. beside a vision tower
+    # that is not loaded; GQA 4/2, head_dim 32 with query_pre_attn_scalar 40, a final soft-cap, bf16 in two shards.
+    "shape-gemma3-mm-bf16": dict(
+        config=dict(architectures=["Gemma3ForConditionalGeneration"], model_type="gemma3", torch_dtype="bfloat16",
+                    eos_token_id=[1, 106], bos_token_id=2, pad_token_id=0, image_token_index=262144,
+                    text_config=dict(model_type="gemma3_text", vocab_size=320, hidden_size=64, intermediate_size=96,
+                                     num_hidden_layers=7, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+                                     query_pre_attn_scalar=40, sliding_window=5, sliding_window_pattern=3,
+                                     rope_theta=1000000.0, rope_local_base_freq=10000.0,
+                                     rope_scaling=dict(factor=8.0, rope_type="linear"),
+                                     final_logit_softcapping=30.0, max_position_embeddings=128),
+                    vision_config=dict(model_type="siglip_vision_model", hidden_size=8)),
+        prefix="language_model.model.", extra={"vision_tower.vision_model.post_layernorm.weight": (8,),
+                                                 "multi_modal_projector.mm_input_projection_weight": (8, 64)},
+        dtype="BF16", shards=2, seed=13, prompts=[[2, 9, 300, 41, 7], [2] + list(range(100, 121)), [2, 106, 3]],
+        new_tokens=14),
 }
 
 
 def config_json(shape):
+    if shape["config"].get("model_type") == "gemma3":
+        return dict(shape["config"])
     c = dict(architectures=["Gemma2ForCausalLM"], model_type="gemma2", attention_bias=False,
              hidden_activation="gelu_pytorch_tanh", rms_norm_eps=1e-6, bos_token_id=2, eos_token_id=1,
              pad_token_id=0, tie_word_embeddings=True)
@@ -47,11 +68,15 @@ def config_json(shape):
     return c
 
 
-def random_weights(cfg, rng):
+def random_weights(cfg, rng, pre="model.", extra=None):
     h, q, kv, inter = cfg.hidden, cfg.heads * cfg.head_dim, cfg.kv_heads * cfg.head_dim, None
-    w = {"model.embed_tokens.weight": rng.normal(0, 0.08, (cfg.vocab, h)), "model.norm.weight": rng.normal(0, 0.3, h)}
+    w = {pre + "embed_tokens.weight": rng.normal(0, 0.08, (cfg.vocab, h)), pre + "norm.weight": rng.normal(0, 0.3, h)}
+    w.update({name: rng.normal(0, 0.3, shape) for name, shape in (extra or {}).items()})
     for i in range(cfg.layers):
-        p = f"model.layers.{i}."
+        p = f"{pre}layers.{i}."
+        if cfg.gemma3:
+            w[p + "self_attn.q_norm.weight"] = rng.normal(0, 0.3, cfg.head_dim)
+            w[p + "self_attn.k_norm.weight"] = rng.normal(0, 0.3, cfg.head_dim)
         inter = cfg.intermediate
         w.update({
             p + "input_layernorm.weight": rng.normal(0, 0.3, h),
@@ -94,8 +119,8 @@ def main(name, out):
     out.mkdir(parents=True, exist_ok=True)
     cfg_json = config_json(shape)
     cfg = ref.Config(cfg_json)
-    cfg.intermediate = cfg_json["intermediate_size"]
-    weights = random_weights(cfg, np.random.default_rng(shape["seed"]))
+    cfg.intermediate = cfg_json.get("text_config", cfg_json)["intermediate_size"]
+    weights = random_weights(cfg, np.random.default_rng(shape["seed"]), shape.get("prefix", "model."), shape.get("extra"))
     stored = {k: encode(v, shape["dtype"])[1] for k, v in weights.items()}
     (out / "config.json").write_text(json.dumps(cfg_json, indent=2) + "\n")
     names = sorted(weights)
@@ -112,8 +137,9 @@ def main(name, out):
         (out / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}, indent=2) + "\n")
     cases = [ref.golden_case(cfg, stored, p, shape["new_tokens"]) for p in shape["prompts"]]
     golden = {"model": name, "dtype": shape["dtype"],
-              "reference": "tools/reference/gemma2_numpy.py (NumPy port of HF transformers' Gemma 2, float32 math;"
-                           " checked against the HF goldens of tiny-gemma2, tiny-gemma2-bf16 and tiny-gemma2-tok)",
+              "reference": "tools/reference/gemma2_numpy.py (NumPy port of HF transformers' Gemma 2 and Gemma 3, float32"
+                           " math; checked against the HF goldens of tiny-gemma2, tiny-gemma2-bf16 and tiny-gemma2-tok"
+                           " and the goldens of tiny-gemma3); not HF itself: re-check with transformers where at hand",
               "seed": shape["seed"], "cases": cases}
     (out / "golden.json").write_text(json.dumps(golden) + "\n")
     print(f"wrote {out}: {len(cases)} cases")

@@ -1,16 +1,16 @@
 package dev.gemma4j.config;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The architecture of a Gemma 2 checkpoint, read from its {@code config.json}.
+ * The architecture of a checkpoint, read from its {@code config.json}: Gemma 2 or Gemma 3 (see
+ * {@link Architecture}), each by its own reader.
  *
  * <p>Both formats in circulation are accepted: the published checkpoints' ({@code rope_theta},
- * {@code torch_dtype}, no {@code layer_types}: even layers slide) and the newer one written by
- * transformers 5 ({@code rope_parameters.rope_theta}, {@code dtype}, {@code layer_types}).
+ * {@code torch_dtype}, no {@code layer_types}) and the newer one written by transformers 5
+ * ({@code rope_parameters}, {@code dtype}, {@code layer_types}).
  *
  * @param vocabSize rows of the embedding matrix
  * @param hiddenSize width of the residual stream
@@ -21,7 +21,8 @@ import java.util.Locale;
  * @param headDim width of one head; not always {@code hiddenSize / numHeads}
  * @param maxPositions longest sequence (prompt plus generated tokens) the model supports
  * @param rmsNormEps epsilon of every RMSNorm
- * @param ropeTheta RoPE base
+ * @param globalRope the RoPE of full-attention layers
+ * @param localRope the RoPE of sliding-window layers (Gemma 2: the same as {@code globalRope})
  * @param queryPreAttnScalar attention scores are scaled by its inverse square root
  * @param attnSoftcap attention-score soft-cap, {@code 0} when disabled
  * @param finalSoftcap final-logit soft-cap, {@code 0} when disabled
@@ -32,6 +33,7 @@ import java.util.Locale;
  * @param eosIds tokens that end generation by default
  * @param padId the padding token
  * @param storedDtype the dtype the checkpoint declares ({@code bfloat16}, {@code float32}, ...)
+ * @param architecture which forward pass runs it
  */
 public record ModelConfig(
     int vocabSize,
@@ -43,7 +45,8 @@ public record ModelConfig(
     int headDim,
     int maxPositions,
     double rmsNormEps,
-    double ropeTheta,
+    RopeParameters globalRope,
+    RopeParameters localRope,
     double queryPreAttnScalar,
     double attnSoftcap,
     double finalSoftcap,
@@ -53,9 +56,10 @@ public record ModelConfig(
     int bosId,
     List<Integer> eosIds,
     int padId,
-    String storedDtype) {
+    String storedDtype,
+    Architecture architecture) {
   /** More layers than any Gemma 2 has by far; a larger count is a damaged config. */
-  private static final int MAX_LAYERS = 1024;
+  static final int MAX_LAYERS = 1024;
 
   /**
    * No model's vocabulary is larger (Gemma's has 256,000 tokens): the bound for a {@code config.json}, a
@@ -67,7 +71,6 @@ public record ModelConfig(
   /** How the constructor names the file in its messages; {@link #fromJson} puts the real path there. */
   private static final String UNNAMED_SOURCE = "config.json";
 
-  private static final String SUPPORTED_ACTIVATION = "gelu_pytorch_tanh";
   private static final List<String> SUPPORTED_DTYPES = List.of("float32", "bfloat16", "float16");
 
   /** Validates the fields; see {@link #load(Path)} for the messages a bad file gets. */
@@ -110,8 +113,11 @@ public record ModelConfig(
       throw new ModelFormatException(where + ": rms_norm_eps must be a small positive number (Gemma 2 uses 1e-6), found "
           + rmsNormEps);
     }
-    if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta) || !(queryPreAttnScalar > 0) || !Double.isFinite(queryPreAttnScalar)) {
-      throw new ModelFormatException(where + ": rope_theta and query_pre_attn_scalar must be positive and finite");
+    java.util.Objects.requireNonNull(globalRope, "globalRope");
+    java.util.Objects.requireNonNull(localRope, "localRope");
+    java.util.Objects.requireNonNull(architecture, "architecture");
+    if (!(queryPreAttnScalar > 0) || !Double.isFinite(queryPreAttnScalar)) {
+      throw new ModelFormatException(where + ": query_pre_attn_scalar must be positive and finite");
     }
     if (!(attnSoftcap >= 0) || !(finalSoftcap >= 0) || !Double.isFinite(attnSoftcap) || !Double.isFinite(finalSoftcap)) {
       throw new ModelFormatException(where + ": soft-capping values must be finite and not negative (0 is off)");
@@ -130,7 +136,7 @@ public record ModelConfig(
   /**
    * Reads {@code config.json} from a file.
    *
-   * @throws ModelFormatException when the file is missing, is not JSON, is not a Gemma 2 config or
+   * @throws ModelFormatException when the file is missing, is not JSON, is not a config gemma4j runs or
    *     lacks a required key; the message names the file and the key
    */
   public static ModelConfig load(Path configJson) {
@@ -149,36 +155,11 @@ public record ModelConfig(
   private static ModelConfig fromJson(JsonFields f) {
     String modelType = f.stringOrNull("model_type");
     if (modelType == null) {
-      throw new ModelFormatException(
-          f.source() + " has no \"model_type\"; gemma4j runs Gemma 2 checkpoints (model_type \"gemma2\")");
+      throw new ModelFormatException(f.source() + " has no \"model_type\"; gemma4j runs the model types "
+          + Architecture.supportedModelTypes());
     }
-    if (!modelType.equals("gemma2")) {
-      throw new ModelFormatException(
-          f.source()
-              + " describes a \""
-              + modelType
-              + "\" model; gemma4j runs Gemma 2 checkpoints (model_type \"gemma2\"),"
-              + " such as google/gemma-2-2b-it, -9b-it or -27b-it");
-    }
-    String activation = f.stringOrNull("hidden_activation");
-    if (activation == null) {
-      activation = f.stringOrNull("hidden_act");
-    }
-    if (activation != null && !activation.equals(SUPPORTED_ACTIVATION)) {
-      throw new ModelFormatException(
-          f.source()
-              + ": hidden_activation \""
-              + activation
-              + "\" is not supported; Gemma 2 uses \""
-              + SUPPORTED_ACTIVATION
-              + "\"");
-    }
-    int hidden = f.requireInt("hidden_size");
-    int heads = f.requireInt("num_attention_heads");
-    int layers = f.requireInt("num_hidden_layers");
-    within(layers, MAX_LAYERS, "num_hidden_layers", f.source()); // before it sizes the layer list
     try {
-      return fromFields(f, hidden, heads, layers);
+      return ConfigReaders.read(modelType, f);
     } catch (ModelFormatException e) {
       if (e.getMessage().startsWith(UNNAMED_SOURCE + ":")) {
         throw new ModelFormatException(f.source() + e.getMessage().substring(UNNAMED_SOURCE.length()), e);
@@ -187,85 +168,7 @@ public record ModelConfig(
     }
   }
 
-  private static ModelConfig fromFields(JsonFields f, int hidden, int heads, int layers) {
-    return new ModelConfig(
-        f.requireInt("vocab_size"),
-        hidden,
-        f.requireInt("intermediate_size"),
-        layers,
-        heads,
-        f.intOr("num_key_value_heads", heads),
-        f.intOr("head_dim", hidden / Math.max(1, heads)),
-        f.intOr("max_position_embeddings", 8192),
-        f.doubleOr("rms_norm_eps", 1e-6),
-        ropeTheta(f),
-        f.doubleOr("query_pre_attn_scalar", 256),
-        f.doubleOr("attn_logit_softcapping", 0),
-        f.doubleOr("final_logit_softcapping", 0),
-        f.intOr("sliding_window", 4096),
-        layerTypes(f, layers),
-        f.booleanOr("tie_word_embeddings", true),
-        f.intOr("bos_token_id", 2),
-        f.intList("eos_token_id"),
-        f.intOr("pad_token_id", 0),
-        storedDtype(f));
-  }
-
-  private static double ropeTheta(JsonFields f) {
-    JsonFields rope = f.objectOrNull("rope_parameters");
-    if (rope != null) {
-      String type = rope.stringOrNull("rope_type");
-      if (type != null && !type.equals("default")) {
-        throw new ModelFormatException(
-            f.source() + ": rope_type \"" + type + "\" is not supported; Gemma 2 uses \"default\"");
-      }
-      if (rope.has("rope_theta")) {
-        return rope.requireDouble("rope_theta");
-      }
-    }
-    JsonFields scaling = f.objectOrNull("rope_scaling");
-    if (scaling != null) {
-      throw new ModelFormatException(
-          f.source() + ": rope_scaling is not supported; Gemma 2 checkpoints do not use it");
-    }
-    return f.doubleOr("rope_theta", 10000.0);
-  }
-
-  private static List<LayerType> layerTypes(JsonFields f, int layers) {
-    List<String> names = f.stringList("layer_types");
-    List<LayerType> types = new ArrayList<>();
-    if (names.isEmpty()) {
-      // Published configs predate layer_types: Gemma 2 alternates, starting with a sliding layer.
-      for (int i = 0; i < layers; i++) {
-        types.add(i % 2 == 0 ? LayerType.SLIDING : LayerType.FULL);
-      }
-      return types;
-    }
-    for (String name : names) {
-      types.add(
-          switch (name) {
-            case "sliding_attention" -> LayerType.SLIDING;
-            case "full_attention" -> LayerType.FULL;
-            default ->
-                throw new ModelFormatException(
-                    f.source()
-                        + ": unknown layer type \""
-                        + name
-                        + "\"; expected \"sliding_attention\" or \"full_attention\"");
-          });
-    }
-    return types;
-  }
-
-  private static String storedDtype(JsonFields f) {
-    String dtype = f.stringOrNull("dtype");
-    if (dtype == null) {
-      dtype = f.stringOrNull("torch_dtype");
-    }
-    return dtype == null ? "float32" : dtype.toLowerCase(Locale.ROOT);
-  }
-
-  private static void within(int value, int max, String key, String where) {
+  static void within(int value, int max, String key, String where) {
     if (value <= 0 || value > max) {
       throw new ModelFormatException(where + ": " + key + " must be from 1 to " + max + ", found " + value);
     }
@@ -276,6 +179,11 @@ public record ModelConfig(
     if (id < 0 || id >= vocabSize) {
       throw new ModelFormatException(where + ": " + key + " " + id + " is outside the vocabulary [0, " + vocabSize + ")");
     }
+  }
+
+  /** The rotary embedding of layers of kind {@code type}. */
+  public RopeParameters rope(LayerType type) {
+    return type == LayerType.FULL ? globalRope : localRope;
   }
 
   /** The attention kind of layer {@code layer}. */
@@ -302,7 +210,7 @@ public record ModelConfig(
   public long parameterCount() {
     long attention = (long) hiddenSize * headDim * (2L * numHeads + 2L * numKvHeads);
     long mlp = 3L * hiddenSize * intermediateSize;
-    long norms = 4L * hiddenSize;
+    long norms = 4L * hiddenSize + (architecture == Architecture.GEMMA3 ? 2L * headDim : 0);
     long embed = (long) vocabSize * hiddenSize;
     return embed * (tieWordEmbeddings ? 1 : 2) + numLayers * (attention + mlp + norms) + hiddenSize;
   }
@@ -311,7 +219,8 @@ public record ModelConfig(
   public String summary() {
     return String.format(
         Locale.ROOT,
-        "gemma2 %d layers, hidden %d, %d/%d heads x %d, vocab %d, %.2fB parameters, %s",
+        "%s %d layers, hidden %d, %d/%d heads x %d, vocab %d, %.2fB parameters, %s",
+        architecture.displayName(),
         numLayers,
         hiddenSize,
         numHeads,

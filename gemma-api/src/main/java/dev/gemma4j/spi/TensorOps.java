@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * The tensor operations a backend provides; the Gemma 2 architecture ({@code Gemma2Model}) writes the
- * forward pass once against them. Tensors are 2-D {@code [rows, columns]} unless stated; a step's
+ * The tensor operations a backend provides; each architecture of the engine's model registry (Gemma 2,
+ * Gemma 3) writes its forward pass once against them. Tensors are 2-D {@code [rows, columns]} unless stated; a step's
  * activations have one row per token of the batch.
  *
  * <p>Tensors created inside {@link #openStep()} are freed when the step closes; weights live until
@@ -109,6 +109,18 @@ public interface TensorOps<T> extends AutoCloseable {
   /** RMSNorm in float32: {@code x / sqrt(mean(x²) + eps) * onePlusWeight}, cast back. */
   T rmsNorm(T x, T onePlusWeight, double eps);
 
+  /**
+   * RMSNorm of each head: {@code x [rows, heads * headDim]} normalized over every {@code headDim} slice with
+   * one {@code 1 + w} of {@code headDim} (Gemma 3's {@code q_norm} and {@code k_norm}), in float32 as
+   * {@link #rmsNorm}.
+   *
+   * @throws UnsupportedOperationException from backends that do not run architectures with head norms
+   */
+  default T rmsNormHeads(T x, T onePlusWeight, int heads, double eps) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " does not normalize attention heads, which"
+        + " Gemma 3 needs; run Gemma 3 on a backend that does (the CPU and NPU backends)");
+  }
+
   /** {@code x · wᵀ} for {@code x [rows, in]} and {@code w [out, in]}. */
   T linear(T x, LinearWeight weight);
 
@@ -118,6 +130,18 @@ public interface TensorOps<T> extends AutoCloseable {
    */
   default LinearWeight loadLinearGroup(Checkpoint checkpoint, List<LinearSource> sources) {
     return new LinearGroup(sources.stream().map(s -> loadLinear(checkpoint, s)).toList());
+  }
+
+  /**
+   * Loads an attention layer's q, k and v projections as a group ({@link #loadLinearGroup}). When
+   * {@code keysReachAttentionLinearly}, the architecture passes the keys to attention through RoPE alone (a
+   * linear map), so a backend may multiply the key weights by attention's score factor here and skip that
+   * product at every step; an architecture that normalizes the keys in between passes {@code false}. The
+   * default loads the group as it is.
+   */
+  default LinearWeight loadAttentionProjections(
+      Checkpoint checkpoint, List<LinearSource> qkv, boolean keysReachAttentionLinearly) {
+    return loadLinearGroup(checkpoint, qkv);
   }
 
   /** Each layer's {@code x · wᵀ} of a group from {@link #loadLinearGroup}, in the group's order. */

@@ -26,7 +26,7 @@ class ModelConfigTest {
     assertEquals(4, b2.numKvHeads());
     assertEquals(256, b2.headDim());
     assertEquals(256, b2.queryPreAttnScalar());
-    assertEquals(10000.0, b2.ropeTheta());
+    assertEquals(10000.0, b2.globalRope().theta());
     assertEquals(50.0, b2.attnSoftcap());
     assertEquals(30.0, b2.finalSoftcap());
     assertEquals(4096, b2.slidingWindow());
@@ -58,7 +58,7 @@ class ModelConfigTest {
     assertEquals(8, tiny.slidingWindow());
     assertEquals(10.0, tiny.attnSoftcap());
     assertEquals(5.0, tiny.finalSoftcap());
-    assertEquals(10000.0, tiny.ropeTheta());
+    assertEquals(10000.0, tiny.globalRope().theta());
     assertEquals(List.of(LayerType.SLIDING, LayerType.FULL, LayerType.SLIDING, LayerType.FULL), tiny.layerTypes());
     assertEquals("float32", tiny.storedDtype());
   }

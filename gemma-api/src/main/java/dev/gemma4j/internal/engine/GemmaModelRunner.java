@@ -4,7 +4,7 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.TopLogits;
 import dev.gemma4j.internal.model.ForwardBatch;
 import dev.gemma4j.internal.model.ForwardResult;
-import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.spi.KvCache;
 import java.nio.file.Path;
@@ -13,7 +13,7 @@ import java.util.function.Supplier;
 
 /** The {@link ModelRunner} of a loaded Gemma 2 model and the KV cache it owns. */
 final class GemmaModelRunner implements ModelRunner {
-  private final Gemma2Model<?> model;
+  private final DecoderModel<?> model;
   private final KvCache cache;
   private final Supplier<Optional<Path>> changedWeights;
   private final Supplier<DeviceCounters> counters;
@@ -24,7 +24,7 @@ final class GemmaModelRunner implements ModelRunner {
    * @param counters the backend's device counters
    */
   GemmaModelRunner(
-      Gemma2Model<?> model, KvCache cache, Supplier<Optional<Path>> changedWeights, Supplier<DeviceCounters> counters) {
+      DecoderModel<?> model, KvCache cache, Supplier<Optional<Path>> changedWeights, Supplier<DeviceCounters> counters) {
     this.model = model;
     this.cache = cache;
     this.changedWeights = changedWeights;

@@ -10,7 +10,7 @@ import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineOptions;
 import dev.gemma4j.engine.EngineStats;
-import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.sampling.Samplers;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
@@ -147,7 +147,7 @@ public final class LocalEngine implements Engine {
       MemoryBudget.of(config, engineOptions, weightBytes, backend.ops().kvCacheBytesPerElement(), stepBytes)
           .check(model, backend.deviceName(), freeBeforeLoad);
       long start = System.nanoTime();
-      Gemma2Model<?> loaded = Gemma2Model.load(checkpoint, backend.ops(), options.quantize());
+      DecoderModel<?> loaded = DecoderModel.load(checkpoint, backend.ops(), options.quantize());
       opened.addFirst(loaded);
       if (!backend.ops().readsCheckpointAfterLoad()) {
         checkpoint.close(); // the weights were copied: unmapping the files frees their pages

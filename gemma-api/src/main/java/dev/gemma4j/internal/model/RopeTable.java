@@ -1,11 +1,12 @@
 package dev.gemma4j.internal.model;
 
+import dev.gemma4j.config.RopeParameters;
 import dev.gemma4j.spi.Precision;
 
 /**
  * Rotary-embedding cosines and sines, computed on the host the way the reference does: inverse
  * frequencies {@code 1 / theta^(2i/d)} and angles {@code position * inv_freq} in float32, duplicated over
- * both halves of the head (rotate-half layout).
+ * both halves of the head (rotate-half layout); linear scaling divides the inverse frequencies by its factor.
  *
  * <p>The reference keeps the inverse frequencies in a buffer that is cast together with the model: a
  * checkpoint loaded in its bfloat16 (or float16) dtype carries frequencies rounded to that dtype, even
@@ -15,14 +16,17 @@ final class RopeTable {
   private final int headDim;
   private final float[] inverseFrequencies;
 
-  RopeTable(int headDim, double theta, String frequencyDtype) {
+  RopeTable(int headDim, RopeParameters rope, String frequencyDtype) {
     this.headDim = headDim;
     int half = headDim / 2;
+    float factor = (float) rope.linearFactor();
     inverseFrequencies = new float[half];
     for (int i = 0; i < half; i++) {
       float exponent = (float) (2 * i) / (float) headDim;
-      float power = (float) Math.pow(theta, exponent);
-      inverseFrequencies[i] = roundTo(frequencyDtype, 1.0f / power);
+      float power = (float) Math.pow(rope.theta(), exponent);
+      // Linear scaling divides the float32 inverse frequencies, before any cast to the checkpoint's dtype.
+      float inverse = 1.0f / power;
+      inverseFrequencies[i] = roundTo(frequencyDtype, factor == 1f ? inverse : inverse / factor);
     }
   }
 

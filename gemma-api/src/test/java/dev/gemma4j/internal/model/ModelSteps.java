@@ -10,7 +10,7 @@ public final class ModelSteps {
   private ModelSteps() {}
 
   /** A KV cache holding {@code positions} positions per layer in blocks of one. */
-  public static KvCache cache(Gemma2Model<?> model, int positions) {
+  public static KvCache cache(DecoderModel<?> model, int positions) {
     return model.allocateKvCache(model.kvCacheSpec(1, positions, positions));
   }
 
@@ -24,17 +24,17 @@ public final class ModelSteps {
   }
 
   /** Row-major logits {@code [ids.length, vocab]} of every position, run from position 0 in one step. */
-  public static float[] allLogits(Gemma2Model<?> model, KvCache cache, int[] ids) {
+  public static float[] allLogits(DecoderModel<?> model, KvCache cache, int[] ids) {
     return run(model, cache, ids, 0, identity(ids.length), ForwardBatch.Logits.ALL_HOST);
   }
 
   /** The logits of the last token of {@code chunk} at positions from {@code start}, through {@code table}. */
-  public static float[] lastLogits(Gemma2Model<?> model, KvCache cache, int[] chunk, int start, int[] table) {
+  public static float[] lastLogits(DecoderModel<?> model, KvCache cache, int[] chunk, int start, int[] table) {
     return run(model, cache, chunk, start, table, ForwardBatch.Logits.LAST_HOST);
   }
 
   private static float[] run(
-      Gemma2Model<?> model, KvCache cache, int[] chunk, int start, int[] table, ForwardBatch.Logits logits) {
+      DecoderModel<?> model, KvCache cache, int[] chunk, int start, int[] table, ForwardBatch.Logits logits) {
     int[] used = java.util.Arrays.copyOf(table, (start + chunk.length + cache.spec().blockSize() - 1) / cache.spec().blockSize());
     ForwardBatch batch =
         ForwardBatch.builder(cache.spec().blockSize(), model.config().slidingWindow())

@@ -302,6 +302,13 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     return round(out);
   }
 
+  /** {@link #rmsNorm} over each head's slice: the rows seen as {@code rows * heads} rows of one head each. */
+  @Override
+  public CpuTensor rmsNormHeads(CpuTensor x, CpuTensor onePlusWeight, int heads, double eps) {
+    CpuTensor normed = rmsNorm(new CpuTensor(x.data(), x.rows() * heads, x.columns() / heads), onePlusWeight, eps);
+    return new CpuTensor(normed.data(), x.rows(), x.columns());
+  }
+
   @Override
   public CpuTensor linear(CpuTensor x, LinearWeight weight) {
     return switch (weight) {

@@ -70,9 +70,10 @@ class GenerationGoldenTest {
     }
   }
 
-  @Test
-  void textPromptsGenerateTheReferenceText() {
-    Golden golden = Golden.load("tiny-gemma2-tok");
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"tiny-gemma2-tok", "tiny-gemma3-tok"})
+  void textPromptsGenerateTheReferenceText(String fixture) {
+    Golden golden = Golden.load(fixture);
     try (Gemma gemma = Gemma.open(golden.folder(), cpu())) {
       for (Golden.Case c : golden.cases()) {
         assertArrayEquals(c.inputIds(), gemma.encode(Prompt.text(c.prompt())), c.prompt());

@@ -17,7 +17,7 @@ record Golden(Path folder, List<Case> cases) {
   /** Every fixture with reference goldens: the HF ones and the NumPy-port shapes. */
   static final List<String> FIXTURES =
       List.of("tiny-gemma2", "tiny-gemma2-bf16", "tiny-gemma2-tok", "tiny-gemma2-awq", "shape-gqa3-hd24",
-          "shape-mha-hd32-bf16");
+          "shape-mha-hd32-bf16", "tiny-gemma3", "shape-gemma3-mm-bf16", "tiny-gemma3-tok");
 
   /** Top-k ids and logits of one generation step. */
   record Step(int[] ids, float[] logits) {}

@@ -10,7 +10,7 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.TestFixtures;
 import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.checkpoint.Checkpoint;
-import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
 import dev.gemma4j.spi.Precision;
@@ -88,7 +88,7 @@ class MemoryCheckTest {
     try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path(fixture));
         Backend backend = new CpuBackendProvider().open(new BackendOptions(precision, 0, 0))) {
       long before = backend.ops().weightBytesFor(checkpoint, quantize);
-      Gemma2Model.load(checkpoint, backend.ops(), quantize);
+      DecoderModel.load(checkpoint, backend.ops(), quantize);
       assertEquals(before, backend.ops().weightBytes(), fixture + " " + precision + " " + quantize);
     }
   }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemma4j.checkpoint.Checkpoint;
-import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
@@ -29,7 +29,7 @@ class ModelGoldenTest {
     Golden golden = Golden.load(fixture);
     try (Checkpoint checkpoint = Checkpoint.open(golden.folder());
         Backend backend = new CpuBackendProvider().open(BackendOptions.defaults())) {
-      Gemma2Model<?> model = Gemma2Model.load(checkpoint, backend.ops());
+      DecoderModel<?> model = DecoderModel.load(checkpoint, backend.ops());
       int vocab = checkpoint.config().vocabSize();
       for (Golden.Case c : golden.cases()) {
         int[] full = concat(c.inputIds(), c.greedyNewIds());
@@ -52,7 +52,7 @@ class ModelGoldenTest {
     Golden golden = Golden.load(fixture);
     try (Checkpoint checkpoint = Checkpoint.open(golden.folder());
         Backend backend = new CpuBackendProvider().open(BackendOptions.defaults())) {
-      Gemma2Model<?> model = Gemma2Model.load(checkpoint, backend.ops());
+      DecoderModel<?> model = DecoderModel.load(checkpoint, backend.ops());
       for (Golden.Case c : golden.cases()) {
         int[] full = concat(c.inputIds(), c.greedyNewIds());
         // Blocks of one position in reverse order: the cache must follow the block table, not positions.

@@ -7,7 +7,7 @@ import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.SafetensorsWriter;
 import dev.gemma4j.checkpoint.TensorInfo;
-import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
@@ -29,7 +29,7 @@ class PrecisionTest {
   private static double maxPrefillDifference(Path folder, Golden.Case c, Precision precision) {
     try (Checkpoint checkpoint = Checkpoint.open(folder);
         Backend backend = new CpuBackendProvider().open(new BackendOptions(precision, 0, 0))) {
-      Gemma2Model<?> model = Gemma2Model.load(checkpoint, backend.ops());
+      DecoderModel<?> model = DecoderModel.load(checkpoint, backend.ops());
       float[] logits =
           ModelGoldenTest.lastRow(
               ModelSteps.allLogits(model, ModelSteps.cache(model, c.inputIds().length), c.inputIds()),

@@ -384,14 +384,25 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     };
   }
 
-  /**
-   * Dense layers of a group stacked into one {@code [sum of outputs, in]} matrix, so the group is one
-   * {@code Mm}. In a q/k/v group the keys' rows are multiplied by the attention's {@code scale / softcap}
-   * (or {@code scale} without a soft-cap) on the way, so the cached keys come pre-scaled and attention skips
-   * one {@code Muls} per layer: {@code q · (c k) = c (q · k)}, rotary embedding being linear.
-   */
+  /** Dense layers of a group stacked into one {@code [sum of outputs, in]} matrix, so the group is one {@code Mm}. */
   @Override
   public LinearWeight loadLinearGroup(Checkpoint checkpoint, List<LinearSource> sources) {
+    return loadStacked(checkpoint, sources, -1);
+  }
+
+  /**
+   * Stacked as {@link #loadLinearGroup}; where the model says the keys reach attention through RoPE alone, the
+   * keys' rows are multiplied by the attention's {@code scale / softcap} (or {@code scale} without a soft-cap) on
+   * the way, so the cached keys come pre-scaled and attention skips one {@code Muls} per layer:
+   * {@code q · (c k) = c (q · k)}, rotary embedding being linear.
+   */
+  @Override
+  public LinearWeight loadAttentionProjections(
+      Checkpoint checkpoint, List<LinearSource> qkv, boolean keysReachAttentionLinearly) {
+    return loadStacked(checkpoint, qkv, keysReachAttentionLinearly ? 1 : -1);
+  }
+
+  private LinearWeight loadStacked(Checkpoint checkpoint, List<LinearSource> sources, int scaledPart) {
     if (!fusions.stackedMatmuls() || !sources.stream().allMatch(LinearSource.Dense.class::isInstance)) {
       return TensorOps.super.loadLinearGroup(checkpoint, sources);
     }
@@ -400,14 +411,13 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     long[] widths = parts.stream().mapToLong(t -> t.shape().get(0)).toArray();
     NpuTensor stacked = allocate(activation, java.util.Arrays.stream(widths).sum(), in);
     long row = 0;
-    for (TensorInfo part : parts) {
-      boolean keys = parts.size() == 3 && part.name().endsWith("self_attn.k_proj.weight");
-      float factor = keys ? keyScale(checkpoint.config()) : 1f;
-      if (keys) {
+    for (int i = 0; i < parts.size(); i++) {
+      float factor = i == scaledPart ? keyScale(checkpoint.config()) : 1f;
+      if (i == scaledPart) {
         foldedKeyScale = factor;
       }
-      uploadInto(stacked, row * in, checkpoint, part, factor);
-      row += part.shape().get(0);
+      uploadInto(stacked, row * in, checkpoint, parts.get(i), factor);
+      row += parts.get(i).shape().get(0);
     }
     return new NpuLinear(stacked, widths);
   }
@@ -761,6 +771,15 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     NpuTensor out = allocate(activation, x.dim(0), weight.dim(0));
     nn.run("aclnnMm", x, weight.transposed(), out, (byte) 0);
     return out;
+  }
+
+  /** One {@code aclnnRmsNorm} over the rows seen as {@code rows * heads} rows of one head each. */
+  @Override
+  public NpuTensor rmsNormHeads(NpuTensor x, NpuTensor onePlusWeight, int heads, double eps) {
+    NpuTensor input = contiguous(x);
+    long rows = input.dim(0);
+    long width = input.dim(1);
+    return rmsNorm(input.reshape(rows * heads, width / heads), onePlusWeight, eps).reshape(rows, width);
   }
 
   @Override

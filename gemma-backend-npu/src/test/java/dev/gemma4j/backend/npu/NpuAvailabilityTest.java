@@ -10,7 +10,7 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.TestFixtures;
 import dev.gemma4j.backend.cpu.CpuBackendProvider;
 import dev.gemma4j.checkpoint.Checkpoint;
-import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.Availability;
@@ -75,7 +75,7 @@ class NpuAvailabilityTest {
     Path toolkit = Emulator.copy(dir.resolve("failing"), "fail_op = aclnnSoftmax\n");
     try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path("tiny-gemma2"));
         Backend npu = Emulator.provider(toolkit).open(BackendOptions.defaults())) {
-      Gemma2Model<?> model = Gemma2Model.load(checkpoint, npu.ops());
+      DecoderModel<?> model = DecoderModel.load(checkpoint, npu.ops());
       KvCache cache = ModelSteps.cache(model, 16);
       AscendException e =
           assertThrows(
@@ -112,7 +112,7 @@ class NpuAvailabilityTest {
     Path toolkit = Emulator.copy(dir.resolve("split"), "", List.of("libascendcl.so", "libnnopbase.so", "libopapi_math.so", "libopapi_nn.so"));
     try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path("tiny-gemma2"));
         Backend npu = Emulator.provider(toolkit).open(BackendOptions.defaults())) {
-      Gemma2Model<?> model = Gemma2Model.load(checkpoint, npu.ops());
+      DecoderModel<?> model = DecoderModel.load(checkpoint, npu.ops());
       float[] logits = ModelSteps.lastLogits(model, ModelSteps.cache(model, 4), new int[] {2, 5}, 0, ModelSteps.identity(2));
       assertTrue(Float.isFinite(logits[0]));
     }
@@ -144,7 +144,7 @@ class NpuAvailabilityTest {
     assertTrue(provider.availability().available(), provider.availability().detail());
     try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path("tiny-gemma2"));
         Backend npu = provider.open(BackendOptions.defaults())) {
-      Gemma2Model<?> model = Gemma2Model.load(checkpoint, npu.ops());
+      DecoderModel<?> model = DecoderModel.load(checkpoint, npu.ops());
       float[] logits = ModelSteps.lastLogits(model, ModelSteps.cache(model, 4), new int[] {2, 5}, 0, ModelSteps.identity(2));
       assertTrue(Float.isFinite(logits[0]));
     }
@@ -178,7 +178,7 @@ class NpuAvailabilityTest {
     for (dev.gemma4j.spi.Precision precision : dev.gemma4j.spi.Precision.values()) {
       try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path("tiny-gemma2"));
           Backend npu = Emulator.provider(quirky).open(new BackendOptions(precision, 0, 0))) {
-        Gemma2Model<?> model = Gemma2Model.load(checkpoint, npu.ops());
+        DecoderModel<?> model = DecoderModel.load(checkpoint, npu.ops());
         NpuGoldenTest.Case c = NpuGoldenTest.cases("tiny-gemma2").getFirst();
         float[] logits = NpuGoldenTest.prefillLogits(model, c.prompt());
         double drift = NpuGoldenTest.maxDifference(logits, c.prefillLastLogits());

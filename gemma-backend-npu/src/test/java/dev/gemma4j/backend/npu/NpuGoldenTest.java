@@ -16,7 +16,7 @@ import dev.gemma4j.Prompt;
 import dev.gemma4j.TestFixtures;
 import dev.gemma4j.backend.cpu.CpuBackendProvider;
 import dev.gemma4j.checkpoint.Checkpoint;
-import dev.gemma4j.internal.model.Gemma2Model;
+import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
@@ -68,7 +68,8 @@ class NpuGoldenTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-gemma2", "tiny-gemma2-bf16", "tiny-gemma2-tok", "shape-gqa3-hd24", "shape-mha-hd32-bf16"})
+  @ValueSource(strings = {"tiny-gemma2", "tiny-gemma2-bf16", "tiny-gemma2-tok", "shape-gqa3-hd24", "shape-mha-hd32-bf16",
+      "tiny-gemma3", "shape-gemma3-mm-bf16"})
   void generatesEveryGoldenIdAloneAndConcurrently(String fixture) throws IOException {
     List<Case> cases = cases(fixture);
     try (Gemma gemma = Gemma.open(TestFixtures.path(fixture), GemmaOptions.builder().backend("npu").precision(Precision.FLOAT32).build())) {
@@ -96,8 +97,8 @@ class NpuGoldenTest {
 
   @ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({
-    "tiny-gemma2, on", "shape-gqa3-hd24, on", "shape-mha-hd32-bf16, on",
-    "tiny-gemma2, off", "shape-gqa3-hd24, off", "shape-mha-hd32-bf16, off"})
+    "tiny-gemma2, on", "shape-gqa3-hd24, on", "shape-mha-hd32-bf16, on", "tiny-gemma3, on", "shape-gemma3-mm-bf16, on",
+    "tiny-gemma2, off", "shape-gqa3-hd24, off", "shape-mha-hd32-bf16, off", "tiny-gemma3, off", "shape-gemma3-mm-bf16, off"})
   void logitsAgreeWithTheCpuBackendAndTheReference(String fixture, String fused) throws IOException {
     Path folder = TestFixtures.path(fixture);
     var env = new java.util.HashMap<>(Emulator.environment(Emulator.home()));
@@ -105,8 +106,8 @@ class NpuGoldenTest {
     try (Checkpoint checkpoint = Checkpoint.open(folder);
         Backend npu = new NpuBackendProvider(env).open(BackendOptions.defaults());
         Backend cpu = new CpuBackendProvider().open(BackendOptions.defaults())) {
-      Gemma2Model<?> onNpu = Gemma2Model.load(checkpoint, npu.ops());
-      Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops());
+      DecoderModel<?> onNpu = DecoderModel.load(checkpoint, npu.ops());
+      DecoderModel<?> onCpu = DecoderModel.load(checkpoint, cpu.ops());
       int vocab = checkpoint.config().vocabSize();
       for (Case c : cases(fixture)) {
         int[] all = concat(c.prompt(), c.greedy());
@@ -139,8 +140,8 @@ class NpuGoldenTest {
     try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.path(fixture));
         Backend f32 = Emulator.provider(Emulator.home()).open(BackendOptions.defaults());
         Backend bf16 = Emulator.provider(Emulator.home()).open(new BackendOptions(Precision.BFLOAT16, 0, 0))) {
-      Gemma2Model<?> exact = Gemma2Model.load(checkpoint, f32.ops());
-      Gemma2Model<?> fourBit = Gemma2Model.load(checkpoint, bf16.ops());
+      DecoderModel<?> exact = DecoderModel.load(checkpoint, f32.ops());
+      DecoderModel<?> fourBit = DecoderModel.load(checkpoint, bf16.ops());
       long packed = checkpoint.tensors().values().stream().filter(t -> t.name().endsWith(".qweight")).mapToLong(t -> t.byteLength()).sum();
       assertTrue(bf16.ops().weightBytes() < f32.ops().weightBytes() / 4, "4-bit weights stay 4-bit in bf16 math");
       assertTrue(bf16.ops().weightBytes() >= packed, "the packed weights are all there");
@@ -165,9 +166,9 @@ class NpuGoldenTest {
         Backend cpu = new CpuBackendProvider().open(BackendOptions.defaults());
         Backend f32 = Emulator.provider(Emulator.home()).open(BackendOptions.defaults());
         Backend bf16 = Emulator.provider(Emulator.home()).open(new BackendOptions(Precision.BFLOAT16, 0, 0))) {
-      Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops(), quantize);
-      Gemma2Model<?> dequantized = Gemma2Model.load(checkpoint, f32.ops(), quantize);
-      Gemma2Model<?> quantized = Gemma2Model.load(checkpoint, bf16.ops(), quantize);
+      DecoderModel<?> onCpu = DecoderModel.load(checkpoint, cpu.ops(), quantize);
+      DecoderModel<?> dequantized = DecoderModel.load(checkpoint, f32.ops(), quantize);
+      DecoderModel<?> quantized = DecoderModel.load(checkpoint, bf16.ops(), quantize);
       assertEquals(bf16.ops().weightBytesFor(checkpoint, quantize), bf16.ops().weightBytes(), "the memory check knows it beforehand");
       assertTrue(bf16.ops().weightBytes() < checkpoint.storedBytes() / 2, quantize + " weights on the device");
       float[] exact = prefillLogits(dequantized, first.prompt());
@@ -187,8 +188,8 @@ class NpuGoldenTest {
     try (Checkpoint checkpoint = Checkpoint.open(folder);
         Backend npu = provider.open(new BackendOptions(Precision.BFLOAT16, 0, 0));
         Backend cpu = new CpuBackendProvider().open(new BackendOptions(Precision.BFLOAT16, 0, 0))) {
-      Gemma2Model<?> onNpu = Gemma2Model.load(checkpoint, npu.ops());
-      Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops());
+      DecoderModel<?> onNpu = DecoderModel.load(checkpoint, npu.ops());
+      DecoderModel<?> onCpu = DecoderModel.load(checkpoint, cpu.ops());
       float[] npuLogits = prefillLogits(onNpu, first.prompt());
       double fromCpu = maxDifference(npuLogits, prefillLogits(onCpu, first.prompt()));
       double fromReference = maxDifference(npuLogits, first.prefillLastLogits());
@@ -215,8 +216,8 @@ class NpuGoldenTest {
       try (Checkpoint checkpoint = Checkpoint.open(folder);
           Backend npu = new NpuBackendProvider(env).open(new BackendOptions(Precision.BFLOAT16, 0, 0));
           Backend cpu = new CpuBackendProvider().open(new BackendOptions(Precision.BFLOAT16, 0, 0))) {
-        Gemma2Model<?> onNpu = Gemma2Model.load(checkpoint, npu.ops());
-        Gemma2Model<?> onCpu = Gemma2Model.load(checkpoint, cpu.ops());
+        DecoderModel<?> onNpu = DecoderModel.load(checkpoint, npu.ops());
+        DecoderModel<?> onCpu = DecoderModel.load(checkpoint, cpu.ops());
         for (Case c : cases("tiny-gemma2-bf16")) {
           float[] npuLogits = prefillLogits(onNpu, c.prompt());
           fromCpu[m] = Math.max(fromCpu[m], maxDifference(npuLogits, prefillLogits(onCpu, c.prompt())));
@@ -243,7 +244,7 @@ class NpuGoldenTest {
       long matrices = checkpoint.tensors().values().stream().filter(t -> !t.name().endsWith("norm.weight")).mapToLong(t -> t.elementCount()).sum();
       for (Precision precision : Precision.values()) {
         try (Backend npu = Emulator.provider(Emulator.home()).open(new BackendOptions(precision, 0, 0))) {
-          Gemma2Model.load(checkpoint, npu.ops());
+          DecoderModel.load(checkpoint, npu.ops());
           // bf16 keeps a bf16 copy of each 1 + w for aclnnAddRmsNorm beside the float32 one
           long expected = matrices * (precision == Precision.BFLOAT16 ? 2 : 4) + norms * (precision == Precision.BFLOAT16 ? 6 : 4);
           assertEquals(expected, npu.ops().weightBytes(), precision + ": matrices in the activation dtype, norms in float32");
@@ -254,7 +255,7 @@ class NpuGoldenTest {
   }
 
   /** The last prompt row's logits after a prefill from position 0. */
-  static float[] prefillLogits(Gemma2Model<?> model, int[] prompt) {
+  static float[] prefillLogits(DecoderModel<?> model, int[] prompt) {
     return ModelSteps.lastLogits(model, ModelSteps.cache(model, prompt.length), prompt, 0, ModelSteps.identity(prompt.length));
   }
 

@@ -1,0 +1,20 @@
+package dev.gemma4j.internal.model;
+
+import dev.gemma4j.WeightQuantization;
+import dev.gemma4j.checkpoint.Checkpoint;
+import dev.gemma4j.spi.TensorOps;
+
+/**
+ * The architectures the engine runs, by the {@link dev.gemma4j.config.Architecture} a config names: the one
+ * place that maps an architecture to its model class (and through it to its weight names and forward pass).
+ */
+final class ModelRegistry {
+  private ModelRegistry() {}
+
+  static <T> DecoderModel<T> load(Checkpoint checkpoint, TensorOps<T> ops, WeightQuantization quantize) {
+    return switch (checkpoint.config().architecture()) {
+      case GEMMA2 -> Gemma2Model.create(checkpoint, ops, quantize);
+      case GEMMA3 -> Gemma3Model.create(checkpoint, ops, quantize);
+    };
+  }
+}
