@@ -134,6 +134,7 @@ class ServerBehaviourTest {
       var image = post(server, "/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
           + "\"image_url\":{\"url\":\"http://x\"}}]}]}");
       assertEquals(400, image.statusCode());
+      assertTrue(error(image).get("message").getAsString().contains("image input is not supported"), image.body());
       assertEquals(405, http.send(HttpRequest.newBuilder(server.baseUri().resolve("/v1/completions")).GET().build(),
           HttpResponse.BodyHandlers.ofString()).statusCode());
       assertEquals(404, get(server, "/v1/embeddings").statusCode());

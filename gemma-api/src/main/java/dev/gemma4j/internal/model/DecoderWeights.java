@@ -46,56 +46,98 @@ record DecoderWeights<T>(EmbeddingTable<T> embedding, List<Layer<T>> layers, T f
       T postFeedforwardNorm) {}
 
   /**
-   * Loads every tensor under {@code prefix} ({@code "model."} for a text checkpoint).
+   * The tensors of a decoder under {@code prefix} ({@code "model."} for a text checkpoint), in checkpoint
+   * order, with the shapes the config implies.
    *
    * @param headNorms whether each layer has {@code self_attn.q_norm} and {@code k_norm} of one head's width
    */
-  static <T> DecoderWeights<T> load(
-      Checkpoint checkpoint, TensorOps<T> ops, WeightQuantization quantize, String prefix, boolean headNorms) {
-    ModelConfig c = checkpoint.config();
+  static List<WeightSpec> layout(ModelConfig c, String prefix, boolean headNorms) {
     long hidden = c.hiddenSize();
     long qWidth = (long) c.numHeads() * c.headDim();
     long kvWidth = (long) c.numKvHeads() * c.headDim();
     long inter = c.intermediateSize();
+    List<WeightSpec> out = new ArrayList<>();
+    out.add(new WeightSpec(prefix + "embed_tokens.weight", List.of((long) c.vocabSize(), hidden), WeightSpec.Role.EMBEDDING));
+    for (int i = 0; i < c.numLayers(); i++) {
+      String p = prefix + "layers." + i + ".";
+      out.add(norm(p + "input_layernorm.weight", hidden));
+      out.add(linear(p + "self_attn.q_proj", qWidth, hidden));
+      out.add(linear(p + "self_attn.k_proj", kvWidth, hidden));
+      out.add(linear(p + "self_attn.v_proj", kvWidth, hidden));
+      if (headNorms) {
+        out.add(norm(p + "self_attn.q_norm.weight", c.headDim()));
+        out.add(norm(p + "self_attn.k_norm.weight", c.headDim()));
+      }
+      out.add(linear(p + "self_attn.o_proj", hidden, qWidth));
+      out.add(norm(p + "post_attention_layernorm.weight", hidden));
+      out.add(norm(p + "pre_feedforward_layernorm.weight", hidden));
+      out.add(linear(p + "mlp.gate_proj", inter, hidden));
+      out.add(linear(p + "mlp.up_proj", inter, hidden));
+      out.add(linear(p + "mlp.down_proj", hidden, inter));
+      out.add(norm(p + "post_feedforward_layernorm.weight", hidden));
+    }
+    out.add(norm(prefix + "norm.weight", hidden));
+    return List.copyOf(out);
+  }
+
+  private static WeightSpec norm(String name, long width) {
+    return new WeightSpec(name, List.of(width), WeightSpec.Role.NORM);
+  }
+
+  private static WeightSpec linear(String layer, long out, long in) {
+    return new WeightSpec(layer + ".weight", List.of(out, in), WeightSpec.Role.LINEAR);
+  }
+
+  /**
+   * Loads every tensor of {@link #layout} through a backend, checking each one's shape; q/k/v and gate/up go
+   * to the backend as groups.
+   */
+  static <T> DecoderWeights<T> load(
+      Checkpoint checkpoint, TensorOps<T> ops, WeightQuantization quantize, String prefix, boolean headNorms) {
+    ModelConfig c = checkpoint.config();
     if (!c.tieWordEmbeddings()) {
       throw new ModelFormatException(checkpoint.folder().resolve("config.json") + " sets tie_word_embeddings to false;"
           + " Gemma models tie their output head to the embedding and gemma4j supports only that");
     }
-    EmbeddingTable<T> embedding =
-        ops.loadEmbedding(checkpoint, checkpoint.tensor(prefix + "embed_tokens.weight", c.vocabSize(), hidden));
+    java.util.Iterator<WeightSpec> specs = layout(c, prefix, headNorms).iterator();
+    EmbeddingTable<T> embedding = ops.loadEmbedding(checkpoint, tensor(checkpoint, specs.next()));
     List<Layer<T>> layers = new ArrayList<>();
     for (int i = 0; i < c.numLayers(); i++) {
-      String p = prefix + "layers." + i + ".";
+      T inputNorm = norm(checkpoint, ops, specs.next());
       List<LinearSource> qkv = List.of(
-          source(checkpoint, quantize, p + "self_attn.q_proj", qWidth, hidden),
-          source(checkpoint, quantize, p + "self_attn.k_proj", kvWidth, hidden),
-          source(checkpoint, quantize, p + "self_attn.v_proj", kvWidth, hidden));
-      layers.add(new Layer<>(
-          c.layerType(i),
-          norm(checkpoint, ops, p + "input_layernorm.weight", hidden),
-          // Without head norms the keys reach attention through RoPE alone, a linear map, so a backend may
-          // fold attention's score factor into the key weights; a norm in between would undo it.
-          ops.loadAttentionProjections(checkpoint, qkv, !headNorms),
-          headNorms ? norm(checkpoint, ops, p + "self_attn.q_norm.weight", c.headDim()) : null,
-          headNorms ? norm(checkpoint, ops, p + "self_attn.k_norm.weight", c.headDim()) : null,
-          ops.loadLinear(checkpoint, source(checkpoint, quantize, p + "self_attn.o_proj", hidden, qWidth)),
-          norm(checkpoint, ops, p + "post_attention_layernorm.weight", hidden),
-          norm(checkpoint, ops, p + "pre_feedforward_layernorm.weight", hidden),
-          ops.loadLinearGroup(checkpoint, List.of(
-              source(checkpoint, quantize, p + "mlp.gate_proj", inter, hidden),
-              source(checkpoint, quantize, p + "mlp.up_proj", inter, hidden))),
-          ops.loadLinear(checkpoint, source(checkpoint, quantize, p + "mlp.down_proj", hidden, inter)),
-          norm(checkpoint, ops, p + "post_feedforward_layernorm.weight", hidden)));
+          source(checkpoint, quantize, specs.next()), source(checkpoint, quantize, specs.next()),
+          source(checkpoint, quantize, specs.next()));
+      T queryNorm = headNorms ? norm(checkpoint, ops, specs.next()) : null;
+      T keyNorm = headNorms ? norm(checkpoint, ops, specs.next()) : null;
+      LinearWeight o = ops.loadLinear(checkpoint, source(checkpoint, quantize, specs.next()));
+      T postAttentionNorm = norm(checkpoint, ops, specs.next());
+      T preFeedforwardNorm = norm(checkpoint, ops, specs.next());
+      LinearWeight gateUp = ops.loadLinearGroup(checkpoint, List.of(
+          source(checkpoint, quantize, specs.next()), source(checkpoint, quantize, specs.next())));
+      LinearWeight down = ops.loadLinear(checkpoint, source(checkpoint, quantize, specs.next()));
+      T postFeedforwardNorm = norm(checkpoint, ops, specs.next());
+      // Without head norms the keys reach attention through RoPE alone, a linear map, so a backend may fold
+      // attention's score factor into the key weights; a norm in between would undo it.
+      layers.add(new Layer<>(c.layerType(i), inputNorm, ops.loadAttentionProjections(checkpoint, qkv, !headNorms),
+          queryNorm, keyNorm, o, postAttentionNorm, preFeedforwardNorm, gateUp, down, postFeedforwardNorm));
     }
-    return new DecoderWeights<>(embedding, List.copyOf(layers), norm(checkpoint, ops, prefix + "norm.weight", hidden));
+    T finalNorm = norm(checkpoint, ops, specs.next());
+    return new DecoderWeights<>(embedding, List.copyOf(layers), finalNorm);
   }
 
-  private static <T> T norm(Checkpoint checkpoint, TensorOps<T> ops, String name, long width) {
-    return ops.loadNormWeight(checkpoint, checkpoint.tensor(name, width));
+  private static TensorInfo tensor(Checkpoint checkpoint, WeightSpec spec) {
+    return checkpoint.tensor(spec.name(), spec.shape().stream().mapToLong(Long::longValue).toArray());
+  }
+
+  private static <T> T norm(Checkpoint checkpoint, TensorOps<T> ops, WeightSpec spec) {
+    return ops.loadNormWeight(checkpoint, tensor(checkpoint, spec));
   }
 
   /** Where a linear layer's weight comes from, checked against the shape the config implies. */
-  private static LinearSource source(Checkpoint checkpoint, WeightQuantization quantize, String layer, long out, long in) {
+  private static LinearSource source(Checkpoint checkpoint, WeightQuantization quantize, WeightSpec spec) {
+    String layer = spec.name().substring(0, spec.name().length() - ".weight".length());
+    long out = spec.shape().get(0);
+    long in = spec.shape().get(1);
     Optional<Quantization> quantization = checkpoint.quantization();
     if (quantization.isEmpty()) {
       TensorInfo weight = checkpoint.tensor(layer + ".weight", out, in);

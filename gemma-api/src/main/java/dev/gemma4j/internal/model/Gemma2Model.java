@@ -18,9 +18,14 @@ final class Gemma2Model<T> extends DecoderModel<T> {
     super(config, ops, weights);
   }
 
+  private static final String PREFIX = "model.";
+
   static <T> Gemma2Model<T> create(Checkpoint checkpoint, TensorOps<T> ops, WeightQuantization quantize) {
-    return new Gemma2Model<>(
-        checkpoint.config(), ops, DecoderWeights.load(checkpoint, ops, quantize, "model.", false));
+    return new Gemma2Model<>(checkpoint.config(), ops, DecoderWeights.load(checkpoint, ops, quantize, PREFIX, false));
+  }
+
+  static List<WeightSpec> layout(ModelConfig config) {
+    return DecoderWeights.layout(config, PREFIX, false);
   }
 
   @Override

@@ -30,6 +30,11 @@ final class Gemma3Model<T> extends DecoderModel<T> {
         checkpoint.config(), ops, DecoderWeights.load(checkpoint, ops, quantize, prefix(checkpoint), true));
   }
 
+  /** A text checkpoint's tensors. */
+  static List<WeightSpec> layout(ModelConfig config) {
+    return DecoderWeights.layout(config, PREFIXES.getFirst(), true);
+  }
+
   private static String prefix(Checkpoint checkpoint) {
     for (String prefix : PREFIXES) {
       if (checkpoint.tensors().containsKey(prefix + "embed_tokens.weight")) {

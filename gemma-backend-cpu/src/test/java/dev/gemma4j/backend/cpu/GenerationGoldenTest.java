@@ -90,9 +90,10 @@ class GenerationGoldenTest {
    * between the top logits, so the ids may differ; README reports the agreement): the top logit within
    * 0.5 and the weights' memory at about a quarter for float32.
    */
-  @Test
-  void int4AtLoadStaysCloseToTheFloatModel() {
-    Golden golden = Golden.load("tiny-gemma2");
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"tiny-gemma2", "tiny-gemma3"})
+  void int4AtLoadStaysCloseToTheFloatModel(String fixture) {
+    Golden golden = Golden.load(fixture);
     GemmaOptions int4 = cpu().toBuilder().quantize(dev.gemma4j.WeightQuantization.INT4).build();
     try (Gemma exact = Gemma.open(golden.folder(), cpu()); Gemma quantized = Gemma.open(golden.folder(), int4)) {
       for (Golden.Case c : golden.cases()) {
@@ -110,9 +111,10 @@ class GenerationGoldenTest {
   }
 
   /** 8 bits per output stay much closer: the top logit within 0.1 and the same greedy start on this fixture. */
-  @Test
-  void int8AtLoadStaysCloserStill() {
-    Golden golden = Golden.load("tiny-gemma2");
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"tiny-gemma2", "tiny-gemma3"})
+  void int8AtLoadStaysCloserStill(String fixture) {
+    Golden golden = Golden.load(fixture);
     GemmaOptions int8 = cpu().toBuilder().quantize(dev.gemma4j.WeightQuantization.INT8).build();
     try (Gemma exact = Gemma.open(golden.folder(), cpu()); Gemma quantized = Gemma.open(golden.folder(), int8)) {
       for (Golden.Case c : golden.cases()) {

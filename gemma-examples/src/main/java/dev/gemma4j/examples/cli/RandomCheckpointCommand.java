@@ -9,6 +9,8 @@ import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.SafetensorsWriter;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.config.Quantization;
+import dev.gemma4j.internal.model.ModelRegistry;
+import dev.gemma4j.internal.model.WeightSpec;
 import dev.gemma4j.testkit.BundledModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,7 +31,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code gemma random-checkpoint}: a checkpoint of a given config with random weights, so benchmarks run
- * at the real layer shapes of 2B, 9B or 27B without the real weights.
+ * at the real layer shapes of Gemma 2 (2B, 9B, 27B) or Gemma 3 (1B to 27B) without the real weights.
  */
 @Command(
     mixinStandardHelpOptions = true,
@@ -124,15 +126,18 @@ final class RandomCheckpointCommand implements Callable<Integer> {
     } catch (IOException | RuntimeException e) {
       throw new GemmaException("cannot read --config " + config + ": " + e.getMessage(), e);
     }
+    // A multimodal config (Gemma 3 4B and up) keeps the language model's keys in text_config.
+    JsonObject text = json.has("text_config") && json.get("text_config").isJsonObject()
+        ? json.getAsJsonObject("text_config") : json;
     if (layers > 0) {
-      json.addProperty("num_hidden_layers", layers);
-      if (json.has("layer_types") && json.get("layer_types").isJsonArray()) {
+      text.addProperty("num_hidden_layers", layers);
+      if (text.has("layer_types") && text.get("layer_types").isJsonArray()) {
         JsonArray kept = new JsonArray();
-        JsonArray types = json.getAsJsonArray("layer_types");
+        JsonArray types = text.getAsJsonArray("layer_types");
         for (int i = 0; i < layers && i < types.size(); i++) {
           kept.add(types.get(i));
         }
-        json.add("layer_types", kept);
+        text.add("layer_types", kept);
       }
     }
     String name = switch (storage) {
@@ -169,29 +174,20 @@ final class RandomCheckpointCommand implements Callable<Integer> {
     }
   }
 
-  /** Every tensor, in checkpoint order; with {@code group > 0} the linear layers are AWQ's three tensors. */
+  /**
+   * Every tensor, in checkpoint order, as the model registry lays them out; with {@code group > 0} the linear
+   * layers are AWQ's three tensors.
+   */
   private static List<Tensor> tensors(ModelConfig c, DType storage, int group) {
-    long h = c.hiddenSize();
-    long q = (long) c.numHeads() * c.headDim();
-    long kv = (long) c.numKvHeads() * c.headDim();
-    long inter = c.intermediateSize();
     List<Tensor> tensors = new ArrayList<>();
-    tensors.add(new Tensor("model.embed_tokens.weight", storage, List.of((long) c.vocabSize(), h), Fill.FLOAT));
-    for (int i = 0; i < c.numLayers(); i++) {
-      String p = "model.layers." + i + ".";
-      tensors.add(new Tensor(p + "input_layernorm.weight", storage, List.of(h), Fill.NORM));
-      linear(tensors, p + "self_attn.q_proj", q, h, storage, group);
-      linear(tensors, p + "self_attn.k_proj", kv, h, storage, group);
-      linear(tensors, p + "self_attn.v_proj", kv, h, storage, group);
-      linear(tensors, p + "self_attn.o_proj", h, q, storage, group);
-      tensors.add(new Tensor(p + "post_attention_layernorm.weight", storage, List.of(h), Fill.NORM));
-      tensors.add(new Tensor(p + "pre_feedforward_layernorm.weight", storage, List.of(h), Fill.NORM));
-      linear(tensors, p + "mlp.gate_proj", inter, h, storage, group);
-      linear(tensors, p + "mlp.up_proj", inter, h, storage, group);
-      linear(tensors, p + "mlp.down_proj", h, inter, storage, group);
-      tensors.add(new Tensor(p + "post_feedforward_layernorm.weight", storage, List.of(h), Fill.NORM));
+    for (WeightSpec spec : ModelRegistry.layout(c)) {
+      switch (spec.role()) {
+        case EMBEDDING -> tensors.add(new Tensor(spec.name(), storage, spec.shape(), Fill.FLOAT));
+        case NORM -> tensors.add(new Tensor(spec.name(), storage, spec.shape(), Fill.NORM));
+        case LINEAR -> linear(tensors, spec.name().substring(0, spec.name().length() - ".weight".length()),
+            spec.shape().get(0), spec.shape().get(1), storage, group);
+      }
     }
-    tensors.add(new Tensor("model.norm.weight", storage, List.of(h), Fill.NORM));
     return tensors;
   }
 

@@ -62,6 +62,41 @@ class BenchAndRandomCheckpointTest {
     assertTrue(run.err().contains("--workload short|long"), run.err());
   }
 
+  /**
+   * A Gemma 3 multimodal config (gemma-3-4b-it's, cut to 2 layers of a tiny width through a copy) gives a text
+   * checkpoint with the q/k norms the registry lays out, that loads and runs.
+   */
+  @Test
+  void randomGemma3CheckpointsFollowTheRegistrysLayout() throws IOException {
+    JsonObject config = JsonParser.parseString(Files.readString(
+        CliRun.fixture("real-configs").resolve("gemma-3-4b-it.config.json"))).getAsJsonObject();
+    JsonObject text = config.getAsJsonObject("text_config");
+    text.addProperty("hidden_size", 32);
+    text.addProperty("intermediate_size", 64);
+    text.addProperty("head_dim", 16);
+    text.addProperty("vocab_size", 300);
+    Path small = Files.writeString(dir.resolve("gemma3.json"), config.toString());
+    Path out = dir.resolve("random-gemma3");
+    CliRun run = CliRun.of("random-checkpoint", "--config", small.toString(), "--layers", "2", "--out", out.toString());
+    assertEquals(0, run.status(), run.err());
+    assertTrue(run.out().contains("gemma3 2 layers"), run.out());
+    try (Checkpoint c = Checkpoint.open(out)) {
+      assertEquals(dev.gemma4j.config.Architecture.GEMMA3, c.config().architecture());
+      assertEquals(2 * (11 + 2) + 2, c.tensors().size());
+      assertEquals(List.of(16L), c.tensors().get("model.layers.1.self_attn.k_norm.weight").shape());
+    }
+    Path awq = dir.resolve("random-gemma3-awq");
+    CliRun quantized = CliRun.of("random-checkpoint", "--config", small.toString(), "--layers", "2", "--quantize", "awq",
+        "--group-size", "32", "--out", awq.toString());
+    assertEquals(0, quantized.status(), quantized.err());
+    for (Path folder : List.of(out, awq)) {
+      try (Gemma gemma = Gemma.open(folder.toString(), GemmaOptions.builder().backend("cpu").build())) {
+        assertEquals(4, gemma.generate(Prompt.ids(2, 17, 99), GenerationConfig.builder().maxNewTokens(4).ignoreEos(true)
+            .build()).tokenIds().size(), folder.toString());
+      }
+    }
+  }
+
   @Test
   void randomCheckpointsHaveTheConfigsShapesAndRun() throws IOException {
     Path out = dir.resolve("random-tok");

@@ -24,6 +24,9 @@ import org.jspecify.annotations.Nullable;
  * Unknown fields are ignored, as vLLM ignores them.
  */
 public final class RequestParser {
+  /** Content-part types that carry images in OpenAI's and compatible APIs. */
+  private static final java.util.Set<String> IMAGE_PARTS = java.util.Set.of("image_url", "input_image", "image");
+
   /** OpenAI allows 4 stop sequences; vLLM more. A bound keeps matching cheap. */
   static final int MAX_STOP_STRINGS = 16;
   static final int MAX_STOP_LENGTH = 256;
@@ -325,9 +328,15 @@ public final class RequestParser {
       StringBuilder text = new StringBuilder();
       for (JsonElement part : content.getAsJsonArray()) {
         JsonFields partFields = part.isJsonObject() ? new JsonFields(part.getAsJsonObject()) : null;
-        if (partFields == null || !"text".equals(partFields.string("type")) || partFields.string("text") == null) {
+        String type = partFields == null ? null : partFields.string("type");
+        if (type != null && IMAGE_PARTS.contains(type)) {
+          throw ApiError.badRequest(where + " has an image part ('" + type + "'), and image input is not supported:"
+              + " gemma4j runs the language model of Gemma 3 checkpoints, not their vision tower; send text parts only",
+              "messages");
+        }
+        if (partFields == null || !"text".equals(type) || partFields.string("text") == null) {
           throw ApiError.unsupported(
-              "messages", where + " content parts other than {\"type\": \"text\", \"text\": ...} (Gemma 2 reads text only)");
+              "messages", where + " content parts other than {\"type\": \"text\", \"text\": ...} (the models read text only)");
         }
         text.append(partFields.string("text"));
       }
