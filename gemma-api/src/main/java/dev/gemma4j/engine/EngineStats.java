@@ -1,17 +1,13 @@
 package dev.gemma4j.engine;
 
 import dev.gemma4j.spi.DeviceCounters;
+import java.util.List;
 
 /**
  * The batching engine and its KV cache at one moment.
  *
  * @param blockSize token positions per block
- * @param fullBlocks blocks of the full-attention layers' pool
- * @param slidingBlocks blocks of the sliding layers' pool
- * @param fullBlocksInUse full-attention blocks referenced by sequences now
- * @param slidingBlocksInUse sliding blocks referenced by sequences now
- * @param peakFullBlocksInUse the most full-attention blocks referenced at once
- * @param peakSlidingBlocksInUse the most sliding blocks referenced at once
+ * @param kvCacheGroups each KV-cache group's pool: a full-attention group first, then sliding-window ones
  * @param kvCacheBytes bytes of the KV cache on the device
  * @param running sequences in the running batch
  * @param waiting requests waiting for admission
@@ -24,12 +20,7 @@ import dev.gemma4j.spi.DeviceCounters;
  */
 public record EngineStats(
     int blockSize,
-    int fullBlocks,
-    int slidingBlocks,
-    int fullBlocksInUse,
-    int slidingBlocksInUse,
-    int peakFullBlocksInUse,
-    int peakSlidingBlocksInUse,
+    List<KvCacheGroupStats> kvCacheGroups,
     long kvCacheBytes,
     int running,
     int waiting,
@@ -37,4 +28,25 @@ public record EngineStats(
     long preemptions,
     long steps,
     long decodeSteps,
-    DeviceCounters decodeCounters) {}
+    DeviceCounters decodeCounters) {
+
+  /** Copies the groups. */
+  public EngineStats {
+    kvCacheGroups = List.copyOf(kvCacheGroups);
+  }
+
+  /** Blocks referenced by sequences now, over every group. */
+  public int blocksInUse() {
+    return kvCacheGroups.stream().mapToInt(KvCacheGroupStats::blocksInUse).sum();
+  }
+
+  /**
+   * The group that bounds how long sequences can grow: the full-attention group with the fewest blocks, else
+   * the first group; all zeros for an engine without a cache of its own (the remote engine).
+   */
+  public KvCacheGroupStats longestContextGroup() {
+    return kvCacheGroups.stream().filter(g -> !g.sliding())
+        .min(java.util.Comparator.comparingInt(KvCacheGroupStats::blocks))
+        .orElse(kvCacheGroups.isEmpty() ? new KvCacheGroupStats(0, 0, 0, 0, 0) : kvCacheGroups.getFirst());
+  }
+}

@@ -1,52 +1,66 @@
 package dev.gemma4j.spi;
 
-import dev.gemma4j.config.LayerType;
 import java.util.List;
 
 /**
- * What a backend allocates for the KV cache: per layer, blocks of {@code blockSize} token positions,
- * each position holding {@code kvHeads * headDim} keys and as many values. Full-attention layers get
- * {@code fullBlocks} blocks, sliding layers (which keep only their window) {@code slidingBlocks}.
+ * What a backend allocates for the KV cache: the {@link KvCacheGroup groups} and, for every layer in order,
+ * the group it belongs to. Every group has the same block size, so one position maps to one block index in
+ * every group's table.
  *
- * @param layers the kind of every layer, in order
- * @param blockSize token positions per block
- * @param fullBlocks blocks of each full-attention layer
- * @param slidingBlocks blocks of each sliding-window layer
- * @param kvHeads key/value heads
- * @param headDim elements per head
+ * @param layerGroups the group of each layer, indices into {@code groups}
+ * @param groups the groups
  */
-public record KvCacheSpec(
-    List<LayerType> layers, int blockSize, int fullBlocks, int slidingBlocks, int kvHeads, int headDim) {
+public record KvCacheSpec(List<Integer> layerGroups, List<KvCacheGroup> groups) {
 
-  /** Validates the sizes. */
+  /** Validates the layout. */
   public KvCacheSpec {
-    layers = List.copyOf(layers);
-    if (blockSize < 1 || fullBlocks < 0 || slidingBlocks < 0 || kvHeads < 1 || headDim < 1) {
-      throw new IllegalArgumentException("invalid KV-cache spec: " + layers.size() + " layers, block size "
-          + blockSize + ", " + fullBlocks + "/" + slidingBlocks + " blocks, " + kvHeads + " heads of " + headDim);
+    layerGroups = List.copyOf(layerGroups);
+    groups = List.copyOf(groups);
+    if (groups.isEmpty()) {
+      throw new IllegalArgumentException("a KV cache needs at least one group");
+    }
+    for (int g : layerGroups) {
+      if (g < 0 || g >= groups.size()) {
+        throw new IllegalArgumentException("layer group " + g + " is not one of the " + groups.size() + " groups");
+      }
+    }
+    int blockSize = groups.getFirst().blockSize();
+    if (groups.stream().anyMatch(g -> g.blockSize() != blockSize)) {
+      throw new IllegalArgumentException("every KV-cache group needs the same block size: " + groups);
     }
   }
 
-  /** Blocks of a layer of this kind. */
-  public int blocks(LayerType type) {
-    return type == LayerType.SLIDING ? slidingBlocks : fullBlocks;
+  /** Layers of the model. */
+  public int layers() {
+    return layerGroups.size();
   }
 
-  /** Token positions ({@code blocks * blockSize}) of a layer of this kind. */
-  public long slots(LayerType type) {
-    return (long) blocks(type) * blockSize;
+  /** The group index of layer {@code layer}. */
+  public int groupOf(int layer) {
+    return layerGroups.get(layer);
   }
 
-  /** Keys (or values) per token position: {@code kvHeads * headDim}. */
-  public int width() {
-    return kvHeads * headDim;
+  /** The group of layer {@code layer}. */
+  public KvCacheGroup group(int layer) {
+    return groups.get(layerGroups.get(layer));
+  }
+
+  /** Token positions per block, the same in every group. */
+  public int blockSize() {
+    return groups.getFirst().blockSize();
+  }
+
+  /** Layers in group {@code group}. */
+  public int layersIn(int group) {
+    return (int) layerGroups.stream().filter(g -> g == group).count();
   }
 
   /** Bytes of the whole cache, keys and values of every layer, at {@code bytesPerElement}. */
   public long bytes(int bytesPerElement) {
     long total = 0;
-    for (LayerType type : layers) {
-      total += 2L * slots(type) * width() * bytesPerElement;
+    for (int g : layerGroups) {
+      KvCacheGroup group = groups.get(g);
+      total += 2L * group.slots() * group.width() * bytesPerElement;
     }
     return total;
   }

@@ -3,6 +3,8 @@ package dev.gemma4j.internal.engine;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineOptions;
 import dev.gemma4j.spi.Backend;
+import dev.gemma4j.spi.KvCacheGroup;
+import dev.gemma4j.spi.KvCacheSpec;
 
 /**
  * The batch an engine runs when the options leave it to the device ({@code maxBatchSize} 0): the backend's
@@ -29,8 +31,12 @@ final class BatchSizing {
     return options.withMaxBatchSize(sequences);
   }
 
-  /** {@code sized} with no more sequences than the KV cache has blocks, where the engine sized the batch. */
-  static EngineOptions withinCache(EngineOptions sized, boolean automatic, int fullBlocks) {
-    return automatic && sized.maxBatchSize() > fullBlocks ? sized.withMaxBatchSize(Math.max(1, fullBlocks)) : sized;
+  /**
+   * {@code sized} with no more sequences than any KV-cache group has blocks (each running sequence holds at
+   * least one in each), where the engine sized the batch.
+   */
+  static EngineOptions withinCache(EngineOptions sized, boolean automatic, KvCacheSpec cache) {
+    int blocks = cache.groups().stream().mapToInt(KvCacheGroup::blocks).min().orElse(1);
+    return automatic && sized.maxBatchSize() > blocks ? sized.withMaxBatchSize(Math.max(1, blocks)) : sized;
   }
 }

@@ -48,17 +48,17 @@ final class GemmaModelRunner implements ModelRunner {
 
   @Override
   public StepOutput execute(StepPlan plan) {
-    ForwardBatch.Builder batch = ForwardBatch.builder(cache.spec().blockSize(), model.config().slidingWindow());
+    ForwardBatch.Builder batch = ForwardBatch.builder(cache.spec());
     for (ScheduledChunk chunk : plan.chunks()) {
       if (chunk.sample() && chunk.request().drawsOnDevice()) {
-        batch.addSampled(chunk.tokens(), chunk.start(), chunk.fullTable(), chunk.slidingTable(), chunk.request().nextDraw());
+        batch.addSampled(chunk.tokens(), chunk.start(), chunk.tables(), chunk.request().nextDraw());
         continue;
       }
       ForwardBatch.Logits logits =
           !chunk.sample()
               ? ForwardBatch.Logits.NONE
               : chunk.request().needsLogits() ? ForwardBatch.Logits.LAST_HOST : ForwardBatch.Logits.LAST_GREEDY;
-      batch.add(chunk.tokens(), chunk.start(), chunk.fullTable(), chunk.slidingTable(), logits);
+      batch.add(chunk.tokens(), chunk.start(), chunk.tables(), logits);
     }
     // Checked before the step reads anything: HotSpot turns a fault of a Vector API load from a truncated
     // mapping into a crash, not an exception, so a change must be caught before the kernels read.

@@ -1,41 +1,67 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.spi.KvCacheGroup;
+import dev.gemma4j.spi.KvCacheSpec;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * The bookkeeping of the paged KV cache, independent of the backend: one {@link BlockPool} for
- * full-attention layers and one for sliding layers (a sliding layer needs only its last {@code window}
- * positions, so its blocks are released as a sequence moves past them and its pool can be smaller).
- * Keeps each sequence's block tables, shares the blocks of identical prompt prefixes, and counts
- * prefix-cache hits. The scheduler allocates and frees through it; the engine reads its sizes for
- * admission checks and statistics.
+ * The bookkeeping of the paged KV cache, independent of the backend: one {@link BlockPool} per KV-cache
+ * group (a full-attention group, a sliding-window one, and whatever groups an architecture declares; a
+ * sliding group needs only its last {@code window} positions, so its blocks are released as a sequence
+ * moves past them and its pool can be smaller). Keeps each sequence's block tables, shares the blocks of
+ * identical prompt prefixes, and counts prefix-cache hits. The scheduler allocates and frees through it;
+ * the engine reads its pools for statistics.
  */
 final class KvBlockManager {
-  private final BlockPool full;
-  private final BlockPool sliding;
+  private final KvCacheSpec spec;
+  private final List<BlockPool> pools;
+  private final int[] windows;
   private final int blockSize;
-  private final int window;
   private long queriedPromptTokens;
   private long reusedPromptTokens;
 
-  KvBlockManager(int fullBlocks, int slidingBlocks, int blockSize, int window) {
-    this.full = new BlockPool(fullBlocks, blockSize);
-    this.sliding = new BlockPool(slidingBlocks, blockSize);
-    this.blockSize = blockSize;
-    this.window = window;
+  /** A manager of the groups of {@code spec}, each pool as large as its group's block count. */
+  KvBlockManager(KvCacheSpec spec) {
+    this.spec = spec;
+    this.pools = spec.groups().stream().map(g -> new BlockPool(g.blocks(), g.blockSize())).toList();
+    this.windows = spec.groups().stream().mapToInt(KvCacheGroup::window).toArray();
+    this.blockSize = spec.blockSize();
   }
 
   int blockSize() {
     return blockSize;
   }
 
-  BlockPool fullPool() {
-    return full;
+  /** The cache's groups and sizes. */
+  KvCacheSpec spec() {
+    return spec;
   }
 
-  BlockPool slidingPool() {
-    return sliding;
+  /** The pool of each group, in the spec's order. */
+  List<BlockPool> pools() {
+    return pools;
+  }
+
+  /** The window of group {@code group}; 0 for full attention. */
+  int window(int group) {
+    return windows[group];
+  }
+
+  /** Block tables for a new sequence, empty. */
+  SequenceBlocks newSequence() {
+    return new SequenceBlocks(pools.size());
+  }
+
+  /** Positions the smallest pool holds: what one sequence can reach at most. */
+  long capacity() {
+    long positions = Long.MAX_VALUE;
+    for (int g = 0; g < pools.size(); g++) {
+      if (windows[g] == 0) {
+        positions = Math.min(positions, (long) pools.get(g).blockCount() * blockSize);
+      }
+    }
+    return positions == Long.MAX_VALUE ? (long) pools.getFirst().blockCount() * blockSize : positions;
   }
 
   /** Share of prompt tokens, over all admissions, whose keys and values came from the prefix cache. */
@@ -49,12 +75,16 @@ final class KvBlockManager {
 
   /** Changes when blocks come back or prefixes are registered; see {@link BlockPool#changes()}. */
   long version() {
-    return full.changes() + sliding.changes();
+    long changes = 0;
+    for (BlockPool pool : pools) {
+      changes += pool.changes();
+    }
+    return changes;
   }
 
-  /** First sliding-layer position a query at {@code position} still attends to. */
-  private int firstVisible(int position) {
-    return Math.max(0, position - window + 1);
+  /** First block of group {@code g} a query at {@code position} still attends to. */
+  private int firstVisibleBlock(int g, int position) {
+    return windows[g] == 0 ? 0 : Math.max(0, position - windows[g] + 1) / blockSize;
   }
 
   /**
@@ -71,23 +101,25 @@ final class KvBlockManager {
       contents[b] = Arrays.copyOfRange(tokens, b * blockSize, (b + 1) * blockSize);
       hash = chain(hash, contents[b]);
       hashes[b] = hash;
-      if (!full.contains(hash, contents[b])) {
+      if (!fullGroupsHold(hashes[b], contents[b])) {
         break;
       }
       matched = b + 1;
     }
-    // Sliding layers need the cached blocks inside the window of the first position to compute.
-    while (matched > 0 && !slidingAvailable(hashes, contents, matched)) {
+    // Sliding groups need the cached blocks inside the window of the first position to compute.
+    while (matched > 0 && !slidingGroupsHold(hashes, contents, matched)) {
       matched--;
     }
     int start = matched * blockSize;
-    int firstSlidingBlock = firstVisible(start) / blockSize;
     for (int b = 0; b < matched; b++) {
-      blocks.full.add(full.reuse(hashes[b], contents[b]));
-      blocks.sliding.add(b >= firstSlidingBlock ? sliding.reuse(hashes[b], contents[b]) : -1);
+      for (int g = 0; g < pools.size(); g++) {
+        blocks.tables.get(g).add(b >= firstVisibleBlock(g, start) ? pools.get(g).reuse(hashes[b], contents[b]) : -1);
+      }
       blocks.hashes.add(hashes[b]);
     }
-    blocks.slidingReleased = Math.min(firstSlidingBlock, matched);
+    for (int g = 0; g < pools.size(); g++) {
+      blocks.released[g] = Math.min(firstVisibleBlock(g, start), matched);
+    }
     return start;
   }
 
@@ -97,29 +129,44 @@ final class KvBlockManager {
     reusedPromptTokens += Math.min(reused, promptTokens);
   }
 
-  private boolean slidingAvailable(long[] hashes, int[][] contents, int matched) {
-    for (int b = firstVisible(matched * blockSize) / blockSize; b < matched; b++) {
-      if (!sliding.contains(hashes[b], contents[b])) {
+  private boolean fullGroupsHold(long hash, int[] content) {
+    for (int g = 0; g < pools.size(); g++) {
+      if (windows[g] == 0 && !pools.get(g).contains(hash, content)) {
         return false;
       }
     }
     return true;
   }
 
-  /** Blocks both pools must hand out for the tables to cover {@code positions}. */
-  boolean canGrow(SequenceBlocks blocks, int positions) {
-    int needed = Math.max(0, (positions + blockSize - 1) / blockSize - blocks.blocks());
-    return full.available() >= needed && sliding.available() >= needed;
+  private boolean slidingGroupsHold(long[] hashes, int[][] contents, int matched) {
+    for (int g = 0; g < pools.size(); g++) {
+      if (windows[g] == 0) {
+        continue;
+      }
+      for (int b = firstVisibleBlock(g, matched * blockSize); b < matched; b++) {
+        if (!pools.get(g).contains(hashes[b], contents[b])) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
-  /** Extends the tables to cover {@code positions}; false (and no change) when the pools are short. */
+  /** Blocks every pool must hand out for the tables to cover {@code positions}. */
+  boolean canGrow(SequenceBlocks blocks, int positions) {
+    int needed = Math.max(0, (positions + blockSize - 1) / blockSize - blocks.blocks());
+    return pools.stream().allMatch(pool -> pool.available() >= needed);
+  }
+
+  /** Extends the tables to cover {@code positions}; false (and no change) when a pool is short. */
   boolean grow(SequenceBlocks blocks, int positions) {
     if (!canGrow(blocks, positions)) {
       return false;
     }
     while (blocks.blocks() * blockSize < positions) {
-      blocks.full.add(full.allocate());
-      blocks.sliding.add(sliding.allocate());
+      for (int g = 0; g < pools.size(); g++) {
+        blocks.tables.get(g).add(pools.get(g).allocate());
+      }
     }
     return true;
   }
@@ -133,49 +180,52 @@ final class KvBlockManager {
       int[] content = Arrays.copyOfRange(tokens, b * blockSize, (b + 1) * blockSize);
       long hash = chain(b == 0 ? 0x9E3779B97F4A7C15L : blocks.hashes.get(b - 1), content);
       blocks.hashes.add(hash);
-      full.register(blocks.full.get(b), hash, content);
-      int s = blocks.sliding.get(b);
-      if (s >= 0) {
-        sliding.register(s, hash, content);
+      for (int g = 0; g < pools.size(); g++) {
+        int block = blocks.tables.get(g).get(b);
+        if (block >= 0) {
+          pools.get(g).register(block, hash, content);
+        }
       }
     }
-    int firstNeeded = firstVisible(computed) / blockSize;
-    for (int b = blocks.slidingReleased; b < Math.min(firstNeeded, blocks.sliding.size()); b++) {
-      int s = blocks.sliding.get(b);
-      if (s >= 0) {
-        sliding.release(s);
-        blocks.sliding.set(b, -1);
+    for (int g = 0; g < pools.size(); g++) {
+      if (windows[g] == 0) {
+        continue;
       }
+      List<Integer> table = blocks.tables.get(g);
+      int firstNeeded = Math.min(firstVisibleBlock(g, computed), table.size());
+      for (int b = blocks.released[g]; b < firstNeeded; b++) {
+        int block = table.get(b);
+        if (block >= 0) {
+          pools.get(g).release(block);
+          table.set(b, -1);
+        }
+      }
+      blocks.released[g] = Math.max(blocks.released[g], firstNeeded);
     }
-    blocks.slidingReleased = Math.max(blocks.slidingReleased, Math.min(firstNeeded, blocks.sliding.size()));
   }
 
   /** Returns every block of a finished, cancelled or preempted sequence. */
   void free(SequenceBlocks blocks) {
-    blocks.full.forEach(full::release);
-    blocks.sliding.stream().filter(s -> s >= 0).forEach(sliding::release);
-    blocks.full.clear();
-    blocks.sliding.clear();
-    blocks.hashes.clear();
-    blocks.slidingReleased = 0;
-  }
-
-  /** The full-attention blocks of positions {@code [0, positions)}. */
-  int[] fullTable(SequenceBlocks blocks, int positions) {
-    return table(blocks.full, positions);
-  }
-
-  /** The sliding-layer blocks of positions {@code [0, positions)}; -1 for blocks already released. */
-  int[] slidingTable(SequenceBlocks blocks, int positions) {
-    return table(blocks.sliding, positions);
-  }
-
-  private int[] table(List<Integer> blocks, int positions) {
-    int[] table = new int[(positions + blockSize - 1) / blockSize];
-    for (int b = 0; b < table.length; b++) {
-      table[b] = blocks.get(b);
+    for (int g = 0; g < pools.size(); g++) {
+      BlockPool pool = pools.get(g);
+      blocks.tables.get(g).stream().filter(b -> b >= 0).forEach(pool::release);
+      blocks.tables.get(g).clear();
+      blocks.released[g] = 0;
     }
-    return table;
+    blocks.hashes.clear();
+  }
+
+  /** Every group's blocks of positions {@code [0, positions)}; -1 for blocks a sliding group released. */
+  int[][] tables(SequenceBlocks blocks, int positions) {
+    int[][] tables = new int[pools.size()][];
+    for (int g = 0; g < tables.length; g++) {
+      List<Integer> table = blocks.tables.get(g);
+      tables[g] = new int[(positions + blockSize - 1) / blockSize];
+      for (int b = 0; b < tables[g].length; b++) {
+        tables[g][b] = table.get(b);
+      }
+    }
+    return tables;
   }
 
   /** A 64-bit hash of a block's tokens chained to its predecessor's hash (splitmix64 mixing). */

@@ -10,6 +10,7 @@ import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineOptions;
 import dev.gemma4j.engine.EngineStats;
+import dev.gemma4j.engine.KvCacheGroupStats;
 import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.sampling.Samplers;
 import dev.gemma4j.spi.Backend;
@@ -20,6 +21,8 @@ import dev.gemma4j.spi.Backends;
 import dev.gemma4j.spi.Engine;
 import dev.gemma4j.spi.EngineInfo;
 import dev.gemma4j.spi.KvCache;
+import dev.gemma4j.spi.KvCacheGroup;
+import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.MemoryProbe;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.nio.file.Path;
@@ -144,7 +147,10 @@ public final class LocalEngine implements Engine {
           options.engine().withDefaultBlockSize(backend.preferredBlockSize()), backend, config,
           freeBeforeLoad - weightBytes);
       long stepBytes = backend.ops().stepBytesFor(config, engineOptions);
-      MemoryBudget.of(config, engineOptions, weightBytes, backend.ops().kvCacheBytesPerElement(), stepBytes)
+      int kvBytesPerElement = backend.ops().kvCacheBytesPerElement();
+      KvCacheSpec layout = DecoderModel.kvCacheLayout(config, engineOptions.blockSize());
+      MemoryBudget.of(config, engineOptions, weightBytes,
+              KvCachePlanner.minimumBytes(layout, config, engineOptions, kvBytesPerElement), stepBytes)
           .check(model, backend.deviceName(), freeBeforeLoad);
       long start = System.nanoTime();
       DecoderModel<?> loaded = DecoderModel.load(checkpoint, backend.ops(), options.quantize());
@@ -154,17 +160,16 @@ public final class LocalEngine implements Engine {
       }
       LOG.info("loaded {} on {} in {} ms", config.summary(), backend.deviceName(), (System.nanoTime() - start) / 1_000_000);
       // A step's temporaries are reserved first: the cache takes its share of what is left.
-      KvCacheSizing sizing =
-          KvCacheSizing.of(config, engineOptions, Math.max(0, backend.memoryProbe().snapshot().freeBytes() - stepBytes),
-              loaded.kvCacheBytesPerElement());
-      engineOptions = BatchSizing.withinCache(engineOptions, automaticBatch, sizing.fullBlocks());
-      int blockSize = engineOptions.blockSize();
-      KvCache cache = loaded.allocateKvCache(loaded.kvCacheSpec(blockSize, sizing.fullBlocks(), sizing.slidingBlocks()));
+      KvCacheSpec spec = KvCachePlanner.size(layout, config, engineOptions,
+          Math.max(0, backend.memoryProbe().snapshot().freeBytes() - stepBytes), kvBytesPerElement);
+      engineOptions = BatchSizing.withinCache(engineOptions, automaticBatch, spec);
+      KvCache cache = loaded.allocateKvCache(spec);
       opened.addFirst(cache);
       LOG.info(
-          "KV cache: {} + {} blocks of {} tokens (full / sliding layers), {} MiB; {} MiB reserved for a step's"
-              + " temporaries; at most {} sequences a step{}",
-          sizing.fullBlocks(), sizing.slidingBlocks(), blockSize, cache.bytes() >> 20, stepBytes >> 20,
+          "KV cache: {} blocks of {} tokens (per group; window 0 is full attention: {}), {} MiB; {} MiB reserved for"
+              + " a step's temporaries; at most {} sequences a step{}",
+          spec.groups().stream().map(KvCacheGroup::blocks).toList(), spec.blockSize(),
+          spec.groups().stream().map(KvCacheGroup::window).toList(), cache.bytes() >> 20, stepBytes >> 20,
           engineOptions.maxBatchSize(), automaticBatch ? " (sized for the device)" : "");
       Set<Integer> eos = new LinkedHashSet<>(checkpoint.generationDefaults().eosIds());
       eos.addAll(config.eosIds());
@@ -178,8 +183,7 @@ public final class LocalEngine implements Engine {
               backend.deviceName(),
               GenerationConfig.from(checkpoint.generationDefaults()).build(),
               backend.memoryProbe().snapshot().usedBytes());
-      KvBlockManager blocks =
-          new KvBlockManager(sizing.fullBlocks(), sizing.slidingBlocks(), blockSize, config.slidingWindow());
+      KvBlockManager blocks = new KvBlockManager(spec);
       Supplier<Optional<Path>> changed =
           backend.ops().readsCheckpointAfterLoad() ? checkpoint::changedFile : Optional::empty;
       ModelRunner runner = new GemmaModelRunner(loaded, cache, changed, backend::counters);
@@ -255,16 +259,17 @@ public final class LocalEngine implements Engine {
 
   /** A request that could not finish even alone in the cache is rejected up front. */
   private void checkFits(Request r) {
-    int blockSize = blocks.blockSize();
     int positions = r.maxPositions();
-    int fullNeeded = (positions + blockSize - 1) / blockSize;
-    int slidingNeeded = Math.min(fullNeeded, (config.slidingWindow() + options.maxBatchTokens()) / blockSize + 2);
-    if (fullNeeded > blocks.fullPool().blockCount() || slidingNeeded > blocks.slidingPool().blockCount()) {
-      throw new GemmaException(
-          "a request of " + r.promptLength() + " prompt tokens and up to " + r.config().maxNewTokens()
-              + " new tokens needs " + positions + " KV-cache positions but the cache holds "
-              + blocks.fullPool().blockCount() * blockSize + "; lower maxNewTokens or give the cache more room"
-              + " (EngineOptions.kvCacheTokens or kvCacheMemoryFraction)");
+    List<BlockPool> pools = blocks.pools();
+    for (int g = 0; g < pools.size(); g++) {
+      KvCacheGroup group = blocks.spec().groups().get(g);
+      if (KvCachePlanner.blocksNeeded(group, positions, options) > pools.get(g).blockCount()) {
+        throw new GemmaException(
+            "a request of " + r.promptLength() + " prompt tokens and up to " + r.config().maxNewTokens()
+                + " new tokens needs " + positions + " KV-cache positions but the cache holds "
+                + blocks.capacity() + "; lower maxNewTokens or give the cache more room"
+                + " (EngineOptions.kvCacheTokens or kvCacheMemoryFraction)");
+      }
     }
   }
 
@@ -394,17 +399,17 @@ public final class LocalEngine implements Engine {
   }
 
   private void publishStats() {
-    BlockPool full = blocks.fullPool();
-    BlockPool sliding = blocks.slidingPool();
+    List<KvCacheGroupStats> groups = new ArrayList<>();
+    List<BlockPool> pools = blocks.pools();
+    for (int g = 0; g < pools.size(); g++) {
+      BlockPool pool = pools.get(g);
+      groups.add(new KvCacheGroupStats(blocks.window(g), blocks.spec().layersIn(g), pool.blockCount(), pool.inUse(),
+          pool.peakInUse()));
+    }
     stats =
         new EngineStats(
             blocks.blockSize(),
-            full.blockCount(),
-            sliding.blockCount(),
-            full.inUse(),
-            sliding.inUse(),
-            full.peakInUse(),
-            sliding.peakInUse(),
+            groups,
             kvCacheBytes,
             scheduler.runningCount(),
             scheduler.waitingCount(),

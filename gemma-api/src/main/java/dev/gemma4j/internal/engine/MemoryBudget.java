@@ -1,7 +1,6 @@
 package dev.gemma4j.internal.engine;
 
 import dev.gemma4j.GemmaException;
-import dev.gemma4j.config.LayerType;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineOptions;
 import dev.gemma4j.internal.ByteSizes;
@@ -21,20 +20,17 @@ record MemoryBudget(long weights, long kvCache, long working) {
   /** The JVM, native libraries and tokenizer, beyond the model. */
   private static final long RUNTIME_BYTES = 512L << 20;
 
-  /** The budget of a model with these options, at {@code kvBytesPerElement} per cached value. */
-  static MemoryBudget of(
-      ModelConfig config, EngineOptions options, long weightBytes, int kvBytesPerElement, long stepBytes) {
-    long perToken = 0;
-    for (LayerType ignored : config.layerTypes()) {
-      perToken += 2L * config.numKvHeads() * config.headDim() * kvBytesPerElement;
-    }
-    long tokens = options.kvCacheTokens() > 0 ? options.kvCacheTokens() : Math.min(config.maxPositions(), 2048);
+  /**
+   * The budget of a model with these options; {@code kvCacheBytes} is the smallest cache the engine runs
+   * with ({@link KvCachePlanner#minimumBytes}).
+   */
+  static MemoryBudget of(ModelConfig config, EngineOptions options, long weightBytes, long kvCacheBytes, long stepBytes) {
     long rows = options.maxBatchTokens();
     long activations =
         rows * (4L * config.hiddenSize() + 3L * config.intermediateSize()
             + (long) config.numHeads() * config.headDim()) * Float.BYTES;
     long logits = (long) options.maxBatchSize() * config.vocabSize() * Float.BYTES;
-    return new MemoryBudget(weightBytes, perToken * tokens, Math.max(activations + logits, stepBytes) + RUNTIME_BYTES);
+    return new MemoryBudget(weightBytes, kvCacheBytes, Math.max(activations + logits, stepBytes) + RUNTIME_BYTES);
   }
 
   long total() {
@@ -54,8 +50,8 @@ record MemoryBudget(long weights, long kvCache, long working) {
               + ByteSizes.format(working) + ") but only " + ByteSizes.format(available) + " are available."
               + " Ways out: " + (kvCache > weights
                   ? "a smaller KV cache (EngineOptions.kvCacheTokens, --kv-cache-tokens), " : "")
-              + "the model's AWQ 4-bit checkpoint (about a third of the bf16 size), a smaller model (gemma-2-9b-it"
-              + " or gemma-2-2b-it), another backend (--backend npu), or freeing"
+              + "the model's AWQ 4-bit checkpoint (about a third of the bf16 size), a smaller model (such as"
+              + " gemma-3-4b-it or gemma-2-2b-it), another backend (--backend npu), or freeing"
               + " memory; -Dgemma.memory.check=false skips this check");
     }
   }

@@ -10,12 +10,12 @@ package dev.gemma4j.internal.engine;
  * @param start position of the first token
  * @param count tokens in the chunk
  * @param queryStart first row of the chunk in the step's batch
- * @param fullTable full-attention blocks of positions {@code [0, start + count)}
- * @param slidingTable sliding-layer blocks of the same positions, -1 where released
+ * @param tables per KV-cache group, the blocks of positions {@code [0, start + count)}, -1 where a sliding
+ *     group released one
  * @param sample whether the step samples the next token from this chunk's last row
  */
 record ScheduledChunk(
-    Request request, int start, int count, int queryStart, int[] fullTable, int[] slidingTable, boolean sample) {
+    Request request, int start, int count, int queryStart, int[][] tables, boolean sample) {
 
   /** The context length once this chunk is in the cache. */
   int contextLength() {

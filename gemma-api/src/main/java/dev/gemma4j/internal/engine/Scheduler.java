@@ -28,7 +28,7 @@ final class Scheduler {
   /** A request's scheduling state. */
   private static final class SequenceState {
     final Request request;
-    final SequenceBlocks blocks = new SequenceBlocks();
+    final SequenceBlocks blocks;
     /** Positions whose keys and values are in the cache. */
     int computed;
     /** Whether it was admitted before (a preempted sequence is recomputed, not counted again). */
@@ -36,8 +36,9 @@ final class Scheduler {
     /** Prompt positions served from the prefix cache at the first admission. */
     int cachedPromptTokens;
 
-    SequenceState(Request request) {
+    SequenceState(Request request, SequenceBlocks blocks) {
       this.request = request;
+      this.blocks = blocks;
     }
 
     int pending() {
@@ -65,7 +66,7 @@ final class Scheduler {
 
   /** Queues a request at the end of the waiting line. */
   void add(Request request) {
-    SequenceState state = new SequenceState(request);
+    SequenceState state = new SequenceState(request, blocks.newSequence());
     states.put(request, state);
     waiting.addLast(state);
     waitingCount = waiting.size();
@@ -133,8 +134,7 @@ final class Scheduler {
               s.computed,
               count,
               rows,
-              blocks.fullTable(s.blocks, end),
-              blocks.slidingTable(s.blocks, end),
+              blocks.tables(s.blocks, end),
               count == pending));
       rows += count;
     }
@@ -179,7 +179,7 @@ final class Scheduler {
       if (victim == s && running.size() == 1) {
         remove(s.request);
         rejected.add(new StepPlan.Rejection(s.request,
-            "the KV cache (" + blocks.fullPool().blockCount() * blocks.blockSize() + " positions) cannot hold"
+            "the KV cache (" + blocks.capacity() + " positions) cannot hold"
                 + " this sequence even alone; give the cache more room (EngineOptions.kvCacheTokens or"
                 + " kvCacheMemoryFraction) or lower maxNewTokens"));
         return false;

@@ -10,12 +10,14 @@ import dev.gemma4j.config.RopeParameters;
 import dev.gemma4j.spi.AttentionStep;
 import dev.gemma4j.spi.HostArgmax;
 import dev.gemma4j.spi.KvCache;
+import dev.gemma4j.spi.KvCacheGroup;
 import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.ResidualNorm;
 import dev.gemma4j.spi.SampledRows;
 import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.spi.TensorOps;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -110,10 +112,27 @@ public abstract class DecoderModel<T> implements AutoCloseable {
     return ops.kvCacheBytesPerElement();
   }
 
-  /** The spec of a KV cache for this model with the given blocks per layer kind. */
-  public KvCacheSpec kvCacheSpec(int blockSize, int fullBlocks, int slidingBlocks) {
-    return new KvCacheSpec(
-        config.layerTypes(), blockSize, fullBlocks, slidingBlocks, config.numKvHeads(), config.headDim());
+  /**
+   * The KV-cache groups of a model of {@code config}, with no blocks yet (the engine sizes them): one group for
+   * the full-attention layers, then one for the sliding-window layers, each with the model's head shape.
+   */
+  public static KvCacheSpec kvCacheLayout(ModelConfig config, int blockSize) {
+    List<KvCacheGroup> groups = new ArrayList<>();
+    List<LayerType> kinds = new ArrayList<>();
+    for (LayerType kind : List.of(LayerType.FULL, LayerType.SLIDING)) {
+      if (config.layerTypes().contains(kind)) {
+        kinds.add(kind);
+        int window = kind == LayerType.SLIDING ? config.slidingWindow() : 0;
+        groups.add(new KvCacheGroup(window, blockSize, 0, config.numKvHeads(), config.headDim()));
+      }
+    }
+    return new KvCacheSpec(config.layerTypes().stream().map(kinds::indexOf).toList(), groups);
+  }
+
+  /** This model's KV-cache groups with {@code blocks} blocks each (tests and tools; the engine sizes its own). */
+  public KvCacheSpec kvCacheSpec(int blockSize, int blocks) {
+    KvCacheSpec layout = kvCacheLayout(config, blockSize);
+    return new KvCacheSpec(layout.layerGroups(), layout.groups().stream().map(g -> g.withBlocks(blocks)).toList());
   }
 
   /** Allocates a KV cache on this model's backend. */

@@ -7,8 +7,8 @@ import java.util.Arrays;
 
 /**
  * The input of one forward step: the tokens of every sequence's chunk concatenated into one batch of
- * rows, their positions, the attention metadata (block tables, lengths, window), and which rows'
- * logits are wanted: {@code logitRows}, of which those listed in {@code hostRows} (indices into
+ * rows, their positions, the attention metadata (block tables and windows per KV-cache group, lengths),
+ * and which rows' logits are wanted: {@code logitRows}, of which those listed in {@code hostRows} (indices into
  * {@code logitRows}) come back as whole rows of logits and the rest as token ids only: greedy, or drawn on
  * the device where {@code draws} says how.
  *
@@ -44,63 +44,68 @@ public record ForwardBatch(
    * A builder of batches whose sequences are given by their chunk of tokens, the chunk's first position,
    * and their block tables: what tests and the model runner both use.
    */
-  public static Builder builder(int blockSize, int window) {
-    return new Builder(blockSize, window);
+  public static Builder builder(int blockSize, int[] windows) {
+    return new Builder(blockSize, windows);
+  }
+
+  /** A builder for steps over a cache of {@code spec}'s groups. */
+  public static Builder builder(dev.gemma4j.spi.KvCacheSpec spec) {
+    return new Builder(spec.blockSize(), spec.groups().stream().mapToInt(dev.gemma4j.spi.KvCacheGroup::window).toArray());
   }
 
   /** Builds a {@link ForwardBatch} one sequence at a time. */
   public static final class Builder {
     private final int blockSize;
-    private final int window;
+    private final int[] windows;
     private int[] tokens = new int[16];
     private int[] positions = new int[16];
     private int rows;
     private int sequences;
     private int[] queryStart = new int[9];
     private int[] contextLength = new int[8];
-    private int[][] full = new int[8][];
-    private int[][] sliding = new int[8][];
+    private int[][][] tables = new int[8][][];
     private int[] logitRows = new int[8];
     private int logitCount;
     private int[] hostRows = new int[8];
     private int hostCount;
     private SamplingRow[] draws = new SamplingRow[8];
 
-    private Builder(int blockSize, int window) {
+    private Builder(int blockSize, int[] windows) {
       this.blockSize = blockSize;
-      this.window = window;
+      this.windows = windows.clone();
     }
 
     /**
      * Adds a sequence's chunk: {@code chunk} at positions {@code [start, start + chunk.length)}.
      *
-     * @param fullTable the blocks of full-attention layers from position 0
-     * @param slidingTable the blocks of sliding layers from position 0, -1 where released
+     * @param groupTables per KV-cache group, the blocks from position 0, -1 where a sliding group released one
      * @param logits which logits to compute for this chunk
      */
-    public Builder add(int[] chunk, int start, int[] fullTable, int[] slidingTable, Logits logits) {
-      return add(chunk, start, fullTable, slidingTable, logits, null);
+    public Builder add(int[] chunk, int start, int[][] groupTables, Logits logits) {
+      return add(chunk, start, groupTables, logits, null);
     }
 
     /**
      * Adds a sequence's chunk whose last row's token the device draws as {@code draw} says (see
      * {@link dev.gemma4j.spi.TensorOps#sampleRows}).
      */
-    public Builder addSampled(int[] chunk, int start, int[] fullTable, int[] slidingTable, SamplingRow draw) {
-      return add(chunk, start, fullTable, slidingTable, Logits.LAST_GREEDY, java.util.Objects.requireNonNull(draw));
+    public Builder addSampled(int[] chunk, int start, int[][] groupTables, SamplingRow draw) {
+      return add(chunk, start, groupTables, Logits.LAST_GREEDY, java.util.Objects.requireNonNull(draw));
     }
 
-    private Builder add(int[] chunk, int start, int[] fullTable, int[] slidingTable, Logits logits, SamplingRow draw) {
+    private Builder add(int[] chunk, int start, int[][] groupTables, Logits logits, SamplingRow draw) {
       if (chunk.length == 0) {
         throw new IllegalArgumentException("a chunk needs at least one token");
+      }
+      if (groupTables.length != windows.length) {
+        throw new IllegalArgumentException(groupTables.length + " block tables for " + windows.length + " KV-cache groups");
       }
       ensureRows(rows + chunk.length);
       if (sequences == contextLength.length) {
         int capacity = sequences * 2;
         queryStart = Arrays.copyOf(queryStart, capacity + 1);
         contextLength = Arrays.copyOf(contextLength, capacity);
-        full = Arrays.copyOf(full, capacity);
-        sliding = Arrays.copyOf(sliding, capacity);
+        tables = Arrays.copyOf(tables, capacity);
       }
       for (int i = 0; i < chunk.length; i++) {
         tokens[rows + i] = chunk[i];
@@ -120,17 +125,18 @@ public record ForwardBatch(
         }
       }
       contextLength[sequences] = start + chunk.length;
-      full[sequences] = fullTable;
-      sliding[sequences] = slidingTable;
+      tables[sequences] = groupTables;
       rows += chunk.length;
       sequences++;
       queryStart[sequences] = rows;
       return this;
     }
 
-    /** A sequence whose full and sliding layers share one block table (no block released). */
+    /** A sequence whose groups all share one block table (no block released). */
     public Builder add(int[] chunk, int start, int[] table, Logits logits) {
-      return add(chunk, start, table, table, logits);
+      int[][] same = new int[windows.length][];
+      Arrays.fill(same, table);
+      return add(chunk, start, same, logits);
     }
 
     private void addLogitRow(int row, boolean host) {
@@ -157,14 +163,21 @@ public record ForwardBatch(
 
     /** The batch. */
     public ForwardBatch build() {
+      java.util.List<BlockTables> perGroup = new java.util.ArrayList<>();
+      for (int g = 0; g < windows.length; g++) {
+        int[][] group = new int[sequences][];
+        for (int s = 0; s < sequences; s++) {
+          group[s] = tables[s][g];
+        }
+        perGroup.add(BlockTables.of(group));
+      }
       AttentionBatch attention =
           new AttentionBatch(
               blockSize,
-              window,
+              windows,
               Arrays.copyOf(queryStart, sequences + 1),
               Arrays.copyOf(contextLength, sequences),
-              BlockTables.of(Arrays.copyOf(full, sequences)),
-              BlockTables.of(Arrays.copyOf(sliding, sequences)));
+              perGroup);
       return new ForwardBatch(
           Arrays.copyOf(tokens, rows),
           Arrays.copyOf(positions, rows),

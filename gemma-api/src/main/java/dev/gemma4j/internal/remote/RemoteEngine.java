@@ -227,7 +227,7 @@ public final class RemoteEngine implements Engine {
   /** Requests in flight as running; the servers' own batches are theirs to report. */
   @Override
   public EngineStats stats() {
-    return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, inFlight.size(), 0, 0, 0, 0, 0, DeviceCounters.NONE);
+    return new EngineStats(0, java.util.List.of(), 0, inFlight.size(), 0, 0, 0, 0, 0, DeviceCounters.NONE);
   }
 
   @Override

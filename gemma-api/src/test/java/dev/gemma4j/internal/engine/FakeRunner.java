@@ -123,7 +123,7 @@ final class FakeRunner implements ModelRunner {
   LocalEngine engine(EngineOptions options) {
     EngineOptions resolved = options.withDefaultBlockSize(4);
     int blocks = (resolved.kvCacheTokens() > 0 ? resolved.kvCacheTokens() : 4096) / resolved.blockSize();
-    KvBlockManager manager = new KvBlockManager(blocks, blocks, resolved.blockSize(), CONFIG.slidingWindow());
+    KvBlockManager manager = KvBlockManagerTest.fullAndSliding(blocks, blocks, resolved.blockSize(), CONFIG.slidingWindow());
     EngineInfo info = new EngineInfo("fake", null, CONFIG, "test", "fake", "no device", GenerationConfig.defaults(), 0);
     return new LocalEngine(this, CONFIG, null, Set.of(1), PROBE, resolved, manager, 0, info, List.of());
   }

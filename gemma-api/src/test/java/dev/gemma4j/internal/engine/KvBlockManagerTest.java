@@ -10,6 +10,13 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class KvBlockManagerTest {
+  /** A manager of Gemma's two groups: full attention (group 0) and a sliding window (group 1). */
+  static KvBlockManager fullAndSliding(int fullBlocks, int slidingBlocks, int blockSize, int window) {
+    return new KvBlockManager(new dev.gemma4j.spi.KvCacheSpec(java.util.List.of(0, 1), java.util.List.of(
+        new dev.gemma4j.spi.KvCacheGroup(0, blockSize, fullBlocks, 1, 1),
+        new dev.gemma4j.spi.KvCacheGroup(window, blockSize, slidingBlocks, 1, 1))));
+  }
+
 
   private static int[] tokens(int n, int seed) {
     return IntStream.range(0, n).map(i -> (i * 7 + seed) % 100).toArray();
@@ -48,65 +55,65 @@ class KvBlockManagerTest {
 
   @Test
   void identicalPrefixesShareBlocks() {
-    KvBlockManager cache = new KvBlockManager(16, 16, 4, 100);
+    KvBlockManager cache = fullAndSliding(16, 16, 4, 100);
     int[] prompt = tokens(14, 1);
-    SequenceBlocks first = new SequenceBlocks();
+    SequenceBlocks first = cache.newSequence();
     assertEquals(0, cache.reusePrefix(first, prompt));
     assertTrue(cache.grow(first, 14));
     cache.afterStep(first, prompt, 14);
     assertEquals(4, first.blocks());
 
-    SequenceBlocks second = new SequenceBlocks();
+    SequenceBlocks second = cache.newSequence();
     int[] longer = tokens(20, 1);
     assertEquals(12, cache.reusePrefix(second, longer), "three whole blocks are shared");
-    assertEquals(first.full.subList(0, 3), second.full);
+    assertEquals(first.tables.get(0).subList(0, 3), second.tables.get(0));
     cache.countPrompt(20, 12);
     assertEquals(0.6, cache.prefixHitRate(), 1e-9);
 
-    SequenceBlocks exact = new SequenceBlocks();
+    SequenceBlocks exact = cache.newSequence();
     assertEquals(12, cache.reusePrefix(exact, tokens(13, 1)), "the last token is always computed");
 
-    SequenceBlocks other = new SequenceBlocks();
+    SequenceBlocks other = cache.newSequence();
     assertEquals(0, cache.reusePrefix(other, tokens(14, 2)));
 
     cache.free(first);
     cache.free(second);
     cache.free(exact);
-    assertEquals(0, cache.fullPool().inUse());
-    SequenceBlocks again = new SequenceBlocks();
+    assertEquals(0, cache.pools().get(0).inUse());
+    SequenceBlocks again = cache.newSequence();
     assertEquals(12, cache.reusePrefix(again, prompt), "released blocks stay cached until evicted");
   }
 
   @Test
   void slidingBlocksOutsideTheWindowAreReleased() {
-    KvBlockManager cache = new KvBlockManager(32, 32, 4, 8);
+    KvBlockManager cache = fullAndSliding(32, 32, 4, 8);
     int[] seq = tokens(40, 3);
-    SequenceBlocks blocks = new SequenceBlocks();
+    SequenceBlocks blocks = cache.newSequence();
     for (int position = 0; position < 40; position++) {
       assertTrue(cache.grow(blocks, position + 1));
       // The step at this position still has every block from its first visible position on.
       int firstVisible = Math.max(0, position - 8 + 1);
-      int[] table = cache.slidingTable(blocks, position + 1);
+      int[] table = cache.tables(blocks, position + 1)[1];
       assertEquals(position / 4 + 1, table.length);
       for (int b = 0; b < table.length; b++) {
         assertEquals(b >= firstVisible / 4, table[b] >= 0, "block " + b + " at position " + position);
       }
       cache.afterStep(blocks, seq, position + 1);
     }
-    assertEquals(10, cache.fullPool().inUse());
-    assertTrue(cache.slidingPool().inUse() <= 3, "window 8 with blocks of 4 keeps at most 3 blocks");
-    assertEquals(-1, cache.slidingTable(blocks, 4)[0], "released blocks show as -1");
+    assertEquals(10, cache.pools().get(0).inUse());
+    assertTrue(cache.pools().get(1).inUse() <= 3, "window 8 with blocks of 4 keeps at most 3 blocks");
+    assertEquals(-1, cache.tables(blocks, 4)[1][0], "released blocks show as -1");
     cache.free(blocks);
-    assertEquals(0, cache.fullPool().inUse());
-    assertEquals(0, cache.slidingPool().inUse());
+    assertEquals(0, cache.pools().get(0).inUse());
+    assertEquals(0, cache.pools().get(1).inUse());
   }
 
   @Test
   void growingFailsWithoutChangeWhenBlocksRunOut() {
-    KvBlockManager cache = new KvBlockManager(3, 3, 4, 100);
-    SequenceBlocks a = new SequenceBlocks();
+    KvBlockManager cache = fullAndSliding(3, 3, 4, 100);
+    SequenceBlocks a = cache.newSequence();
     assertTrue(cache.grow(a, 8));
-    SequenceBlocks b = new SequenceBlocks();
+    SequenceBlocks b = cache.newSequence();
     assertFalse(cache.grow(b, 8));
     assertEquals(0, b.blocks());
     assertTrue(cache.grow(b, 4));

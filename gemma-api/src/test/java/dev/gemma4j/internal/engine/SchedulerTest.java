@@ -28,7 +28,7 @@ class SchedulerTest {
   }
 
   static Scheduler scheduler(int blocks, int blockSize, EngineOptions options) {
-    return new Scheduler(new KvBlockManager(blocks, blocks, blockSize, WINDOW), options.withBlockSize(blockSize));
+    return new Scheduler(KvBlockManagerTest.fullAndSliding(blocks, blocks, blockSize, WINDOW), options.withBlockSize(blockSize));
   }
 
   /** Appends the sampled token of every chunk that samples, then completes the step. */
@@ -58,9 +58,9 @@ class SchedulerTest {
     assertEquals(10, ca.count());
     assertEquals(0, ca.queryStart());
     assertArrayEquals(IntStream.range(0, 10).toArray(), ca.positions());
-    assertEquals(3, ca.fullTable().length, "10 positions in blocks of 4");
+    assertEquals(3, ca.tables()[0].length, "10 positions in blocks of 4");
     assertEquals(10, cb.queryStart());
-    assertEquals(1, cb.fullTable().length);
+    assertEquals(1, cb.tables()[0].length);
     assertTrue(ca.sample() && cb.sample(), "both prompts end in this step");
     assertEquals(13, first.tokens());
     run(scheduler, first);
@@ -70,7 +70,7 @@ class SchedulerTest {
     assertEquals(List.of(1, 1), decode.chunks().stream().map(ScheduledChunk::count).toList());
     assertEquals(List.of(0, 1), decode.chunks().stream().map(ScheduledChunk::queryStart).toList());
     assertEquals(a.tokenArray()[10], decode.chunks().getFirst().tokens()[0], "the token sampled last step runs now");
-    assertEquals(ca.fullTable()[0], decode.chunks().getFirst().fullTable()[0], "blocks stay where they are");
+    assertEquals(ca.tables()[0][0], decode.chunks().getFirst().tables()[0][0], "blocks stay where they are");
   }
 
   @Test
@@ -87,7 +87,7 @@ class SchedulerTest {
       starts[step] = c.start();
       counts[step] = c.count();
       samples[step] = c.sample();
-      assertEquals((c.contextLength() + 3) / 4, c.fullTable().length, "the table covers the context");
+      assertEquals((c.contextLength() + 3) / 4, c.tables()[0].length, "the table covers the context");
       run(scheduler, plan);
     }
     assertArrayEquals(new int[] {0, 7, 14}, starts);
@@ -181,10 +181,10 @@ class SchedulerTest {
     }
     int query = last.start();
     int firstVisible = query - WINDOW + 1;
-    for (int b = 0; b < last.slidingTable().length; b++) {
+    for (int b = 0; b < last.tables()[1].length; b++) {
       boolean needed = (b + 1) * 4 > firstVisible;
-      assertEquals(needed, last.slidingTable()[b] >= 0, "sliding block " + b + " for a query at " + query);
-      assertTrue(last.fullTable()[b] >= 0, "full layers keep every block");
+      assertEquals(needed, last.tables()[1][b] >= 0, "sliding block " + b + " for a query at " + query);
+      assertTrue(last.tables()[0][b] >= 0, "full layers keep every block");
     }
   }
 
@@ -208,7 +208,7 @@ class SchedulerTest {
 
   @Test
   void aWaitingRequestIsNotTriedAgainUntilBlocksComeBack() {
-    KvBlockManager blocks = new KvBlockManager(4, 4, 4, WINDOW);
+    KvBlockManager blocks = KvBlockManagerTest.fullAndSliding(4, 4, 4, WINDOW);
     Scheduler scheduler = new Scheduler(blocks, EngineOptions.defaults().withBlockSize(4));
     int[] prompt = IntStream.range(0, 9).map(i -> i == 0 ? 2 : 50 + i).toArray();
     Request cached = request(prompt, 1);

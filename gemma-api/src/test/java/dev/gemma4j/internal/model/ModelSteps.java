@@ -11,7 +11,7 @@ public final class ModelSteps {
 
   /** A KV cache holding {@code positions} positions per layer in blocks of one. */
   public static KvCache cache(DecoderModel<?> model, int positions) {
-    return model.allocateKvCache(model.kvCacheSpec(1, positions, positions));
+    return model.allocateKvCache(model.kvCacheSpec(1, positions));
   }
 
   /** Blocks {@code 0 .. n-1} in order. */
@@ -37,7 +37,7 @@ public final class ModelSteps {
       DecoderModel<?> model, KvCache cache, int[] chunk, int start, int[] table, ForwardBatch.Logits logits) {
     int[] used = java.util.Arrays.copyOf(table, (start + chunk.length + cache.spec().blockSize() - 1) / cache.spec().blockSize());
     ForwardBatch batch =
-        ForwardBatch.builder(cache.spec().blockSize(), model.config().slidingWindow())
+        ForwardBatch.builder(cache.spec())
             .add(chunk, start, used, logits)
             .build();
     return model.forward(batch, cache).hostLogits();

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.gemma4j.backend.cpu.kernels.MatVec;
 import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
-import dev.gemma4j.config.LayerType;
 import dev.gemma4j.internal.vector.RowMath;
 import dev.gemma4j.spi.AttentionBatch;
 import dev.gemma4j.spi.AttentionStep;
@@ -40,8 +39,8 @@ final class CpuAttentionStep implements AttentionStep<CpuTensor> {
   private final AttentionBatch batch;
   private final float scale;
   private final float softcap;
-  private final int[] slidingWrites;
-  private final int[] fullWrites;
+  /** Per KV-cache group, the slot each query row's key and value go to. */
+  private final int[][] writes;
 
   CpuAttentionStep(CpuTensorOps ops, CpuKvCache cache, AttentionBatch batch, float scale, float softcap) {
     this.ops = ops;
@@ -49,46 +48,47 @@ final class CpuAttentionStep implements AttentionStep<CpuTensor> {
     this.batch = batch;
     this.scale = scale;
     this.softcap = softcap;
-    List<LayerType> layers = cache.spec().layers();
-    this.slidingWrites = layers.contains(LayerType.SLIDING) ? batch.writeSlots(LayerType.SLIDING) : new int[0];
-    this.fullWrites = layers.contains(LayerType.FULL) ? batch.writeSlots(LayerType.FULL) : new int[0];
+    this.writes = new int[batch.groups()][];
+    for (int g = 0; g < writes.length; g++) {
+      writes[g] = cache.spec().layersIn(g) > 0 ? batch.writeSlots(g) : new int[0];
+    }
   }
 
   @Override
   public CpuTensor attend(int layer, CpuTensor q, CpuTensor k, CpuTensor v) {
-    LayerType type = cache.spec().layers().get(layer);
-    int[] writes = type == LayerType.SLIDING ? slidingWrites : fullWrites;
-    int width = cache.spec().width();
-    for (int r = 0; r < writes.length; r++) {
-      cache.write(layer, writes[r], k.data(), r * width, v.data(), r * width);
+    int group = cache.spec().groupOf(layer);
+    int[] slots = writes[group];
+    int width = cache.spec().group(layer).width();
+    for (int r = 0; r < slots.length; r++) {
+      cache.write(layer, slots[r], k.data(), r * width, v.data(), r * width);
     }
-    int kvHeads = cache.spec().kvHeads();
+    int kvHeads = cache.spec().group(layer).kvHeads();
     CpuTensor out = CpuTensor.zeros(q.rows(), q.columns());
     int sequences = batch.sequences();
     ops.pool().parallelFor(sequences * kvHeads, 1, (from, to) -> {
       for (int task = from; task < to; task++) {
         int s = task / kvHeads;
         if (batch.queryLength(s) <= JAVA_QUERY_ROWS) {
-          attendInJava(layer, type, s, task % kvHeads, q, out);
+          attendInJava(layer, group, s, task % kvHeads, q, out);
         }
       }
     });
     for (int s = 0; s < sequences; s++) {
       if (batch.queryLength(s) > JAVA_QUERY_ROWS) {
-        attendInPyTorch(layer, type, s, q, out);
+        attendInPyTorch(layer, group, s, q, out);
       }
     }
     return out;
   }
 
   /** One key/value head of one sequence, in Java. */
-  private void attendInJava(int layer, LayerType type, int s, int head, CpuTensor q, CpuTensor out) {
-    int headDim = cache.spec().headDim();
-    int group = q.columns() / headDim / cache.spec().kvHeads();
+  private void attendInJava(int layer, int cacheGroup, int s, int head, CpuTensor q, CpuTensor out) {
+    int headDim = cache.spec().group(layer).headDim();
+    int group = q.columns() / headDim / cache.spec().group(layer).kvHeads();
     int n = batch.queryLength(s);
     int rows = n * group;
     int first = batch.firstQueryPosition(s);
-    int from = batch.firstVisibleKey(s, type);
+    int from = batch.firstVisibleKey(s, cacheGroup);
     int keys = batch.contextLength()[s] - from;
     // Queries as rows (query r, head g of the group) = r * group + g.
     float[] queries = new float[rows * headDim];
@@ -103,15 +103,15 @@ final class CpuAttentionStep implements AttentionStep<CpuTensor> {
     int blockSize = batch.blockSize();
     for (int p = from; p < from + keys; ) {
       int count = Math.min(blockSize - p % blockSize, from + keys - p);
-      WeightMatrix block = cache.keys(layer, batch.slot(s, p, type), count, head);
+      WeightMatrix block = cache.keys(layer, batch.slot(s, p, cacheGroup), count, head);
       matVec.multiply(queries, 0, rows, block, 0, count, scores, p - from, keys);
       p += count;
     }
-    scoresToProbabilities(scores, rows, keys, group, first, from, type);
+    scoresToProbabilities(scores, rows, keys, group, first, from, batch.window(cacheGroup));
     float[] attended = new float[rows * headDim];
     for (int p = from; p < from + keys; ) {
       int count = Math.min(blockSize - p % blockSize, from + keys - p);
-      WeightMatrix block = cache.values(layer, batch.slot(s, p, type), count, head);
+      WeightMatrix block = cache.values(layer, batch.slot(s, p, cacheGroup), count, head);
       matVec.accumulate(scores, p - from, keys, rows, block, attended, 0);
       p += count;
     }
@@ -128,7 +128,7 @@ final class CpuAttentionStep implements AttentionStep<CpuTensor> {
    * Scale, soft-cap, mask and softmax over each row of scores in place: row {@code r * group + g} is the
    * query at position {@code first + r}, column {@code j} the key at position {@code from + j}.
    */
-  private void scoresToProbabilities(float[] scores, int rows, int keys, int group, int first, int from, LayerType type) {
+  private void scoresToProbabilities(float[] scores, int rows, int keys, int group, int first, int from, int window) {
     ops.round(scores, 0, scores.length);
     for (int i = 0; i < scores.length; i++) {
       scores[i] *= scale;
@@ -137,7 +137,7 @@ final class CpuAttentionStep implements AttentionStep<CpuTensor> {
     if (softcap > 0) {
       ops.softcap(scores, 0, scores.length, softcap, scores);
     }
-    long reach = type == LayerType.SLIDING ? batch.window() : Long.MAX_VALUE;
+    long reach = window > 0 ? window : Long.MAX_VALUE;
     RowMath math = RowMath.get();
     float[] row = new float[keys];
     float[] weights = new float[keys];
@@ -161,21 +161,21 @@ final class CpuAttentionStep implements AttentionStep<CpuTensor> {
   }
 
   /** One sequence's long chunk as batched matrix products in PyTorch, over all heads at once. */
-  private void attendInPyTorch(int layer, LayerType type, int s, CpuTensor q, CpuTensor out) {
-    int headDim = cache.spec().headDim();
-    int kvHeads = cache.spec().kvHeads();
-    int width = cache.spec().width();
+  private void attendInPyTorch(int layer, int cacheGroup, int s, CpuTensor q, CpuTensor out) {
+    int headDim = cache.spec().group(layer).headDim();
+    int kvHeads = cache.spec().group(layer).kvHeads();
+    int width = cache.spec().group(layer).width();
     int heads = q.columns() / headDim;
     int group = heads / kvHeads;
     int n = batch.queryLength(s);
-    int from = batch.firstVisibleKey(s, type);
+    int from = batch.firstVisibleKey(s, cacheGroup);
     int keys = batch.contextLength()[s] - from;
     float[] k = new float[keys * width];
     float[] v = new float[keys * width];
     for (int h = 0; h < kvHeads; h++) {
       for (int p = from; p < from + keys; p++) {
-        cache.keys(layer, batch.slot(s, p, type), 1, h).widenRow(0, k, (p - from) * width + h * headDim);
-        cache.values(layer, batch.slot(s, p, type), 1, h).widenRow(0, v, (p - from) * width + h * headDim);
+        cache.keys(layer, batch.slot(s, p, cacheGroup), 1, h).widenRow(0, k, (p - from) * width + h * headDim);
+        cache.values(layer, batch.slot(s, p, cacheGroup), 1, h).widenRow(0, v, (p - from) * width + h * headDim);
       }
     }
     float[] queries = new float[n * q.columns()];
@@ -184,7 +184,7 @@ final class CpuAttentionStep implements AttentionStep<CpuTensor> {
       NDArray query = scope.create(queries, new Shape(n, kvHeads, group, headDim)).transpose(1, 2, 0, 3).reshape(kvHeads, group * n, headDim);
       NDArray keysT = scope.create(k, new Shape(keys, kvHeads, headDim)).transpose(1, 2, 0);
       NDArray values = scope.create(v, new Shape(keys, kvHeads, headDim)).transpose(1, 0, 2);
-      NDArray mask = scope.create(batch.additiveMask(s, type), new Shape(n, keys));
+      NDArray mask = scope.create(batch.additiveMask(s, cacheGroup), new Shape(n, keys));
       NDArray scores = round(round(query.matMul(keysT)).mul(scale));
       if (softcap > 0) {
         scores = round(round(round(scores.div(softcap)).tanh()).mul(softcap));

@@ -114,8 +114,8 @@ class SchedulingTest {
         assertArrayEquals(ALONE.get(i), ids(g), "request " + i + " differs from its run alone");
       }
       EngineStats stats = gemma.engineStats();
-      assertEquals(0, stats.fullBlocksInUse(), "every full-layer block is returned");
-      assertEquals(0, stats.slidingBlocksInUse(), "every sliding-layer block is returned");
+      assertEquals(0, stats.kvCacheGroups().get(0).blocksInUse(), "every full-layer block is returned");
+      assertEquals(0, stats.kvCacheGroups().get(1).blocksInUse(), "every sliding-layer block is returned");
       return stats;
     }
   }
@@ -131,10 +131,10 @@ class SchedulingTest {
   @Test
   void sixteenConcurrentRequestsGiveTheIdsEachGivesAlone() throws Exception {
     EngineStats stats = runConcurrently(EngineOptions.defaults().withKvCacheTokens(4096).withBlockSize(4));
-    assertTrue(stats.peakFullBlocksInUse() > 20, "requests overlapped: peak " + stats.peakFullBlocksInUse());
+    assertTrue(stats.kvCacheGroups().get(0).peakBlocksInUse() > 20, "requests overlapped: peak " + stats.kvCacheGroups().get(0).peakBlocksInUse());
     assertTrue(stats.prefixHitRate() > 0, "shared prefixes were reused");
     assertTrue(
-        stats.peakSlidingBlocksInUse() < stats.peakFullBlocksInUse(),
+        stats.kvCacheGroups().get(1).peakBlocksInUse() < stats.kvCacheGroups().get(0).peakBlocksInUse(),
         "sliding layers release blocks outside the window: " + stats);
   }
 
@@ -160,9 +160,9 @@ class SchedulingTest {
         }
       }
       EngineStats stats = gemma.engineStats();
-      assertEquals(16, stats.fullBlocks());
+      assertEquals(16, stats.kvCacheGroups().get(0).blocks());
       assertTrue(stats.prefixHitRate() > 0, "repeated prompts hit the cache between evictions: " + stats);
-      assertEquals(0, stats.fullBlocksInUse());
+      assertEquals(0, stats.kvCacheGroups().get(0).blocksInUse());
     }
   }
 
@@ -195,8 +195,8 @@ class SchedulingTest {
       for (Generator.Handle h : handles) {
         assertEquals(FinishReason.CANCELLED, h.result().join().finishReason());
       }
-      assertEquals(0, gemma.engineStats().fullBlocksInUse());
-      assertEquals(0, gemma.engineStats().slidingBlocksInUse());
+      assertEquals(0, gemma.engineStats().kvCacheGroups().get(0).blocksInUse());
+      assertEquals(0, gemma.engineStats().kvCacheGroups().get(1).blocksInUse());
     }
   }
 

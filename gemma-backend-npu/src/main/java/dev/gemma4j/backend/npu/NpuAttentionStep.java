@@ -1,8 +1,8 @@
 package dev.gemma4j.backend.npu;
 
-import dev.gemma4j.config.LayerType;
 import dev.gemma4j.spi.AttentionBatch;
 import dev.gemma4j.spi.AttentionStep;
+import dev.gemma4j.spi.KvCacheGroup;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,18 +31,18 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   private final AttentionBatch batch;
   private final int[] decoding;
   private final int[] prefilling;
-  private final Plan sliding;
-  private final Plan full;
+  /** Per KV-cache group, what its layers read and write in this step. */
+  private final Plan[] plans;
   private final float scale;
   private final float softcap;
-  private final int slidingKeys;
-  private final int fullKeys;
+  /** Per KV-cache group, the keys each decoding sequence's row holds (the longest context, padded in graph mode). */
+  private final int[] groupKeys;
   private final boolean keysPrescaled;
 
   /** Graph mode pads the decoding sequences' keys to a multiple of this, so one graph serves many steps. */
   static final int GRAPH_KEY_BUCKET = 64;
 
-  /** One layer kind's indices and masks, uploaded once for every layer of that kind in the step. */
+  /** One KV-cache group's indices and masks, uploaded once for every layer of the group in the step. */
   private record Plan(@Nullable NpuTensor writeSlots, @Nullable DecodePlan decode, List<PrefillPlan> prefill) {}
 
   /**
@@ -74,45 +74,51 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     this.prefilling = Arrays.stream(all).filter(s -> batch.queryLength(s) > 1).toArray();
     NpuGraphs graphs = ops.graphs();
     boolean graphed = graphs != null && prefilling.length == 0 && decoding.length > 0;
-    this.slidingKeys = keys(LayerType.SLIDING, graphed);
-    this.fullKeys = keys(LayerType.FULL, graphed);
-    if (graphed) {
-      graphs.begin(new NpuGraphs.Key(decoding.length, slidingKeys, fullKeys)); // before the uploads: a capture stages them
+    int groups = cache.spec().groups().size();
+    this.groupKeys = new int[groups];
+    for (int g = 0; g < groups; g++) {
+      groupKeys[g] = keys(g, graphed);
     }
-    this.sliding = upload(LayerType.SLIDING);
-    this.full = upload(LayerType.FULL);
+    if (graphed) {
+      // before the uploads: a capture stages them
+      graphs.begin(new NpuGraphs.Key(decoding.length, Arrays.stream(groupKeys).mapToObj(k -> (long) k).toList()));
+    }
+    this.plans = new Plan[groups];
+    for (int g = 0; g < groups; g++) {
+      plans[g] = upload(g);
+    }
   }
 
-  private Plan upload(LayerType type) {
-    if (!cache.spec().layers().contains(type)) {
+  private Plan upload(int group) {
+    if (cache.spec().layersIn(group) == 0) {
       return new Plan(null, null, List.of());
     }
     List<PrefillPlan> prefill = new ArrayList<>();
     for (int s : prefilling) {
-      int[] slots = batch.keySlots(s, type);
-      prefill.add(new PrefillPlan(s, ops.uploadInts(slots), ops.uploadFloats(batch.additiveMask(s, type), batch.queryLength(s), slots.length)));
+      int[] slots = batch.keySlots(s, group);
+      prefill.add(new PrefillPlan(s, ops.uploadInts(slots), ops.uploadFloats(batch.additiveMask(s, group), batch.queryLength(s), slots.length)));
     }
-    return new Plan(ops.uploadInts(batch.writeSlots(type)), decoding.length == 0 ? null : decodePlan(type), prefill);
+    return new Plan(ops.uploadInts(batch.writeSlots(group)), decoding.length == 0 ? null : decodePlan(group), prefill);
   }
 
-  /** The longest visible context among the decoding sequences on a layer kind, padded in graph mode. */
-  private int keys(LayerType type, boolean graphed) {
-    if (!cache.spec().layers().contains(type)) {
+  /** The longest visible context among the decoding sequences in a group, padded in graph mode. */
+  private int keys(int group, boolean graphed) {
+    if (cache.spec().layersIn(group) == 0) {
       return 0;
     }
     int longest = 0;
     for (int s : decoding) {
-      longest = Math.max(longest, batch.contextLength()[s] - batch.firstVisibleKey(s, type));
+      longest = Math.max(longest, batch.contextLength()[s] - batch.firstVisibleKey(s, group));
     }
     return graphed ? (longest + GRAPH_KEY_BUCKET - 1) / GRAPH_KEY_BUCKET * GRAPH_KEY_BUCKET : longest;
   }
 
-  private DecodePlan decodePlan(LayerType type) {
-    int kvHeads = cache.spec().kvHeads();
+  private DecodePlan decodePlan(int group) {
+    int kvHeads = cache.spec().groups().get(group).kvHeads();
     int[][] slots = new int[decoding.length][];
-    int keys = type == LayerType.SLIDING ? slidingKeys : fullKeys;
+    int keys = groupKeys[group];
     for (int i = 0; i < decoding.length; i++) {
-      slots[i] = batch.keySlots(decoding[i], type);
+      slots[i] = batch.keySlots(decoding[i], group);
     }
     int[] rows = new int[Math.multiplyExact(Math.multiplyExact(decoding.length, kvHeads), keys)];
     float[] mask = new float[decoding.length * keys];
@@ -136,16 +142,17 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
 
   @Override
   public NpuTensor attend(int layer, NpuTensor q, NpuTensor k, NpuTensor v) {
-    Plan plan = cache.spec().layers().get(layer) == LayerType.SLIDING ? sliding : full;
+    Plan plan = plans[cache.spec().groupOf(layer)];
+    KvCacheGroup group = cache.spec().group(layer);
     NpuTensor keyCache = cache.keys(layer);
     NpuTensor valueCache = cache.values(layer);
-    write(plan.writeSlots(), keyCache, valueCache, k, v);
+    write(group, plan.writeSlots(), keyCache, valueCache, k, v);
     NpuTensor out = ops.allocate(ops.activation(), q.dim(0), q.dim(1));
     if (plan.decode() != null) {
-      decode(plan.decode(), keyCache, valueCache, q, out);
+      decode(group, plan.decode(), keyCache, valueCache, q, out);
     }
     for (PrefillPlan p : plan.prefill()) {
-      prefill(p, keyCache, valueCache, q, out);
+      prefill(group, p, keyCache, valueCache, q, out);
     }
     return out;
   }
@@ -166,13 +173,13 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
    * reads contiguous inputs: the keys come contiguous from RoPE, the values (a column view of the stacked
    * q/k/v product) are copied, as vllm-ascend does, so the launches do not depend on the batch.
    */
-  private void write(NpuTensor slots, NpuTensor keyCache, NpuTensor valueCache, NpuTensor k, NpuTensor v) {
+  private void write(KvCacheGroup group, NpuTensor slots, NpuTensor keyCache, NpuTensor valueCache, NpuTensor k, NpuTensor v) {
     Aclnn nn = ops.nn();
     if (ops.fusions().scatterKvCache() && keyCache.dtype() != AclDType.FLOAT) {
       long rows = k.dim(0);
-      long kvHeads = cache.spec().kvHeads();
-      long headDim = cache.spec().headDim();
-      long blockSize = cache.spec().blockSize();
+      long kvHeads = group.kvHeads();
+      long headDim = group.headDim();
+      long blockSize = group.blockSize();
       long[] paged = {keyCache.dim(0) / blockSize, blockSize, kvHeads, headDim};
       nn.run("aclnnScatterPaKvCache",
           ops.contiguous(k).reshape(rows, kvHeads, headDim), keyCache.reshape(paged), slots,
@@ -185,11 +192,11 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   }
 
   /** Attention of every decoding sequence in one batch of launches. */
-  private void decode(DecodePlan plan, NpuTensor keyCache, NpuTensor valueCache, NpuTensor q, NpuTensor out) {
+  private void decode(KvCacheGroup cacheGroup, DecodePlan plan, NpuTensor keyCache, NpuTensor valueCache, NpuTensor q, NpuTensor out) {
     Aclnn nn = ops.nn();
     long sequences = decoding.length;
-    long headDim = cache.spec().headDim();
-    long kvHeads = cache.spec().kvHeads();
+    long headDim = cacheGroup.headDim();
+    long kvHeads = cacheGroup.kvHeads();
     long qWidth = q.dim(1);
     long heads = qWidth / headDim;
     long group = heads / kvHeads;
@@ -244,7 +251,7 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   }
 
   /** Attention of one prompt chunk: its queries against its visible keys, causal within the chunk. */
-  private void prefill(PrefillPlan plan, NpuTensor keyCache, NpuTensor valueCache, NpuTensor q, NpuTensor out) {
+  private void prefill(KvCacheGroup cacheGroup, PrefillPlan plan, NpuTensor keyCache, NpuTensor valueCache, NpuTensor q, NpuTensor out) {
     Aclnn nn = ops.nn();
     int s = plan.sequence();
     long n = batch.queryLength(s);
@@ -252,8 +259,8 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     long length = plan.keySlots().elements();
     long kvWidth = keyCache.dim(1);
     long qWidth = q.dim(1);
-    long headDim = cache.spec().headDim();
-    long kvHeads = cache.spec().kvHeads();
+    long headDim = cacheGroup.headDim();
+    long kvHeads = cacheGroup.kvHeads();
     long group = qWidth / kvWidth;
     NpuTensor keys = ops.allocate(keyCache.dtype(), length, kvWidth);
     NpuTensor values = ops.allocate(valueCache.dtype(), length, kvWidth);

@@ -37,7 +37,11 @@ final class NpuGraphs {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NpuGraphs.class);
 
   /** The shape of a decode step's layers. */
-  record Key(int sequences, long slidingKeys, long fullKeys) {}
+  record Key(int sequences, List<Long> keysPerGroup) {
+    Key {
+      keysPerGroup = List.copyOf(keysPerGroup);
+    }
+  }
 
   private record Graph(MemorySegment handle, List<String> trace) {}
 

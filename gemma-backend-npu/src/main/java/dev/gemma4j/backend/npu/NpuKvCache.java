@@ -1,7 +1,7 @@
 package dev.gemma4j.backend.npu;
 
-import dev.gemma4j.config.LayerType;
 import dev.gemma4j.spi.KvCache;
+import dev.gemma4j.spi.KvCacheGroup;
 import dev.gemma4j.spi.KvCacheSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +22,10 @@ final class NpuKvCache implements KvCache {
   NpuKvCache(KvCacheSpec spec, AclDType dtype, NpuTensorOps ops, Consumer<NpuKvCache> onClose) {
     this.spec = spec;
     this.onClose = onClose;
-    for (LayerType type : spec.layers()) {
-      keys.add(ops.allocateUntracked(dtype, spec.slots(type), spec.width()));
-      values.add(ops.allocateUntracked(dtype, spec.slots(type), spec.width()));
+    for (int layer = 0; layer < spec.layers(); layer++) {
+      KvCacheGroup group = spec.group(layer);
+      keys.add(ops.allocateUntracked(dtype, group.slots(), group.width()));
+      values.add(ops.allocateUntracked(dtype, group.slots(), group.width()));
     }
     this.bytes = spec.bytes(dtype.bytes());
   }

@@ -192,15 +192,15 @@ class EmulatorOperatorsTest {
         }
       }
     }
-    var layers = java.util.List.of(dev.gemma4j.config.LayerType.FULL);
     float[] actual =
         ops.execute(() -> {
           NpuFusions fusions = fused ? ops.fusions() : NpuFusions.NONE;
           NpuTensorOps fresh = new NpuTensorOps(backendRuntime(), ops.nn(), deviceThread(), dev.gemma4j.spi.Precision.FLOAT32, fusions);
           // Blocks of one position: positions 0, 1, 2 live in slots 6, 2, 4.
-          var cache = fresh.allocateKvCache(new dev.gemma4j.spi.KvCacheSpec(layers, 1, 8, 8, 1, 2));
+          var cache = fresh.allocateKvCache(new dev.gemma4j.spi.KvCacheSpec(
+              java.util.List.of(0), java.util.List.of(new dev.gemma4j.spi.KvCacheGroup(0, 1, 8, 1, 2))));
           var tables = dev.gemma4j.spi.BlockTables.of(new int[][] {{6, 2, 4}});
-          var batch = new dev.gemma4j.spi.AttentionBatch(1, 100, new int[] {0, 3}, new int[] {3}, tables, tables);
+          var batch = new dev.gemma4j.spi.AttentionBatch(1, new int[] {0}, new int[] {0, 3}, new int[] {3}, java.util.List.of(tables));
           try (var step = fresh.openStep()) {
             var attention = fresh.prepareAttention(batch, cache, 0.5, 3.0);
             return fresh.toHost(attention.attend(0, fresh.uploadFloats(q, 3, 4), fresh.uploadFloats(k, 3, 2), fresh.uploadFloats(v, 3, 2)));

@@ -89,7 +89,7 @@ class NpuGoldenTest {
       for (int i = 0; i < running.size(); i++) {
         assertArrayEquals(cases.get(i % cases.size()).greedy(), ids(running.get(i).join()), fixture + " concurrent " + i);
       }
-      assertEquals(0, gemma.engineStats().fullBlocksInUse());
+      assertEquals(0, gemma.engineStats().kvCacheGroups().get(0).blocksInUse());
       var memory = gemma.memory();
       assertTrue(memory.totalBytes() > memory.freeBytes() && memory.usedBytes() >= memory.weightBytes() + memory.kvCacheBytes());
     }

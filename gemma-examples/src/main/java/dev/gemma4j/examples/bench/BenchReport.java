@@ -5,9 +5,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.Generation;
-import dev.gemma4j.config.LayerType;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineStats;
+import dev.gemma4j.engine.KvCacheGroupStats;
 import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.spi.MemorySnapshot;
 import java.io.IOException;
@@ -76,12 +76,15 @@ public final class BenchReport {
       double[] tpot = done.stream().mapToDouble(g -> g.stats().decodeMsPerToken()).toArray();
       long generated = done.stream().mapToLong(g -> g.stats().generatedTokens()).sum();
       ModelConfig c = gemma.config();
-      long perLayerToken = 2L * c.numKvHeads() * c.headDim() * 4;
-      long sliding = c.layerTypes().stream().filter(t -> t == LayerType.SLIDING).count();
-      long usedPeak =
-          (long) engine.blockSize()
-              * perLayerToken
-              * (engine.peakFullBlocksInUse() * (c.numLayers() - sliding) + engine.peakSlidingBlocksInUse() * sliding);
+      // Every layer's block holds the same bytes (one head shape per model), so the peak's share of the
+      // cache's layer-blocks is its share of the cache's bytes.
+      long layerBlocks = 0;
+      long peakLayerBlocks = 0;
+      for (KvCacheGroupStats g : engine.kvCacheGroups()) {
+        layerBlocks += (long) g.blocks() * g.layers();
+        peakLayerBlocks += (long) g.peakBlocksInUse() * g.layers();
+      }
+      long usedPeak = layerBlocks == 0 ? 0 : (long) ((double) engine.kvCacheBytes() * peakLayerBlocks / layerBlocks);
       return new Result(
           w,
           gemma.deviceName(),
@@ -94,8 +97,8 @@ public final class BenchReport {
           percentile(ttft, 95),
           percentile(tpot, 50),
           percentile(tpot, 95),
-          engine.peakFullBlocksInUse(),
-          engine.fullBlocks(),
+          engine.longestContextGroup().peakBlocksInUse(),
+          engine.longestContextGroup().blocks(),
           engine.blockSize(),
           engine.prefixHitRate(),
           memory.weightBytes(),

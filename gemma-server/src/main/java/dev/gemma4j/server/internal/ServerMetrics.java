@@ -3,6 +3,7 @@ package dev.gemma4j.server.internal;
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.engine.EngineStats;
+import dev.gemma4j.engine.KvCacheGroupStats;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -83,9 +84,10 @@ public final class ServerMetrics {
     StringBuilder out = new StringBuilder(8192);
     gauge(out, "gemma_requests_running", "Requests in the running batch.", engine.running());
     gauge(out, "gemma_requests_waiting", "Requests waiting for admission to the batch.", engine.waiting());
-    double usage = engine.fullBlocks() == 0 ? 0 : (double) engine.fullBlocksInUse() / engine.fullBlocks();
+    KvCacheGroupStats full = engine.longestContextGroup();
+    double usage = full.blocks() == 0 ? 0 : (double) full.blocksInUse() / full.blocks();
     gauge(out, "gemma_kv_cache_usage_ratio", "Share of the full-attention KV-cache blocks in use (0 to 1).", usage);
-    gauge(out, "gemma_kv_cache_blocks", "KV-cache blocks of the full-attention layers.", engine.fullBlocks());
+    gauge(out, "gemma_kv_cache_blocks", "KV-cache blocks of the full-attention layers.", full.blocks());
     gauge(out, "gemma_kv_cache_bytes", "Bytes of the KV cache on the device.", engine.kvCacheBytes());
     // Every prompt token of a finished request was looked up in the prefix cache.
     counter(out, "gemma_prefix_cache_queries", "Prompt tokens looked up in the prefix cache.", promptTokens.sum());
