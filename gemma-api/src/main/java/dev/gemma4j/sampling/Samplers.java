@@ -36,23 +36,6 @@ public final class Samplers {
         seed != null ? seed : ThreadLocalRandom.current().nextLong());
   }
 
-  /**
-   * Whether the config's choice is always the argmax of the raw logits (greedy, no penalty, no sampler
-   * of its own), so a device may choose and send back only the token id.
-   */
-  public static boolean choosesArgmax(GenerationConfig config) {
-    return config.sampler() == null && isGreedy(config) && config.repetitionPenalty() == 1.0;
-  }
-
-  /**
-   * Whether a device that samples can choose the config's tokens itself: the built-in pipeline (temperature,
-   * top-k, top-p, min-p), or greedy decoding that records top logits, with no repetition penalty and no
-   * sampler of its own. (Plain greedy decoding needs no draw: the device's argmax is the token.)
-   */
-  public static boolean drawableOnDevice(GenerationConfig config) {
-    return config.sampler() == null && config.repetitionPenalty() == 1.0 && (!isGreedy(config) || config.topLogits() > 0);
-  }
-
   /** Whether the config decodes greedily (no sampling, or a temperature that rounds to 0 in float32). */
   public static boolean isGreedy(GenerationConfig config) {
     return !config.sample() || (float) config.temperature() == 0f;

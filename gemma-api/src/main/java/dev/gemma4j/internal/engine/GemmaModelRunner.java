@@ -8,10 +8,11 @@ import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.spi.DeviceCounters;
 import dev.gemma4j.spi.KvCache;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** The {@link ModelRunner} of a loaded Gemma 2 model and the KV cache it owns. */
+/** The {@link ModelRunner} of a loaded model and the KV cache it owns. */
 final class GemmaModelRunner implements ModelRunner {
   private final DecoderModel<?> model;
   private final KvCache cache;
@@ -47,18 +48,20 @@ final class GemmaModelRunner implements ModelRunner {
   }
 
   @Override
-  public StepOutput execute(StepPlan plan) {
+  public StepOutput execute(List<ScheduledChunk> chunks) {
     ForwardBatch.Builder batch = ForwardBatch.builder(cache.spec());
-    for (ScheduledChunk chunk : plan.chunks()) {
-      if (chunk.sample() && chunk.request().drawsOnDevice()) {
-        batch.addSampled(chunk.tokens(), chunk.start(), chunk.tables(), chunk.request().nextDraw());
+    for (ScheduledChunk chunk : chunks) {
+      ScheduledChunk.Sample sample = chunk.sample();
+      if (sample == null) {
+        batch.add(chunk.tokens(), chunk.start(), chunk.tables(), ForwardBatch.Logits.NONE);
         continue;
       }
-      ForwardBatch.Logits logits =
-          !chunk.sample()
-              ? ForwardBatch.Logits.NONE
-              : chunk.request().needsLogits() ? ForwardBatch.Logits.LAST_HOST : ForwardBatch.Logits.LAST_GREEDY;
-      batch.add(chunk.tokens(), chunk.start(), chunk.tables(), logits);
+      switch (sample.mode()) {
+        case DEVICE_DRAW -> batch.addSampled(chunk.tokens(), chunk.start(), chunk.tables(),
+            java.util.Objects.requireNonNull(sample.draw(), "a device draw"));
+        case DEVICE_ARGMAX -> batch.add(chunk.tokens(), chunk.start(), chunk.tables(), ForwardBatch.Logits.LAST_GREEDY);
+        case HOST_LOGITS -> batch.add(chunk.tokens(), chunk.start(), chunk.tables(), ForwardBatch.Logits.LAST_HOST);
+      }
     }
     // Checked before the step reads anything: HotSpot turns a fault of a Vector API load from a truncated
     // mapping into a crash, not an exception, so a change must be caught before the kernels read.
@@ -75,21 +78,21 @@ final class GemmaModelRunner implements ModelRunner {
       }
       throw weightsChanged(changed.get(), fault.getMessage(), fault);
     }
-    int chunks = plan.chunks().size();
-    int[] greedy = new int[chunks];
-    float[][] logits = new float[chunks][];
-    TopLogits[] top = new TopLogits[chunks];
+    int count = chunks.size();
+    int[] greedy = new int[count];
+    float[][] logits = new float[count][];
+    TopLogits[] top = new TopLogits[count];
     int logitRow = 0;
     int hostRow = 0;
-    for (int i = 0; i < chunks; i++) {
-      ScheduledChunk chunk = plan.chunks().get(i);
+    for (int i = 0; i < count; i++) {
+      ScheduledChunk.Sample sample = chunks.get(i).sample();
       greedy[i] = -1;
-      if (!chunk.sample()) {
+      if (sample == null) {
         continue;
       }
       top[i] = result.topLogits()[logitRow];
       greedy[i] = result.greedyIds()[logitRow++];
-      if (chunk.request().needsLogits()) {
+      if (sample.mode() == SamplingMode.HOST_LOGITS) {
         logits[i] = result.hostRow(hostRow++);
       }
     }

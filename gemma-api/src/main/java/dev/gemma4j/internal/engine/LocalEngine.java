@@ -61,6 +61,7 @@ public final class LocalEngine implements Engine {
   private final EngineOptions options;
   private final KvBlockManager blocks;
   private final long kvCacheBytes;
+  private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong();
   private final Scheduler scheduler;
   private final OutputProcessor outputs;
   private final EngineLifecycle lifecycle;
@@ -228,12 +229,12 @@ public final class LocalEngine implements Engine {
     }
     Request r =
         new Request(
+            requestIds.incrementAndGet(),
             promptIds,
             request,
             stopIds,
             Samplers.forConfig(request),
-            Samplers.choosesArgmax(request),
-            runner.samplesOnDevice() && Samplers.drawableOnDevice(request) ? new DeviceDraws(request) : null,
+            SamplingMode.of(request, runner.samplesOnDevice()),
             tokenizer != null ? tokenizer.newStreamDecoder(true) : null,
             config.maxPositions(),
             listener,
@@ -339,7 +340,7 @@ public final class LocalEngine implements Engine {
     try {
       boolean decode = plan.chunks().stream().allMatch(c -> c.count() == 1);
       DeviceCounters before = decode ? runner.counters() : DeviceCounters.NONE;
-      output = runner.execute(plan);
+      output = runner.execute(plan.chunks());
       steps++;
       if (decode) {
         decodeSteps++;
@@ -349,9 +350,9 @@ public final class LocalEngine implements Engine {
       // Every request of the step gets the failure as its exception: log it only for those who look.
       LOG.debug("a forward step failed; failing its {} requests", plan.chunks().size(), e);
       GemmaException error = new GemmaException("the forward step failed: " + e.getMessage(), e);
-      for (ScheduledChunk chunk : plan.chunks()) {
-        scheduler.remove(chunk.request());
-        completions.add(() -> chunk.request().fail(error));
+      for (Request request : plan.requests()) {
+        scheduler.remove(request);
+        completions.add(() -> request.fail(error));
       }
       return;
     }

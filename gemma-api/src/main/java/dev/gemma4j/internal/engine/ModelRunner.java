@@ -3,6 +3,7 @@ package dev.gemma4j.internal.engine;
 import dev.gemma4j.TopLogits;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.DeviceCounters;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,11 +44,12 @@ interface ModelRunner extends AutoCloseable {
   int vocabSize();
 
   /**
-   * Runs the plan's chunks as one batch.
+   * Runs a step's chunks as one batch. The chunks are plain data (tokens, positions, block tables, how to
+   * choose each next token): a runner never sees the engine's requests.
    *
    * @throws RuntimeException when the device fails; the engine then fails this step's requests only
    */
-  StepOutput execute(StepPlan plan);
+  StepOutput execute(List<ScheduledChunk> chunks);
 
   /** Whether the device draws sampled tokens itself (see {@link dev.gemma4j.spi.TensorOps#sampleRows}). */
   default boolean samplesOnDevice() {

@@ -37,10 +37,10 @@ final class OutputProcessor {
     List<Ended> ended = new ArrayList<>();
     for (int i = 0; i < plan.chunks().size(); i++) {
       ScheduledChunk chunk = plan.chunks().get(i);
-      if (!chunk.sample()) {
+      if (!chunk.samples()) {
         continue;
       }
-      Request request = chunk.request();
+      Request request = plan.requests().get(i);
       try {
         FinishReason reason = request.accept(choose(request, output, i));
         if (reason != null) {

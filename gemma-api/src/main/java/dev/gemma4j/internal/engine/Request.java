@@ -30,8 +30,9 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
   private final int[] promptIds;
   private final GenerationConfig config;
   private final Set<Integer> stopIds;
+  private final long id;
   private final Sampler sampler;
-  private final boolean choosesArgmax;
+  private final SamplingMode samplingMode;
   private final @Nullable DeviceDraws deviceDraws;
   private final @Nullable TokenTextDecoder decoder;
   private final StopStringMatcher stopStrings;
@@ -48,32 +49,31 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
   private long firstTokenNanos;
 
   /**
-   * @param sampler chooses tokens from logits
-   * @param choosesArgmax whether the sampler's choice is always the argmax of the raw logits, so the
-   *     device may choose and send back only the id
-   * @param deviceDraws how the device draws this request's tokens, or {@code null} when the host samples
-   *     them from logits (or the device's greedy choice is the token)
+   * @param id the request's id, unique in its engine
+   * @param sampler chooses tokens from logits (in {@link SamplingMode#HOST_LOGITS})
+   * @param samplingMode how its tokens are chosen (see {@link SamplingMode#of})
    * @param maxPositions the model's context length
    * @param listener receives each token, on a thread of {@code deliveryExecutor}
    * @param deliveryExecutor runs listeners and completes the future, never on the engine thread
    */
   Request(
+      long id,
       int[] promptIds,
       GenerationConfig config,
       Set<Integer> stopIds,
       Sampler sampler,
-      boolean choosesArgmax,
-      @Nullable DeviceDraws deviceDraws,
+      SamplingMode samplingMode,
       @Nullable TokenTextDecoder decoder,
       int maxPositions,
       Consumer<TokenEvent> listener,
       Executor deliveryExecutor) {
-    this.deviceDraws = deviceDraws;
+    this.id = id;
+    this.samplingMode = samplingMode;
+    this.deviceDraws = samplingMode == SamplingMode.DEVICE_DRAW ? new DeviceDraws(config) : null;
     this.promptIds = promptIds.clone();
     this.config = config;
     this.stopIds = Set.copyOf(stopIds);
     this.sampler = sampler;
-    this.choosesArgmax = choosesArgmax && config.topLogits() == 0;
     this.decoder = decoder;
     this.stopStrings = new StopStringMatcher(config.stopStrings());
     this.timeoutNanos = saturatedNanos(config.timeout());
@@ -151,14 +151,14 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
     return config;
   }
 
-  /** Whether the next token must come from host logits (sampling, penalties, recorded top logits). */
-  boolean needsLogits() {
-    return !choosesArgmax && deviceDraws == null;
+  /** The request's id, unique in its engine. */
+  long id() {
+    return id;
   }
 
-  /** Whether the device draws this request's tokens. */
-  boolean drawsOnDevice() {
-    return deviceDraws != null;
+  /** How this request's tokens are chosen, decided when it was submitted. */
+  SamplingMode samplingMode() {
+    return samplingMode;
   }
 
   /** The draw of this request's next token on the device. */

@@ -1,36 +1,52 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.spi.SamplingRow;
+import org.jspecify.annotations.Nullable;
+
 /**
- * One sequence's part of a step: the tokens at positions {@code [start, start + count)} (a prompt chunk,
- * or the one new token of a decoding sequence), its block tables covering {@code [0, start + count)},
- * where its rows begin in the batch, and whether the step ends its pending tokens so its last row's
- * logits choose the next token.
+ * One sequence's part of a step, as plain data (what a second device or a worker process would receive):
+ * the request's id, its tokens at positions {@code [start, start + tokens.length)} (a prompt chunk, or the
+ * one new token of a decoding sequence), its block tables covering {@code [0, start + tokens.length)}, where
+ * its rows begin in the batch, and, when the step ends its pending tokens, how its next token is chosen.
  *
- * @param request the request
+ * @param requestId the request's id, unique in its engine
+ * @param tokens the chunk's token ids
  * @param start position of the first token
- * @param count tokens in the chunk
  * @param queryStart first row of the chunk in the step's batch
- * @param tables per KV-cache group, the blocks of positions {@code [0, start + count)}, -1 where a sliding
- *     group released one
- * @param sample whether the step samples the next token from this chunk's last row
+ * @param tables per KV-cache group, the blocks of positions {@code [0, start + tokens.length)}, -1 where a
+ *     sliding group released one
+ * @param sample how the next token is chosen from the chunk's last row, or {@code null} when the chunk does
+ *     not reach the end of the request's pending tokens
  */
-record ScheduledChunk(
-    Request request, int start, int count, int queryStart, int[][] tables, boolean sample) {
+record ScheduledChunk(long requestId, int[] tokens, int start, int queryStart, int[][] tables, @Nullable Sample sample) {
+
+  /**
+   * The choice of a chunk's next token: the request's mode and, for a device draw, this step's draw.
+   *
+   * @param mode decided when the request was submitted
+   * @param draw this token's draw when {@code mode} is {@link SamplingMode#DEVICE_DRAW}, else {@code null}
+   */
+  record Sample(SamplingMode mode, @Nullable SamplingRow draw) {}
+
+  /** Tokens in the chunk. */
+  int count() {
+    return tokens.length;
+  }
+
+  /** Whether the step samples the next token from this chunk's last row. */
+  boolean samples() {
+    return sample != null;
+  }
 
   /** The context length once this chunk is in the cache. */
   int contextLength() {
-    return start + count;
-  }
-
-  /** The chunk's token ids. */
-  int[] tokens() {
-    return request.tokens(start, count);
+    return start + tokens.length;
   }
 
   /** The positions of the chunk's tokens. */
   int[] positions() {
-    int[] positions = new int[count];
-    for (int i = 0; i < count; i++) {
+    int[] positions = new int[tokens.length];
+    for (int i = 0; i < positions.length; i++) {
       positions[i] = start + i;
     }
     return positions;

@@ -107,6 +107,7 @@ final class Scheduler {
   StepPlan schedule() {
     admit();
     List<ScheduledChunk> chunks = new ArrayList<>();
+    List<Request> requests = new ArrayList<>();
     List<StepPlan.Rejection> rejected = new ArrayList<>();
     long decoding = running.stream().filter(s -> s.pending() == 1).count();
     int prefillBudget = (int) Math.max(1, maxBatchTokens - decoding);
@@ -128,18 +129,16 @@ final class Scheduler {
         prefillBudget -= count;
       }
       int end = s.computed + count;
-      chunks.add(
-          new ScheduledChunk(
-              s.request,
-              s.computed,
-              count,
-              rows,
-              blocks.tables(s.blocks, end),
-              count == pending));
+      Request request = s.request;
+      ScheduledChunk.Sample sample = count < pending ? null : new ScheduledChunk.Sample(request.samplingMode(),
+          request.samplingMode() == SamplingMode.DEVICE_DRAW ? request.nextDraw() : null);
+      chunks.add(new ScheduledChunk(
+          request.id(), request.tokens(s.computed, count), s.computed, rows, blocks.tables(s.blocks, end), sample));
+      requests.add(request);
       rows += count;
     }
     waitingCount = waiting.size();
-    return new StepPlan(chunks, rejected);
+    return new StepPlan(chunks, requests, rejected);
   }
 
   /** Admits waiting sequences while the first chunk of each fits in the free blocks. */
@@ -206,8 +205,9 @@ final class Scheduler {
    * registers newly filled blocks in the prefix cache and releases sliding blocks out of the window.
    */
   void completeStep(StepPlan plan) {
-    for (ScheduledChunk chunk : plan.chunks()) {
-      SequenceState s = states.get(chunk.request());
+    for (int i = 0; i < plan.chunks().size(); i++) {
+      ScheduledChunk chunk = plan.chunks().get(i);
+      SequenceState s = states.get(plan.requests().get(i));
       if (s == null) {
         continue; // finished or failed during output processing: its blocks are already free
       }

@@ -26,9 +26,9 @@ final class FakeRunner implements ModelRunner {
   static final ModelConfig CONFIG = ModelConfig.load(TestFixtures.path("tiny-gemma2").resolve("config.json"));
   static final int VOCAB = CONFIG.vocabSize();
 
-  final List<StepPlan> plans = Collections.synchronizedList(new ArrayList<>());
+  final List<List<ScheduledChunk>> plans = Collections.synchronizedList(new ArrayList<>());
   /** Returns what to throw for a plan, or null to run it. */
-  volatile Function<StepPlan, Throwable> failure = plan -> null;
+  volatile Function<List<ScheduledChunk>, Throwable> failure = chunks -> null;
   volatile boolean nonFinite;
   volatile boolean closed;
   /** Milliseconds each step takes: long generations then stay running while a test acts on them. */
@@ -38,7 +38,12 @@ final class FakeRunner implements ModelRunner {
 
   /** The token this fake model chooses after {@code tokens[0 .. size)}. */
   static int next(int[] tokens, int size) {
-    return 3 + (tokens[size - 1] * 7 + size) % (VOCAB - 3);
+    return next(tokens[size - 1], size);
+  }
+
+  /** The fake model's next token: from the last token and the context length only, as a chunk gives them. */
+  static int next(int lastToken, int size) {
+    return 3 + (lastToken * 7 + size) % (VOCAB - 3);
   }
 
   @Override
@@ -47,7 +52,7 @@ final class FakeRunner implements ModelRunner {
   }
 
   @Override
-  public StepOutput execute(StepPlan plan) {
+  public StepOutput execute(List<ScheduledChunk> plan) {
     java.util.concurrent.Semaphore g = gate;
     if (g != null) {
       g.acquireUninterruptibly();
@@ -67,18 +72,18 @@ final class FakeRunner implements ModelRunner {
     if (t instanceof Error e) {
       throw e;
     }
-    int n = plan.chunks().size();
+    int n = plan.size();
     int[] greedy = new int[n];
     float[][] logits = new float[n][];
     for (int i = 0; i < n; i++) {
-      ScheduledChunk chunk = plan.chunks().get(i);
+      ScheduledChunk chunk = plan.get(i);
       greedy[i] = -1;
-      if (!chunk.sample()) {
+      if (!chunk.samples()) {
         continue;
       }
-      int token = next(chunk.request().tokenArray(), chunk.contextLength());
+      int token = next(chunk.tokens()[chunk.count() - 1], chunk.contextLength());
       greedy[i] = nonFinite ? -1 : token;
-      if (chunk.request().needsLogits()) {
+      if (chunk.sample().mode() == SamplingMode.HOST_LOGITS) {
         float[] row = new float[VOCAB];
         row[token] = 10;
         if (nonFinite) {
@@ -100,8 +105,8 @@ final class FakeRunner implements ModelRunner {
     List<Integer> steps = new ArrayList<>();
     synchronized (plans) {
       for (int s = 0; s < plans.size(); s++) {
-        for (ScheduledChunk c : plans.get(s).chunks()) {
-          if (c.request() == request) {
+        for (ScheduledChunk c : plans.get(s)) {
+          if (c.requestId() == request.id()) {
             steps.add(s);
           }
         }
@@ -128,12 +133,14 @@ final class FakeRunner implements ModelRunner {
     return new LocalEngine(this, CONFIG, null, Set.of(1), PROBE, resolved, manager, 0, info, List.of());
   }
 
+  private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+
   /** A request as the engine makes it, delivering on the calling thread. */
   static Request request(int[] prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
     Executor direct = Runnable::run;
     return new Request(
-        prompt, config, Set.of(), Samplers.forConfig(config), Samplers.choosesArgmax(config), null, null,
-        CONFIG.maxPositions(), listener, direct);
+        IDS.incrementAndGet(), prompt, config, Set.of(), Samplers.forConfig(config), SamplingMode.of(config, false),
+        null, CONFIG.maxPositions(), listener, direct);
   }
 
   static final MemoryProbe PROBE =

@@ -145,7 +145,8 @@ class LocalEngineTest {
   void aFailingStepFailsOnlyItsRequestsAndTheEngineServesOn() {
     FakeRunner runner = new FakeRunner();
     try (LocalEngine engine = runner.engine(EngineOptions.defaults())) {
-      runner.failure = plan -> plan.chunks().stream().anyMatch(c -> c.request().promptLength() == 7)
+      // The bad request's prompt is the only one of 7 tokens, run as one chunk from position 0.
+      runner.failure = plan -> plan.stream().anyMatch(c -> c.start() == 0 && c.count() == 7)
           ? new IllegalStateException("operator aclnnSoftmax failed") : null;
       Generator.Handle bad = engine.submit(prompt(1, 7), tokens(5), RequestDelivery.NONE);
       GemmaException e = assertThrows(GemmaException.class, bad::await);

@@ -33,9 +33,10 @@ class SchedulerTest {
 
   /** Appends the sampled token of every chunk that samples, then completes the step. */
   static void run(Scheduler scheduler, StepPlan plan) {
-    for (ScheduledChunk c : plan.chunks()) {
-      if (c.sample()) {
-        c.request().accept(FakeRunner.next(c.request().tokenArray(), c.request().size()));
+    for (int i = 0; i < plan.chunks().size(); i++) {
+      Request r = plan.requests().get(i);
+      if (plan.chunks().get(i).samples()) {
+        r.accept(FakeRunner.next(r.tokenArray(), r.size()));
       }
     }
     scheduler.completeStep(plan);
@@ -53,7 +54,9 @@ class SchedulerTest {
     assertEquals(2, first.chunks().size());
     ScheduledChunk ca = first.chunks().get(0);
     ScheduledChunk cb = first.chunks().get(1);
-    assertEquals(a, ca.request());
+    assertEquals(a, first.requests().get(0));
+    assertEquals(a.id(), ca.requestId());
+    assertArrayEquals(java.util.Arrays.copyOf(a.tokenArray(), 10), ca.tokens(), "the chunk carries its tokens");
     assertEquals(0, ca.start());
     assertEquals(10, ca.count());
     assertEquals(0, ca.queryStart());
@@ -61,7 +64,7 @@ class SchedulerTest {
     assertEquals(3, ca.tables()[0].length, "10 positions in blocks of 4");
     assertEquals(10, cb.queryStart());
     assertEquals(1, cb.tables()[0].length);
-    assertTrue(ca.sample() && cb.sample(), "both prompts end in this step");
+    assertTrue(ca.samples() && cb.samples(), "both prompts end in this step");
     assertEquals(13, first.tokens());
     run(scheduler, first);
 
@@ -86,7 +89,7 @@ class SchedulerTest {
       ScheduledChunk c = plan.chunks().getFirst();
       starts[step] = c.start();
       counts[step] = c.count();
-      samples[step] = c.sample();
+      samples[step] = c.samples();
       assertEquals((c.contextLength() + 3) / 4, c.tables()[0].length, "the table covers the context");
       run(scheduler, plan);
     }
@@ -107,7 +110,7 @@ class SchedulerTest {
     StepPlan plan = scheduler.schedule();
     assertEquals(1, plan.chunks().get(0).count());
     assertEquals(7, plan.chunks().get(1).count(), "8 tokens per step, one of them the decode");
-    assertFalse(plan.chunks().get(1).sample());
+    assertFalse(plan.chunks().get(1).samples());
   }
 
   @Test
@@ -152,7 +155,7 @@ class SchedulerTest {
       StepPlan plan = scheduler.schedule();
       if (scheduler.preemptions() > 0 && preemptedAt < 0) {
         preemptedAt = step;
-        assertEquals(List.of(older), plan.chunks().stream().map(ScheduledChunk::request).toList());
+        assertEquals(List.of(older), plan.requests());
         assertEquals(1, scheduler.waitingCount(), "the newer sequence waits again");
       }
       run(scheduler, plan);
