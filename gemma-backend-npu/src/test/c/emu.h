@@ -55,11 +55,23 @@ typedef struct aclScalar {
   double value;
 } aclScalar;
 
+/* At most this many values: a batch's sequence lengths fit, a hostile size does not allocate. */
+#define EMU_MAX_INT_ARRAY 65536
+
 typedef struct aclIntArray {
   int magic;
   uint64_t size;
-  int64_t values[EMU_MAX_DIMS];
+  int64_t values[]; /* size values */
 } aclIntArray;
+
+/* At most this many tensors in a list (IncreFlashAttention's key/value lists hold one in page attention). */
+#define EMU_MAX_TENSOR_LIST 256
+
+typedef struct aclTensorList {
+  int magic;
+  uint64_t size;
+  aclTensor *tensors[EMU_MAX_TENSOR_LIST];
+} aclTensorList;
 
 typedef struct aclOpExecutor aclOpExecutor;
 typedef void (*emu_kernel)(aclOpExecutor *executor);
@@ -73,6 +85,7 @@ struct aclOpExecutor {
   aclTensor t[EMU_MAX_OPERANDS];
   double d[4];
   int64_t i[4];
+  int64_t *lengths; /* host values an operator keeps (IncreFlashAttention's actualSeqLengths), freed with it */
   struct aclOpExecutor *next;
 };
 
@@ -85,6 +98,8 @@ int emu_enqueue(aclrtStream stream, aclOpExecutor *executor);
 bool emu_should_fail(const char *op);
 bool emu_quirk(const char *name);
 void emu_count_executor(int delta);
+void emu_free_executor(aclOpExecutor *executor);
+bool emu_is_tensor_list(const aclTensorList *list);
 void emu_kernel_error(const char *fmt, ...);
 int emu_dtype_size(int dtype);
 size_t emu_storage_bytes(int dtype, int64_t elements);

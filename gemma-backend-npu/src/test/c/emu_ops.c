@@ -201,7 +201,7 @@ aclnnStatus aclDestroyAclOpExecutor(aclOpExecutor *executor) {
   if (!executor || executor->magic != EXECUTOR_MAGIC)
     return emu_fail(ACLNN_ERR_PARAM_INVALID, "aclDestroyAclOpExecutor: not a live, unlaunched executor");
   executor->magic = 0;
-  free(executor);
+  emu_free_executor(executor);
   emu_count_executor(-1);
   return 0;
 }
@@ -824,6 +824,162 @@ aclnnStatus aclnnScatterPaKvCacheGetWorkspaceSize(const aclTensor *key, aclTenso
   return make(op, 0, k_scatter_kv, ts, 5, ws, ex, &e);
 }
 LAUNCH(aclnnScatterPaKvCache)
+
+/* aclnnIncreFlashAttentionV4 (ops-transformer attention/incre_flash_attention), page attention with the BSH
+ * layout: one query row per sequence, query [B, 1, N*D]; key and value lists of one cache each,
+ * [blockNum, blockSize, KV_N*D]; blocktable INT32 [B, >= maxBlockNumPerSeq]; actualSeqLengths (host) the keys
+ * of each sequence, read through its block table from position 0; attenMask (optional, BOOL/INT8/UINT8,
+ * true = masked, "IFA算子设计介绍.md") [B, S], [B, 1, S] or [B, 1, 1, S] with S >= maxBlockNumPerSeq * blockSize.
+ * out = softmax(q k^T * scaleValue, masked) v per head, query head n reading KV head n / (N / KV_N); the
+ * emulator computes in double and rounds once to the output dtype. pseShift, the quantization inputs and
+ * kvPaddingSize must be NULL: the emulator implements that scenario only. */
+static void k_incre_flash_attention(aclOpExecutor *e) {
+  const aclTensor *q = &e->t[0], *k = &e->t[1], *v = &e->t[2], *mask = &e->t[3], *table = &e->t[4], *out = &e->t[5];
+  bool masked = e->i[3] != 0;
+  char *pq = base_of(q), *pk = base_of(k), *pv = base_of(v), *pt = base_of(table), *po = base_of(out);
+  char *pm = masked ? base_of(mask) : NULL;
+  if (!pq || !pk || !pv || !pt || !po || (masked && !pm)) return emu_kernel_error("%s: operand memory is gone", e->op);
+  int64_t batch = q->dims[0], heads = e->i[0], kvHeads = e->i[1], block = e->i[2];
+  int64_t dim = q->dims[2] / heads, width = table->dims[1], maskKeys = masked ? mask->dims[mask->ndim - 1] : 0;
+  int64_t blocks = k->dims[0], kvWidth = kvHeads * dim;
+  for (int64_t b = 0; b < batch; b++) {
+    int64_t keys = e->lengths[b];
+    double *w = calloc((size_t)(keys > 0 ? keys : 1), sizeof(double));
+    for (int64_t n = 0; n < heads; n++) {
+      int64_t kv = n / (heads / kvHeads);
+      double max = -INFINITY;
+      for (int64_t p = 0; p < keys; p++) {
+        if (masked && get(mask, pm, view_offset(mask, b * maskKeys + p)) != 0) {
+          w[p] = -INFINITY;
+          continue;
+        }
+        int64_t slot = (int64_t)get(table, pt, view_offset(table, b * width + p / block));
+        if (slot < 0 || slot >= blocks) {
+          free(w);
+          return emu_kernel_error("%s: sequence %lld reads block %lld for key %lld, outside the cache's %lld blocks", e->op,
+                                  (long long)b, (long long)slot, (long long)p, (long long)blocks);
+        }
+        int64_t row = (slot * block + p % block) * kvWidth + kv * dim;
+        double dot = 0;
+        for (int64_t d = 0; d < dim; d++)
+          dot += get(q, pq, view_offset(q, b * heads * dim + n * dim + d)) * get(k, pk, view_offset(k, row + d));
+        w[p] = dot * e->d[0];
+        if (w[p] > max) max = w[p];
+      }
+      if (max == -INFINITY) {
+        free(w);
+        return emu_kernel_error("%s: sequence %lld has no unmasked key", e->op, (long long)b);
+      }
+      double total = 0;
+      for (int64_t p = 0; p < keys; p++) total += w[p] = w[p] == -INFINITY ? 0 : exp(w[p] - max);
+      for (int64_t d = 0; d < dim; d++) {
+        double acc = 0;
+        for (int64_t p = 0; p < keys; p++) {
+          if (w[p] == 0) continue;
+          int64_t slot = (int64_t)get(table, pt, view_offset(table, b * width + p / block));
+          acc += w[p] / total * get(v, pv, view_offset(v, (slot * block + p % block) * kvWidth + kv * dim + d));
+        }
+        put(out, po, view_offset(out, b * heads * dim + n * dim + d), acc);
+      }
+    }
+    free(w);
+  }
+}
+
+aclnnStatus aclnnIncreFlashAttentionV4GetWorkspaceSize(
+    const aclTensor *query, const aclTensorList *key, const aclTensorList *value, const aclTensor *pseShift,
+    const aclTensor *attenMask, const aclIntArray *actualSeqLengths, const aclTensor *dequantScale1,
+    const aclTensor *quantScale1, const aclTensor *dequantScale2, const aclTensor *quantScale2,
+    const aclTensor *quantOffset2, const aclTensor *antiquantScale, const aclTensor *antiquantOffset,
+    const aclTensor *blocktable, const aclTensor *kvPaddingSize, int64_t numHeads, double scaleValue, char *inputLayout,
+    int64_t numKeyValueHeads, int64_t blockSize, int64_t innerPrecise, const aclTensor *attentionOut, uint64_t *ws,
+    aclOpExecutor **ex) {
+  const char *op = "aclnnIncreFlashAttentionV4";
+  int rc;
+  if ((rc = check_tensor(op, "query", query)) || (rc = check_tensor(op, "blocktable", blocktable)) ||
+      (rc = check_tensor(op, "attentionOut", attentionOut)))
+    return rc;
+  if (attenMask && (rc = check_tensor(op, "attenMask", attenMask))) return rc;
+  if (pseShift || dequantScale1 || quantScale1 || dequantScale2 || quantScale2 || quantOffset2 || antiquantScale ||
+      antiquantOffset || kvPaddingSize)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements page attention without pseShift, quantization or kv padding", op);
+  if (!inputLayout || strcmp(inputLayout, "BSH"))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: the emulator implements inputLayout \"BSH\" only", op);
+  if (!emu_is_tensor_list(key) || !emu_is_tensor_list(value) || key->size != 1 || value->size != 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: key and value must be tensor lists of one cache each (page attention)", op);
+  const aclTensor *k = key->tensors[0], *v = value->tensors[0];
+  /* aclnnIncreFlashAttentionV4.md, 约束说明 (Atlas A2): query FLOAT16 or BFLOAT16; key, value and attentionOut
+   * FLOAT16, BFLOAT16 or INT8 (the emulator: the query's dtype); B <= 65536, N <= 256, D <= 512; numHeads a
+   * multiple of numKeyValueHeads, at most 64 times it. */
+  if ((rc = check_dtype(op, "query", query, DT_BIT(DT_FLOAT16) | DT_BIT(DT_BF16)))) return rc;
+  if (k->dtype != query->dtype || v->dtype != query->dtype || attentionOut->dtype != query->dtype)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: key, value and attentionOut must have the query's dtype in the emulator", op);
+  if (query->ndim != 3 || query->dims[1] != 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: query must be [B, 1, H] (BSH, S = 1: incremental inference)", op);
+  if ((rc = same_shape(op, query, attentionOut))) return rc;
+  if (numHeads < 1 || numKeyValueHeads < 1 || numHeads % numKeyValueHeads || numHeads / numKeyValueHeads > 64)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: numHeads %lld must be a multiple of numKeyValueHeads %lld, at most 64 times it", op,
+                    (long long)numHeads, (long long)numKeyValueHeads);
+  int64_t batch = query->dims[0], dim = query->dims[2] / numHeads;
+  if (query->dims[2] % numHeads || batch > 65536 || numHeads > 256 || dim > 512)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: B <= 65536, N <= 256 and D <= 512 with H = N * D (B %lld, N %lld, H %lld)", op,
+                    (long long)batch, (long long)numHeads, (long long)query->dims[2]);
+  /* page attention: blockSize non-zero, at most 512, a multiple of 16 for FLOAT16/BFLOAT16; the caches
+   * (blockNum, blockSize, H) for BSH, KV_N * D below 64K; blockTable two-dimensional with B rows; actualSeqLengths
+   * required. */
+  if (blockSize < 1 || blockSize > 512 || blockSize % 16)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: blockSize %lld must be 16 to 512, a multiple of 16 (FLOAT16/BFLOAT16)", op,
+                    (long long)blockSize);
+  if (innerPrecise != 0 && innerPrecise != 1)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: innerPrecise is 0 (high precision) or 1 (high performance)", op);
+  if (k->ndim != 3 || (rc = same_shape(op, k, v)) || k->dims[1] != blockSize || k->dims[2] != numKeyValueHeads * dim)
+    return rc ? rc : emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: key and value caches must be [blockNum, blockSize, KV_N * D]", op);
+  if (k->dims[2] >= 65536)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: numKvHeads * headDim must stay below 64K in the (blocknum, blocksize, H) layout", op);
+  if (!is_contiguous(k) || !is_contiguous(v) || !is_contiguous(query))
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: query and the caches must be contiguous", op);
+  if (blocktable->dtype != DT_INT32 || blocktable->ndim != 2 || blocktable->dims[0] != batch)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: blocktable must be INT32 [B, maxBlockNumPerSeq]", op);
+  if (!actualSeqLengths || (int64_t)actualSeqLengths->size != batch)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: page attention needs actualSeqLengths, one per sequence", op);
+  int64_t longest = 0;
+  for (int64_t b = 0; b < batch; b++) {
+    int64_t keys = actualSeqLengths->values[b];
+    if (keys < 1) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: actualSeqLengths[%lld] is %lld", op, (long long)b, (long long)keys);
+    if (keys > longest) longest = keys;
+  }
+  int64_t maxBlocks = (longest + blockSize - 1) / blockSize, needed = 0;
+  for (int64_t b = 0; b < batch; b++) needed += (actualSeqLengths->values[b] + blockSize - 1) / blockSize;
+  if (needed > k->dims[0])
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: blocknum (%lld) is less than the %lld blocks actualSeqLengths needs", op,
+                    (long long)k->dims[0], (long long)needed);
+  if (blocktable->dims[1] < maxBlocks)
+    return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: blocktable holds %lld blocks per sequence, %lld needed", op,
+                    (long long)blocktable->dims[1], (long long)maxBlocks);
+  if (attenMask) {
+    if ((rc = check_dtype(op, "attenMask", attenMask, DT_BIT(DT_BOOL) | DT_BIT(DT_INT8) | DT_BIT(DT_UINT8)))) return rc;
+    int64_t s = attenMask->dims[attenMask->ndim - 1];
+    bool shaped = attenMask->dims[0] == batch && attenMask->ndim >= 2 && attenMask->ndim <= 4;
+    for (int i = 1; shaped && i < attenMask->ndim - 1; i++) shaped = attenMask->dims[i] == 1;
+    if (!shaped) return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: attenMask must be (B, S), (B, 1, S) or (B, 1, 1, S)", op);
+    if (s < maxBlocks * blockSize)
+      return emu_fail(ACLNN_ERR_PARAM_INVALID, "%s: with page attention attenMask's S (%lld) must be at least maxBlockNumPerSeq * blockSize (%lld)",
+                      op, (long long)s, (long long)(maxBlocks * blockSize));
+  }
+  aclTensor none = {0};
+  const aclTensor *ts[6] = {query, k, v, attenMask ? attenMask : &none, blocktable, attentionOut};
+  aclOpExecutor *e;
+  if ((rc = make(op, 0, k_incre_flash_attention, ts, 6, ws, ex, &e))) return rc;
+  e->i[0] = numHeads;
+  e->i[1] = numKeyValueHeads;
+  e->i[2] = blockSize;
+  e->i[3] = attenMask != NULL;
+  e->d[0] = scaleValue;
+  e->lengths = malloc((size_t)batch * sizeof(int64_t));
+  memcpy(e->lengths, actualSeqLengths->values, (size_t)batch * sizeof(int64_t));
+  return 0;
+}
+LAUNCH(aclnnIncreFlashAttentionV4)
 
 /* ---- device sampling ---- */
 

@@ -283,7 +283,7 @@ static void run_all(stream *s) {
     aclOpExecutor *next = e->next;
     e->kernel(e);
     e->magic = 0;
-    free(e);
+    emu_free_executor(e);
     e = next;
   }
 }
@@ -356,7 +356,7 @@ aclError aclmdlRIDestroy(void *modelRI) {
   for (aclOpExecutor *e = g->head; e;) {
     aclOpExecutor *next = e->next;
     e->magic = 0;
-    free(e);
+    emu_free_executor(e);
     e = next;
   }
   g->magic = 0;
@@ -489,4 +489,9 @@ aclError aclrtGetMemInfo(int attr, size_t *freeBytes, size_t *totalBytes) {
   *freeBytes = conf.hbm_total - allocated;
   pthread_mutex_unlock(&lock);
   return ACL_SUCCESS;
+}
+
+void emu_free_executor(aclOpExecutor *executor) {
+  free(executor->lengths);
+  free(executor);
 }

@@ -7,6 +7,7 @@
 #define TENSOR_MAGIC 0x7E45
 #define SCALAR_MAGIC 0x5CA1
 #define ARRAY_MAGIC 0xA77A
+#define LIST_MAGIC 0x7157
 
 aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, int dataType, const int64_t *stride,
                            int64_t offset, int format, const int64_t *storageDims, uint64_t storageDimsNum,
@@ -89,11 +90,11 @@ int aclDestroyScalar(const aclScalar *scalar) {
 }
 
 aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size) {
-  if (size > EMU_MAX_DIMS || (size && !value)) {
-    emu_fail(ACLNN_ERR_PARAM_INVALID, "aclCreateIntArray: at most %d values", EMU_MAX_DIMS);
+  if (size > EMU_MAX_INT_ARRAY || (size && !value)) {
+    emu_fail(ACLNN_ERR_PARAM_INVALID, "aclCreateIntArray: at most %d values, and a NULL value only for none", EMU_MAX_INT_ARRAY);
     return NULL;
   }
-  aclIntArray *a = calloc(1, sizeof *a);
+  aclIntArray *a = calloc(1, sizeof *a + size * sizeof(int64_t));
   a->magic = ARRAY_MAGIC;
   a->size = size;
   memcpy(a->values, value, size * sizeof(int64_t));
@@ -105,4 +106,40 @@ int aclDestroyIntArray(const aclIntArray *array) {
   ((aclIntArray *)array)->magic = 0;
   free((void *)array);
   return 0;
+}
+
+/* aclCreateTensorList takes the tensors: aclDestroyTensorList destroys them with the list (aclnn/acl_meta.h). */
+aclTensorList *aclCreateTensorList(const aclTensor *const *value, uint64_t size) {
+  if (size > EMU_MAX_TENSOR_LIST || (size && !value)) {
+    emu_fail(ACLNN_ERR_PARAM_INVALID, "aclCreateTensorList: at most %d tensors, and a NULL value only for none",
+             EMU_MAX_TENSOR_LIST);
+    return NULL;
+  }
+  for (uint64_t i = 0; i < size; i++) {
+    if (!value[i] || value[i]->magic != TENSOR_MAGIC) {
+      emu_fail(ACLNN_ERR_PARAM_INVALID, "aclCreateTensorList: element %llu is not a tensor", (unsigned long long)i);
+      return NULL;
+    }
+  }
+  aclTensorList *l = calloc(1, sizeof *l);
+  l->magic = LIST_MAGIC;
+  l->size = size;
+  for (uint64_t i = 0; i < size; i++) l->tensors[i] = (aclTensor *)value[i];
+  return l;
+}
+
+int aclDestroyTensorList(const aclTensorList *list) {
+  if (!list || list->magic != LIST_MAGIC) return emu_fail(ACLNN_ERR_PARAM_INVALID, "aclDestroyTensorList: not a tensor list");
+  for (uint64_t i = 0; i < list->size; i++) {
+    int rc = aclDestroyTensor(list->tensors[i]);
+    if (rc) return rc;
+  }
+  ((aclTensorList *)list)->magic = 0;
+  free((void *)list);
+  return 0;
+}
+
+/* Whether a list handle is live (operators check their list arguments with it). */
+bool emu_is_tensor_list(const aclTensorList *list) {
+  return list && list->magic == LIST_MAGIC;
 }

@@ -7,6 +7,8 @@ enum AclDType {
   INT8(2, 1),
   INT32(3, 4),
   INT64(9, 8),
+  /** One byte each, 0 or 1 (attention masks). */
+  BOOL(12, 1),
   BF16(27, 2),
   /** Two per byte, the lower element in the low nibble: only ever a view of packed int32 memory. */
   INT4(29, 0);

@@ -20,6 +20,7 @@ import java.util.List;
  * CANN's two-phase operators: {@code aclnnXxxGetWorkspaceSize(<args>, &workspaceSize, &executor)}, then
  * {@code aclnnXxx(workspace, workspaceSize, executor, stream)}. Arguments are given as Java values:
  * {@link NpuTensor} becomes an {@code aclTensor*} (created for the call, destroyed after the launch),
+ * {@link TensorList} an {@code aclTensorList*}, {@link IntArray} an {@code aclIntArray*},
  * {@link Scalar} an {@code aclScalar*}, {@code Long} an {@code int64_t}, {@code Integer} an {@code int}, {@code Double} a
  * {@code double}, {@code Byte} an {@code int8_t}, {@code Boolean} a {@code bool}, {@link DType} an
  * {@code aclDataType}, {@code String} a {@code char*} and {@link Null} a null pointer. Operators run asynchronously on the stream; the workspace buffer is reused and only
@@ -34,6 +35,33 @@ final class Aclnn implements AutoCloseable {
 
   /** An {@code aclDataType} argument. */
   record DType(AclDType type) {}
+
+  /**
+   * Tensors passed as one {@code aclTensorList*} (made with {@code aclCreateTensorList}, which takes the
+   * tensors: {@code aclDestroyTensorList} destroys them with it).
+   */
+  record TensorList(List<NpuTensor> tensors) {
+    TensorList {
+      tensors = List.copyOf(tensors);
+    }
+
+    @Override
+    public String toString() {
+      return "TensorList" + tensors.stream().map(NpuGraphs::describe).toList();
+    }
+  }
+
+  /** Host integers passed as an {@code aclIntArray*}, such as an operator's per-sequence lengths. */
+  record IntArray(long[] values) {
+    IntArray {
+      values = values.clone();
+    }
+
+    @Override
+    public String toString() {
+      return "IntArray" + java.util.Arrays.toString(values);
+    }
+  }
 
   /** A null pointer, for an optional tensor or array the call leaves out. */
   record Null() {}
@@ -85,6 +113,8 @@ final class Aclnn implements AutoCloseable {
     }
     List<MemorySegment> tensors = new ArrayList<>();
     List<MemorySegment> scalars = new ArrayList<>();
+    List<MemorySegment> lists = new ArrayList<>();
+    List<MemorySegment> arrays = new ArrayList<>();
     Throwable failure = null;
     try (Arena arena = Arena.ofConfined()) {
       Object[] values = new Object[args.length + 2];
@@ -107,6 +137,18 @@ final class Aclnn implements AutoCloseable {
           case IntScalar s -> {
             MemorySegment handle = createScalar(arena.allocateFrom(JAVA_LONG, s.value()), AclDType.INT64);
             scalars.add(handle);
+            values[i] = handle;
+            layouts[i] = ADDRESS;
+          }
+          case TensorList list -> {
+            MemorySegment handle = createTensorList(list, arena);
+            lists.add(handle);
+            values[i] = handle;
+            layouts[i] = ADDRESS;
+          }
+          case IntArray array -> {
+            MemorySegment handle = createIntArray(array, arena);
+            arrays.add(handle);
             values[i] = handle;
             layouts[i] = ADDRESS;
           }
@@ -164,6 +206,12 @@ final class Aclnn implements AutoCloseable {
       }
       for (MemorySegment s : scalars) {
         first = destroy("aclDestroyScalar", s, first);
+      }
+      for (MemorySegment l : lists) {
+        first = destroy("aclDestroyTensorList", l, first);
+      }
+      for (MemorySegment a : arrays) {
+        first = destroy("aclDestroyIntArray", a, first);
       }
       if (failure == null && first instanceof RuntimeException destroyFailed) {
         throw destroyFailed;
@@ -226,6 +274,42 @@ final class Aclnn implements AutoCloseable {
                 MemorySegment.ofAddress(t.address()));
     if (handle.equals(MemorySegment.NULL)) {
       throw new AscendException("aclCreateTensor", -1, runtime.recentErrorMessage() + " (tensor " + t + ")");
+    }
+    return handle;
+  }
+
+  /** A tensor list owning its tensors; if making it fails, the tensors made so far are destroyed. */
+  private MemorySegment createTensorList(TensorList list, Arena arena) {
+    List<MemorySegment> made = new ArrayList<>();
+    try {
+      for (NpuTensor t : list.tensors()) {
+        made.add(createTensor(t, arena));
+      }
+      MemorySegment handles = arena.allocate(ADDRESS, Math.max(1, made.size()));
+      for (int i = 0; i < made.size(); i++) {
+        handles.setAtIndex(ADDRESS, i, made.get(i));
+      }
+      MemorySegment handle = (MemorySegment) runtime.invoke(
+          "aclCreateTensorList", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG), handles, (long) made.size());
+      if (handle.equals(MemorySegment.NULL)) {
+        throw new AscendException("aclCreateTensorList", -1, runtime.recentErrorMessage());
+      }
+      return handle;
+    } catch (RuntimeException | Error e) {
+      Throwable first = e;
+      for (MemorySegment t : made) {
+        first = destroy("aclDestroyTensor", t, first);
+      }
+      throw e;
+    }
+  }
+
+  private MemorySegment createIntArray(IntArray array, Arena arena) {
+    MemorySegment values = arena.allocateFrom(JAVA_LONG, array.values());
+    MemorySegment handle = (MemorySegment) runtime.invoke(
+        "aclCreateIntArray", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG), values, (long) array.values().length);
+    if (handle.equals(MemorySegment.NULL)) {
+      throw new AscendException("aclCreateIntArray", -1, runtime.recentErrorMessage());
     }
     return handle;
   }

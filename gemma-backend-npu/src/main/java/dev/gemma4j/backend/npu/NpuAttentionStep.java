@@ -9,11 +9,16 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Gemma 2 attention on the NPU, unfused because no fused Ascend kernel applies the tanh soft-cap. Keys and
- * values are written into the paged cache at the slots the block tables give ({@code aclnnScatterPaKvCache},
- * or {@code aclnnInplaceIndexCopy} where a CANN lacks it). Then:
+ * Attention on the NPU, per KV-cache group. Keys and values are written into the paged cache at the slots the
+ * block tables give ({@code aclnnScatterPaKvCache}, or {@code aclnnInplaceIndexCopy} where a CANN lacks it).
+ * Then:
  *
  * <ul>
+ *   <li>without an attention soft-cap (Gemma 3), in 16-bit math, outside graph mode and within its documented
+ *       constraints, every <b>decoding</b> sequence in one {@code aclnnIncreFlashAttentionV4} launch (page
+ *       attention): each sequence's block table starts at the block of its first visible key and a mask hides
+ *       the keys before the window in that block and past the sequence's length;
+ *   <li>otherwise (no fused Ascend kernel applies Gemma 2's tanh soft-cap) unfused:
  *   <li>every <b>decoding</b> sequence (one query row) together, in a fixed number of launches whatever the
  *       batch: one {@code IndexSelect} gathers all their keys (and one their values) through a padded
  *       {@code [sequences, kvHeads, longest]} row table, laid out {@code [sequences * kvHeads, keys, headDim]}
@@ -33,6 +38,8 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   private final int[] prefilling;
   /** Per KV-cache group, what its layers read and write in this step. */
   private final Plan[] plans;
+  /** Whether decoding sequences may take {@code aclnnIncreFlashAttentionV4} in this step. */
+  private final boolean fusedDecode;
   private final float scale;
   private final float softcap;
   /** Per KV-cache group, the keys each decoding sequence's row holds (the longest context, padded in graph mode). */
@@ -43,7 +50,20 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
   static final int GRAPH_KEY_BUCKET = 64;
 
   /** One KV-cache group's indices and masks, uploaded once for every layer of the group in the step. */
-  private record Plan(@Nullable NpuTensor writeSlots, @Nullable DecodePlan decode, List<PrefillPlan> prefill) {}
+  private record Plan(
+      @Nullable NpuTensor writeSlots, @Nullable DecodePlan decode, @Nullable FusedDecodePlan fused, List<PrefillPlan> prefill) {}
+
+  /**
+   * The decoding sequences of a group for {@code aclnnIncreFlashAttentionV4}: each sequence's table starts at
+   * the block of its first visible key, so a sliding window reads only its window's blocks.
+   *
+   * @param blockTable INT32 {@code [sequences, width]}; entries past a sequence's blocks repeat its first block
+   * @param mask BOOL {@code [sequences, 1, 1, width * blockSize]}, true for the keys before the window (inside
+   *     the first block) and past the sequence's length
+   * @param lengths the keys each sequence reads through its table, the masked ones at its start included
+   * @param queryRows the decoding sequences' rows of the step, or {@code null} when every row decodes
+   */
+  private record FusedDecodePlan(NpuTensor blockTable, NpuTensor mask, long[] lengths, @Nullable NpuTensor queryRows) {}
 
   /**
    * @param keyRows {@code [sequences * kvHeads * keys]} rows of the cache seen as {@code [slots * kvHeads, headDim]}
@@ -74,6 +94,8 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     this.prefilling = Arrays.stream(all).filter(s -> batch.queryLength(s) > 1).toArray();
     NpuGraphs graphs = ops.graphs();
     boolean graphed = graphs != null && prefilling.length == 0 && decoding.length > 0;
+    // IncreFlashAttention takes no soft-cap and no float32; its host lengths would be baked into a captured graph.
+    this.fusedDecode = !graphed && softcap == 0 && ops.fusions().increFlashAttention() && ops.activation() != AclDType.FLOAT;
     int groups = cache.spec().groups().size();
     this.groupKeys = new int[groups];
     for (int g = 0; g < groups; g++) {
@@ -91,14 +113,66 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
 
   private Plan upload(int group) {
     if (cache.spec().layersIn(group) == 0) {
-      return new Plan(null, null, List.of());
+      return new Plan(null, null, null, List.of());
     }
     List<PrefillPlan> prefill = new ArrayList<>();
     for (int s : prefilling) {
       int[] slots = batch.keySlots(s, group);
       prefill.add(new PrefillPlan(s, ops.uploadInts(slots), ops.uploadFloats(batch.additiveMask(s, group), batch.queryLength(s), slots.length)));
     }
-    return new Plan(ops.uploadInts(batch.writeSlots(group)), decoding.length == 0 ? null : decodePlan(group), prefill);
+    NpuTensor writes = ops.uploadInts(batch.writeSlots(group));
+    if (decoding.length == 0) {
+      return new Plan(writes, null, null, prefill);
+    }
+    if (fusedDecode && increFlashAttentionFits(cache.spec().groups().get(group))) {
+      return new Plan(writes, null, fusedDecodePlan(group), prefill);
+    }
+    return new Plan(writes, decodePlan(group), null, prefill);
+  }
+
+  /**
+   * Whether {@code aclnnIncreFlashAttentionV4}'s documented constraints hold for a group on Atlas A2/A3
+   * (ops-transformer {@code attention/incre_flash_attention/docs/aclnnIncreFlashAttentionV4.md}, 约束说明):
+   * blockSize 16 to 512 in multiples of 16 for 16-bit caches; at most 256 query heads, 64 per KV head, head
+   * size 512, 65,536 sequences; {@code KV_N * D} below 64K in the {@code (blocknum, blocksize, H)} layout.
+   */
+  private boolean increFlashAttentionFits(KvCacheGroup group) {
+    int heads = ops.queryHeads();
+    return heads > 0 && group.blockSize() % 16 == 0 && group.blockSize() <= 512 && group.headDim() <= 512 && heads <= 256
+        && heads % group.kvHeads() == 0 && heads / group.kvHeads() <= 64 && group.width() < 65536
+        && decoding.length <= 65536;
+  }
+
+  private FusedDecodePlan fusedDecodePlan(int group) {
+    int blockSize = batch.blockSize();
+    int sequences = decoding.length;
+    int[] first = new int[sequences];
+    long[] lengths = new long[sequences];
+    int width = 1;
+    for (int i = 0; i < sequences; i++) {
+      int s = decoding[i];
+      first[i] = batch.firstVisibleKey(s, group) / blockSize;
+      lengths[i] = batch.contextLength()[s] - (long) first[i] * blockSize;
+      width = Math.max(width, (int) ((lengths[i] + blockSize - 1) / blockSize));
+    }
+    int[] table = new int[sequences * width];
+    byte[] mask = new byte[sequences * width * blockSize];
+    for (int i = 0; i < sequences; i++) {
+      int s = decoding[i];
+      int blocks = (int) ((lengths[i] + blockSize - 1) / blockSize);
+      int own = batch.tables(group).block(s, first[i]);
+      for (int j = 0; j < width; j++) {
+        table[i * width + j] = j < blocks ? batch.tables(group).block(s, first[i] + j) : own;
+      }
+      int before = batch.firstVisibleKey(s, group) - first[i] * blockSize;
+      for (int p = 0; p < width * blockSize; p++) {
+        mask[i * width * blockSize + p] = (byte) (p < before || p >= lengths[i] ? 1 : 0);
+      }
+    }
+    NpuTensor queryRows = prefilling.length == 0 ? null
+        : ops.uploadInts(Arrays.stream(decoding).map(s -> batch.queryStart()[s]).toArray());
+    return new FusedDecodePlan(ops.uploadInts(table, sequences, width),
+        ops.uploadBytes(mask, AclDType.BOOL, sequences, 1, 1, (long) width * blockSize), lengths, queryRows);
   }
 
   /** The longest visible context among the decoding sequences in a group, padded in graph mode. */
@@ -151,6 +225,9 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     if (plan.decode() != null) {
       decode(group, plan.decode(), keyCache, valueCache, q, out);
     }
+    if (plan.fused() != null) {
+      decodeFused(group, plan.fused(), keyCache, valueCache, q, out);
+    }
     for (PrefillPlan p : plan.prefill()) {
       prefill(group, p, keyCache, valueCache, q, out);
     }
@@ -189,6 +266,42 @@ final class NpuAttentionStep implements AttentionStep<NpuTensor> {
     }
     nn.run("aclnnInplaceIndexCopy", keyCache, 0L, slots, k);
     nn.run("aclnnInplaceIndexCopy", valueCache, 0L, slots, v);
+  }
+
+  /**
+   * Attention of every decoding sequence in one {@code aclnnIncreFlashAttentionV4} launch (page attention, BSH):
+   * the queries {@code [sequences, 1, heads * headDim]} against the group's cache seen as
+   * {@code [blocks, blockSize, kvHeads * headDim]} through each sequence's block table; the scale is attention's,
+   * or 1 where the keys carry it from load.
+   */
+  private void decodeFused(KvCacheGroup cacheGroup, FusedDecodePlan plan, NpuTensor keyCache, NpuTensor valueCache,
+      NpuTensor q, NpuTensor out) {
+    Aclnn nn = ops.nn();
+    long sequences = decoding.length;
+    long qWidth = q.dim(1);
+    NpuTensor queries = q;
+    if (plan.queryRows() != null) {
+      queries = ops.allocate(q.dtype(), sequences, qWidth);
+      nn.run("aclnnIndexSelect", q, 0L, plan.queryRows(), queries);
+    } else {
+      queries = ops.contiguous(q);
+    }
+    long blocks = keyCache.dim(0) / cacheGroup.blockSize();
+    long[] paged = {blocks, cacheGroup.blockSize(), cacheGroup.width()};
+    NpuTensor attended = plan.queryRows() == null ? out : ops.allocate(ops.activation(), sequences, qWidth);
+    nn.run("aclnnIncreFlashAttentionV4",
+        queries.reshape(sequences, 1, qWidth),
+        new Aclnn.TensorList(List.of(keyCache.reshape(paged))),
+        new Aclnn.TensorList(List.of(valueCache.reshape(paged))),
+        Aclnn.NULL, plan.mask(), new Aclnn.IntArray(plan.lengths()),
+        Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, Aclnn.NULL, Aclnn.NULL,
+        plan.blockTable(), Aclnn.NULL,
+        qWidth / cacheGroup.headDim(), keysPrescaled ? 1.0 : (double) scale, "BSH", (long) cacheGroup.kvHeads(),
+        (long) cacheGroup.blockSize(), 1L,
+        attended.reshape(sequences, 1, qWidth));
+    if (plan.queryRows() != null) {
+      nn.run("aclnnInplaceIndexCopy", out, 0L, plan.queryRows(), attended);
+    }
   }
 
   /** Attention of every decoding sequence in one batch of launches. */

@@ -19,6 +19,9 @@ import java.util.Map;
  *     the float32 {@code 1 + w} (one launch more per norm; {@value #BF16_NORM}{@code =exact} takes that)
  * @param scatterKvCache {@code aclnnScatterPaKvCache} writes a step's keys and values in one launch (for
  *     16-bit caches: on A2/A3 it takes no float32, so float32 math writes with {@code InplaceIndexCopy})
+ * @param increFlashAttention {@code aclnnIncreFlashAttentionV4} (page attention) for the decoding sequences of
+ *     a step without an attention soft-cap, in 16-bit math, where its documented constraints hold (see
+ *     {@link NpuAttentionStep}); not in graph mode, which would bake its host lengths into the graph
  * @param deviceSampling temperature, top-k, top-p and min-p drawn on the device ({@code aclnnSort},
  *     {@code aclnnCumsum}, {@code aclnnLtTensor}, {@code aclnnGeTensor}), so only ids come back
  * @param graphs graph mode ({@link NpuGraphs}): only with {@value NpuGraphs#OVERRIDE}{@code =on} and a CANN that
@@ -31,6 +34,7 @@ record NpuFusions(
     boolean addRmsNorm,
     boolean fusedBf16Norm,
     boolean scatterKvCache,
+    boolean increFlashAttention,
     boolean deviceSampling,
     boolean graphs,
     int maxGraphs) {
@@ -40,7 +44,7 @@ record NpuFusions(
   static final String BF16_NORM = "GEMMA_NPU_BF16_NORM";
 
   static final NpuFusions NONE =
-      new NpuFusions(false, false, false, false, false, false, false, NpuGraphs.DEFAULT_MAX_GRAPHS);
+      new NpuFusions(false, false, false, false, false, false, false, false, NpuGraphs.DEFAULT_MAX_GRAPHS);
 
   /** The fusions this CANN supports, unless the environment turns them off. */
   static NpuFusions probe(AclLibrary library, Map<String, String> env) {
@@ -58,6 +62,7 @@ record NpuFusions(
         library.has("aclnnAddRmsNormGetWorkspaceSize"),
         norm.equalsIgnoreCase("fused"),
         library.has("aclnnScatterPaKvCacheGetWorkspaceSize"),
+        library.has("aclnnIncreFlashAttentionV4GetWorkspaceSize"),
         java.util.stream.Stream.of("aclnnSort", "aclnnCumsum", "aclnnLtTensor", "aclnnGeTensor")
             .allMatch(op -> library.has(op + "GetWorkspaceSize")),
         "on".equalsIgnoreCase(env.getOrDefault(NpuGraphs.OVERRIDE, "")) && library.has("aclmdlRICaptureBegin"),
@@ -72,6 +77,7 @@ record NpuFusions(
     (geGlu ? fused : unfused).add("GeGluV3");
     (addRmsNorm ? fused : unfused).add(addRmsNorm && !fusedBf16Norm ? "AddRmsNorm (float32 math only)" : "AddRmsNorm");
     (scatterKvCache ? fused : unfused).add("ScatterPaKvCache (16-bit caches)");
+    (increFlashAttention ? fused : unfused).add("IncreFlashAttentionV4 (decode without soft-cap, 16-bit)");
     (deviceSampling ? fused : unfused).add("sampling on the device");
     return "fused: " + (fused.isEmpty() ? "none" : String.join(", ", fused))
         + (unfused.isEmpty() ? "" : "; unfused: " + String.join(", ", unfused))

@@ -265,13 +265,18 @@ final class NpuGraphs {
   }
 
   /** An operator call as the trace records it: the operator and every argument, tensors by address and view. */
+  /** A tensor as a graph's trace records it: dtype, address, offset, shape and strides. */
+  static String describe(NpuTensor t) {
+    return t.dtype() + "@" + Long.toHexString(t.address()) + "+" + t.offset() + java.util.Arrays.toString(t.shape())
+        + java.util.Arrays.toString(t.strides());
+  }
+
   private static String signature(String op, Object[] args) {
     StringBuilder s = new StringBuilder(op);
     for (Object a : args) {
       s.append('|');
       if (a instanceof NpuTensor t) {
-        s.append(t.dtype()).append('@').append(Long.toHexString(t.address())).append('+').append(t.offset())
-            .append(java.util.Arrays.toString(t.shape())).append(java.util.Arrays.toString(t.strides()));
+        s.append(describe(t));
       } else {
         s.append(a);
       }

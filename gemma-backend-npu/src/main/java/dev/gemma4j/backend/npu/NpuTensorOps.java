@@ -57,6 +57,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final java.util.Map<Long, NpuTensor> bf16Gammas = new java.util.HashMap<>();
   private boolean stepOpen;
   private float foldedKeyScale;
+  private int queryHeads;
   private long launchesAtLastSync;
   private long persistentBytes;
   private long weightBytes;
@@ -241,6 +242,24 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return t;
   }
 
+  /** One byte per value, as {@code dtype} ({@link AclDType#BOOL} or {@link AclDType#INT8}). */
+  NpuTensor uploadBytes(byte[] values, AclDType dtype, long... shape) {
+    NpuTensor t = allocate(dtype, shape);
+    try (Arena arena = Arena.ofConfined()) {
+      upload(t, arena.allocateFrom(ValueLayout.JAVA_BYTE, values));
+    }
+    return t;
+  }
+
+  /** INT32 values of the given shape. */
+  NpuTensor uploadInts(int[] values, long... shape) {
+    NpuTensor t = allocate(AclDType.INT32, shape);
+    try (Arena arena = Arena.ofConfined()) {
+      upload(t, arena.allocateFrom(ValueLayout.JAVA_INT, values));
+    }
+    return t;
+  }
+
   NpuTensor uploadInts(int[] values) {
     NpuTensor t = allocate(AclDType.INT32, values.length);
     try (Arena arena = Arena.ofConfined()) {
@@ -399,7 +418,13 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   @Override
   public LinearWeight loadAttentionProjections(
       Checkpoint checkpoint, List<LinearSource> qkv, boolean keysReachAttentionLinearly) {
+    queryHeads = checkpoint.config().numHeads();
     return loadStacked(checkpoint, qkv, keysReachAttentionLinearly ? 1 : -1);
+  }
+
+  /** The loaded model's query heads (what a fused attention kernel's limits are checked against); 0 before. */
+  int queryHeads() {
+    return queryHeads;
   }
 
   private LinearWeight loadStacked(Checkpoint checkpoint, List<LinearSource> sources, int scaledPart) {
