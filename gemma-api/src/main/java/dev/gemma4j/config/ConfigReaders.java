@@ -9,8 +9,6 @@ import java.util.Locale;
  * defaults transformers' config class fills in for keys a file leaves out.
  */
 final class ConfigReaders {
-  private static final String SUPPORTED_ACTIVATION = "gelu_pytorch_tanh";
-
   private ConfigReaders() {}
 
   static ModelConfig read(String modelType, JsonFields f) {
@@ -32,34 +30,35 @@ final class ConfigReaders {
 
   /** Gemma 2, with {@code Gemma2Config}'s defaults. */
   private static ModelConfig gemma2(JsonFields f) {
-    requireGeluTanh(f);
     int hidden = f.requireInt("hidden_size");
     int heads = f.requireInt("num_attention_heads");
     int layers = layerCount(f, f.requireInt("num_hidden_layers"));
     RopeParameters rope = gemma2Rope(f);
-    return new ModelConfig(
-        f.requireInt("vocab_size"),
-        hidden,
-        f.requireInt("intermediate_size"),
-        layers,
-        heads,
-        f.intOr("num_key_value_heads", heads),
-        f.intOr("head_dim", hidden / Math.max(1, heads)),
-        f.intOr("max_position_embeddings", 8192),
-        f.doubleOr("rms_norm_eps", 1e-6),
-        rope,
-        rope,
-        f.doubleOr("query_pre_attn_scalar", 256),
-        f.doubleOr("attn_logit_softcapping", 0),
-        f.doubleOr("final_logit_softcapping", 0),
-        f.intOr("sliding_window", 4096),
-        layerTypes(f, layers, i -> i % 2 == 0), // published configs predate layer_types: even layers slide
-        f.booleanOr("tie_word_embeddings", true),
-        f.intOr("bos_token_id", 2),
-        f.intList("eos_token_id"),
-        f.intOr("pad_token_id", 0),
-        storedDtype(f, f),
-        Architecture.GEMMA2);
+    return ModelConfig.builder()
+        .vocabSize(f.requireInt("vocab_size"))
+        .hiddenSize(hidden)
+        .intermediateSize(f.requireInt("intermediate_size"))
+        .numLayers(layers)
+        .numHeads(heads)
+        .numKvHeads(f.intOr("num_key_value_heads", heads))
+        .headDim(f.intOr("head_dim", hidden / Math.max(1, heads)))
+        .maxPositions(f.intOr("max_position_embeddings", 8192))
+        .rmsNormEps(f.doubleOr("rms_norm_eps", 1e-6))
+        .globalRope(rope)
+        .localRope(rope)
+        .queryPreAttnScalar(f.doubleOr("query_pre_attn_scalar", 256))
+        .attnSoftcap(f.doubleOr("attn_logit_softcapping", 0))
+        .finalSoftcap(f.doubleOr("final_logit_softcapping", 0))
+        .slidingWindow(f.intOr("sliding_window", 4096))
+        .layerTypes(layerTypes(f, layers, i -> i % 2 == 0)) // published configs predate layer_types: even layers slide
+        .tieWordEmbeddings(f.booleanOr("tie_word_embeddings", true))
+        .bosId(f.intOr("bos_token_id", 2))
+        .eosIds(f.intList("eos_token_id"))
+        .padId(f.intOr("pad_token_id", 0))
+        .storedDtype(storedDtype(f, f))
+        .architecture(Architecture.GEMMA2)
+        .activation(activation(f))
+        .build();
   }
 
   private static RopeParameters gemma2Rope(JsonFields f) {
@@ -82,7 +81,6 @@ final class ConfigReaders {
    * top level where the text part lacks them.
    */
   private static ModelConfig gemma3(JsonFields text, JsonFields top) {
-    requireGeluTanh(text);
     if (text.booleanOr("use_bidirectional_attention", false)) {
       throw new ModelFormatException(text.source() + ": use_bidirectional_attention is true (an embedding model such"
           + " as EmbeddingGemma); gemma4j generates with causal Gemma 3 models only");
@@ -104,29 +102,31 @@ final class ConfigReaders {
       global = scaling == null ? new RopeParameters(globalTheta, 1) : RopeParameters.read(scaling, globalTheta);
       local = new RopeParameters(localTheta, 1);
     }
-    return new ModelConfig(
-        text.intOr("vocab_size", 262_208),
-        text.intOr("hidden_size", 2304),
-        text.intOr("intermediate_size", 9216),
-        layers,
-        text.intOr("num_attention_heads", 8),
-        text.intOr("num_key_value_heads", 4),
-        text.intOr("head_dim", 256),
-        text.intOr("max_position_embeddings", 131_072),
-        text.doubleOr("rms_norm_eps", 1e-6),
-        global,
-        local,
-        text.doubleOr("query_pre_attn_scalar", 256),
-        0, // transformers' Gemma 3 attention passes no soft-cap, whatever attn_logit_softcapping says
-        text.doubleOr("final_logit_softcapping", 0),
-        text.intOr("sliding_window", 4096),
-        layerTypes(text, layers, i -> (i + 1) % pattern != 0),
-        text.booleanOr("tie_word_embeddings", top.booleanOr("tie_word_embeddings", true)),
-        text.intOr("bos_token_id", top.intOr("bos_token_id", 2)),
-        text.has("eos_token_id") ? text.intList("eos_token_id") : top.intList("eos_token_id"),
-        text.intOr("pad_token_id", top.intOr("pad_token_id", 0)),
-        storedDtype(top, text),
-        Architecture.GEMMA3);
+    return ModelConfig.builder()
+        .vocabSize(text.intOr("vocab_size", 262_208))
+        .hiddenSize(text.intOr("hidden_size", 2304))
+        .intermediateSize(text.intOr("intermediate_size", 9216))
+        .numLayers(layers)
+        .numHeads(text.intOr("num_attention_heads", 8))
+        .numKvHeads(text.intOr("num_key_value_heads", 4))
+        .headDim(text.intOr("head_dim", 256))
+        .maxPositions(text.intOr("max_position_embeddings", 131_072))
+        .rmsNormEps(text.doubleOr("rms_norm_eps", 1e-6))
+        .globalRope(global)
+        .localRope(local)
+        .queryPreAttnScalar(text.doubleOr("query_pre_attn_scalar", 256))
+        .attnSoftcap(0) // transformers' Gemma 3 attention passes no soft-cap, whatever attn_logit_softcapping says
+        .finalSoftcap(text.doubleOr("final_logit_softcapping", 0))
+        .slidingWindow(text.intOr("sliding_window", 4096))
+        .layerTypes(layerTypes(text, layers, i -> (i + 1) % pattern != 0))
+        .tieWordEmbeddings(text.booleanOr("tie_word_embeddings", top.booleanOr("tie_word_embeddings", true)))
+        .bosId(text.intOr("bos_token_id", top.intOr("bos_token_id", 2)))
+        .eosIds(text.has("eos_token_id") ? text.intList("eos_token_id") : top.intList("eos_token_id"))
+        .padId(text.intOr("pad_token_id", top.intOr("pad_token_id", 0)))
+        .storedDtype(storedDtype(top, text))
+        .architecture(Architecture.GEMMA3)
+        .activation(activation(text))
+        .build();
   }
 
   private static JsonFields requireObject(JsonFields f, String key) {
@@ -142,15 +142,22 @@ final class ConfigReaders {
     return layers;
   }
 
-  private static void requireGeluTanh(JsonFields f) {
-    String activation = f.stringOrNull("hidden_activation");
-    if (activation == null) {
-      activation = f.stringOrNull("hidden_act");
+  /** The activation {@code hidden_activation} (or the older {@code hidden_act}) names; Gemma's when absent. */
+  private static Activation activation(JsonFields f) {
+    String name = f.stringOrNull("hidden_activation");
+    if (name == null) {
+      name = f.stringOrNull("hidden_act");
     }
-    if (activation != null && !activation.equals(SUPPORTED_ACTIVATION)) {
-      throw new ModelFormatException(f.source() + ": hidden_activation \"" + activation + "\" is not supported;"
-          + " Gemma 2 and Gemma 3 use \"" + SUPPORTED_ACTIVATION + "\"");
+    if (name == null) {
+      return Activation.GELU_TANH;
     }
+    for (Activation a : Activation.values()) {
+      if (a.configName().equals(name)) {
+        return a;
+      }
+    }
+    throw new ModelFormatException(f.source() + ": hidden_activation \"" + name + "\" is not supported; Gemma 2 and"
+        + " Gemma 3 use \"" + Activation.GELU_TANH.configName() + "\"");
   }
 
   private static List<LayerType> layerTypes(JsonFields f, int layers, java.util.function.IntPredicate slidesByDefault) {

@@ -41,8 +41,8 @@ public interface TensorOps<T> extends AutoCloseable {
    */
   LinearWeight loadLinear(Checkpoint checkpoint, LinearSource source);
 
-  /** Uploads an RMSNorm weight {@code w} as {@code 1 + w} in float32. */
-  T loadNormWeight(Checkpoint checkpoint, TensorInfo tensor);
+  /** Loads an RMSNorm weight {@code w} as the backend's norms read {@code 1 + w} (float32 math). */
+  NormWeight loadNormWeight(Checkpoint checkpoint, TensorInfo tensor);
 
   /**
    * Uploads the embedding matrix {@code [vocab, hidden]}, which also serves as the output head. A
@@ -106,8 +106,8 @@ public interface TensorOps<T> extends AutoCloseable {
   /** {@code x * factor}, elementwise; used for the embedding scale. */
   T scale(T x, float factor);
 
-  /** RMSNorm in float32: {@code x / sqrt(mean(x²) + eps) * onePlusWeight}, cast back. */
-  T rmsNorm(T x, T onePlusWeight, double eps);
+  /** RMSNorm in float32: {@code x / sqrt(mean(x²) + eps) * (1 + w)}, cast back. */
+  T rmsNorm(T x, NormWeight weight, double eps);
 
   /**
    * RMSNorm of each head: {@code x [rows, heads * headDim]} normalized over every {@code headDim} slice with
@@ -116,7 +116,7 @@ public interface TensorOps<T> extends AutoCloseable {
    *
    * @throws UnsupportedOperationException from backends that do not run architectures with head norms
    */
-  default T rmsNormHeads(T x, T onePlusWeight, int heads, double eps) {
+  default T rmsNormHeads(T x, NormWeight weight, int heads, double eps) {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " does not normalize attention heads, which"
         + " Gemma 3 needs; run Gemma 3 on a backend that does (the CPU and NPU backends)");
   }
@@ -149,10 +149,12 @@ public interface TensorOps<T> extends AutoCloseable {
     return ((LinearGroup) group).parts().stream().map(w -> linear(x, w)).toList();
   }
 
-  /** {@code gelu_tanh(x · gateᵀ) * (x · upᵀ)} for a group of gate and up layers. */
-  default T gatedGelu(T x, LinearWeight gateUp) {
+  /** {@code act(x · gateᵀ) * (x · upᵀ)} for a group of gate and up layers, {@code act} the model's activation. */
+  default T gatedActivation(T x, LinearWeight gateUp, dev.gemma4j.config.Activation activation) {
     List<T> parts = linearGroup(x, gateUp);
-    return geluTanhMul(parts.get(0), parts.get(1));
+    return switch (activation) {
+      case GELU_TANH -> geluTanhMul(parts.get(0), parts.get(1));
+    };
   }
 
   /**
@@ -176,9 +178,9 @@ public interface TensorOps<T> extends AutoCloseable {
   default void endLayers() {}
 
   /** {@code h + y} and {@code rmsNorm(h + y)}: the residual addition and the next norm. */
-  default ResidualNorm<T> addRmsNorm(T h, T y, T onePlusWeight, double eps) {
+  default ResidualNorm<T> addRmsNorm(T h, T y, NormWeight weight, double eps) {
     T sum = add(h, y);
-    return new ResidualNorm<>(sum, rmsNorm(sum, onePlusWeight, eps));
+    return new ResidualNorm<>(sum, rmsNorm(sum, weight, eps));
   }
 
   /**

@@ -172,4 +172,19 @@ class ModelConfigTest {
       assertTrue(message.contains("generation_config.json") && message.contains(c[1]), c[0] + ": " + message);
     }
   }
+
+  @Test
+  void aBuilderCopiesAConfigAndValidatesWhatItChanges() {
+    ModelConfig b2 = real("gemma-2-2b-it");
+    assertEquals(b2, b2.toBuilder().build(), "a config round-trips through its builder");
+    assertEquals(b2.hashCode(), b2.toBuilder().build().hashCode());
+    ModelConfig fewer = b2.toBuilder().numLayers(2).layerTypes(List.of(LayerType.SLIDING, LayerType.FULL)).build();
+    assertEquals(2, fewer.numLayers());
+    assertTrue(!fewer.equals(b2));
+    assertEquals(Activation.GELU_TANH, b2.activation());
+    String odd = assertThrows(ModelFormatException.class, () -> b2.toBuilder().headDim(255).build()).getMessage();
+    assertTrue(odd.contains("head_dim") && odd.contains("even"), odd);
+    String mismatch = assertThrows(ModelFormatException.class, () -> b2.toBuilder().numLayers(3).build()).getMessage();
+    assertTrue(mismatch.contains("layer_types has 26 entries"), mismatch);
+  }
 }

@@ -37,7 +37,8 @@ class ModelResolverTest {
   void start() {
     hub = new LocalHub()
         .add("google/tiny-gemma2", COMMIT, TestFixtures.path("tiny-gemma2"), null)
-        .add("google/gated-gemma2", COMMIT, TestFixtures.path("tiny-gemma2-bf16"), "hf_secret");
+        .add("google/gated-gemma2", COMMIT, TestFixtures.path("tiny-gemma2-bf16"), "hf_secret")
+        .add("google/gemma-3-4b-it", COMMIT, TestFixtures.path("shape-gemma3-mm-bf16"), "hf_secret");
     env.put("HF_ENDPOINT", hub.endpoint().toString());
     env.put("HF_HUB_CACHE", home.resolve("hub").toString());
     env.put("MODELSCOPE_ENDPOINT", hub.endpoint().toString());
@@ -81,6 +82,18 @@ class ModelResolverTest {
     }
     assertEquals(List.of(), leftovers(home));
     assertFalse(Files.exists(snapshot.resolve("golden.json")), "only the files a model needs are fetched");
+  }
+
+  /** A Gemma 3 multimodal checkpoint as the hub serves gemma-3-4b-it: gated, sharded, config with a text_config. */
+  @Test
+  void downloadsAGemma3CheckpointAndReadsItsLanguageModel() {
+    assertTrue(fails("google/gemma-3-4b-it").contains("HF_TOKEN"), "gated like the real one");
+    env.put("HF_TOKEN", "hf_secret");
+    Path snapshot = resolve("google/gemma-3-4b-it");
+    try (Checkpoint c = Checkpoint.open(snapshot)) {
+      assertEquals(dev.gemma4j.config.Architecture.GEMMA3, c.config().architecture());
+      assertTrue(c.tensors().containsKey("language_model.model.layers.6.self_attn.k_norm.weight"));
+    }
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.gemma4j.spi.HostArgmax;
 import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.KvCacheGroup;
 import dev.gemma4j.spi.KvCacheSpec;
+import dev.gemma4j.spi.NormWeight;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.ResidualNorm;
 import dev.gemma4j.spi.SampledRows;
@@ -95,7 +96,7 @@ public abstract class DecoderModel<T> implements AutoCloseable {
    * @param sin the sines
    */
   abstract T attentionBeforeOutput(
-      int layer, DecoderWeights.Layer<T> w, T x, T cos, T sin, AttentionStep<T> attention);
+      int layer, DecoderWeights.Layer w, T x, T cos, T sin, AttentionStep<T> attention);
 
   /** The architecture. */
   public ModelConfig config() {
@@ -214,19 +215,19 @@ public abstract class DecoderModel<T> implements AutoCloseable {
     double eps = config.rmsNormEps();
     // Each residual addition is fused with the norm that follows it: the pre-feedforward norm, then the
     // next layer's input norm, and after the last layer the final norm.
-    List<DecoderWeights.Layer<T>> layers = weights.layers();
+    List<DecoderWeights.Layer> layers = weights.layers();
     T x = ops.rmsNorm(h, layers.getFirst().inputNorm(), eps);
     for (int i = 0; i < layers.size(); i++) {
       ops.beginLayer(i);
-      DecoderWeights.Layer<T> w = layers.get(i);
+      DecoderWeights.Layer w = layers.get(i);
       T attended =
           ops.linear(attentionBeforeOutput(i, w, x, cos.get(config.rope(w.type())), sin.get(config.rope(w.type())), attention), w.o());
       ResidualNorm<T> afterAttention =
           ops.addRmsNorm(h, ops.rmsNorm(attended, w.postAttentionNorm(), eps), w.preFeedforwardNorm(), eps);
       h = afterAttention.sum();
-      T mlp = ops.linear(ops.gatedGelu(afterAttention.normed(), w.gateUp()), w.down());
+      T mlp = ops.linear(ops.gatedActivation(afterAttention.normed(), w.gateUp(), config.activation()), w.down());
       T y = ops.rmsNorm(mlp, w.postFeedforwardNorm(), eps);
-      T nextNorm = i + 1 < layers.size() ? layers.get(i + 1).inputNorm() : weights.finalNorm();
+      NormWeight nextNorm = i + 1 < layers.size() ? layers.get(i + 1).inputNorm() : weights.finalNorm();
       ResidualNorm<T> afterMlp = ops.addRmsNorm(h, y, nextNorm, eps);
       h = afterMlp.sum();
       x = afterMlp.normed();

@@ -11,6 +11,7 @@ import dev.gemma4j.internal.quant.WeightQuantizer;
 import dev.gemma4j.spi.EmbeddingTable;
 import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
+import dev.gemma4j.spi.NormWeight;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param <T> the backend's tensor type
  */
-record DecoderWeights<T>(EmbeddingTable<T> embedding, List<Layer<T>> layers, T finalNorm) {
+record DecoderWeights<T>(EmbeddingTable<T> embedding, List<Layer> layers, NormWeight finalNorm) {
 
   /**
    * One layer's weights; q/k/v and gate/up are groups a backend may run as one matrix product each.
@@ -32,18 +33,18 @@ record DecoderWeights<T>(EmbeddingTable<T> embedding, List<Layer<T>> layers, T f
    * @param queryNorm the per-head norm of the queries (Gemma 3), or {@code null}
    * @param keyNorm the per-head norm of the keys (Gemma 3), or {@code null}
    */
-  record Layer<T>(
+  record Layer(
       LayerType type,
-      T inputNorm,
+      NormWeight inputNorm,
       LinearWeight qkv,
-      @Nullable T queryNorm,
-      @Nullable T keyNorm,
+      @Nullable NormWeight queryNorm,
+      @Nullable NormWeight keyNorm,
       LinearWeight o,
-      T postAttentionNorm,
-      T preFeedforwardNorm,
+      NormWeight postAttentionNorm,
+      NormWeight preFeedforwardNorm,
       LinearWeight gateUp,
       LinearWeight down,
-      T postFeedforwardNorm) {}
+      NormWeight postFeedforwardNorm) {}
 
   /**
    * The tensors of a decoder under {@code prefix} ({@code "model."} for a text checkpoint), in checkpoint
@@ -101,27 +102,27 @@ record DecoderWeights<T>(EmbeddingTable<T> embedding, List<Layer<T>> layers, T f
     }
     java.util.Iterator<WeightSpec> specs = layout(c, prefix, headNorms).iterator();
     EmbeddingTable<T> embedding = ops.loadEmbedding(checkpoint, tensor(checkpoint, specs.next()));
-    List<Layer<T>> layers = new ArrayList<>();
+    List<Layer> layers = new ArrayList<>();
     for (int i = 0; i < c.numLayers(); i++) {
-      T inputNorm = norm(checkpoint, ops, specs.next());
+      NormWeight inputNorm = norm(checkpoint, ops, specs.next());
       List<LinearSource> qkv = List.of(
           source(checkpoint, quantize, specs.next()), source(checkpoint, quantize, specs.next()),
           source(checkpoint, quantize, specs.next()));
-      T queryNorm = headNorms ? norm(checkpoint, ops, specs.next()) : null;
-      T keyNorm = headNorms ? norm(checkpoint, ops, specs.next()) : null;
+      NormWeight queryNorm = headNorms ? norm(checkpoint, ops, specs.next()) : null;
+      NormWeight keyNorm = headNorms ? norm(checkpoint, ops, specs.next()) : null;
       LinearWeight o = ops.loadLinear(checkpoint, source(checkpoint, quantize, specs.next()));
-      T postAttentionNorm = norm(checkpoint, ops, specs.next());
-      T preFeedforwardNorm = norm(checkpoint, ops, specs.next());
+      NormWeight postAttentionNorm = norm(checkpoint, ops, specs.next());
+      NormWeight preFeedforwardNorm = norm(checkpoint, ops, specs.next());
       LinearWeight gateUp = ops.loadLinearGroup(checkpoint, List.of(
           source(checkpoint, quantize, specs.next()), source(checkpoint, quantize, specs.next())));
       LinearWeight down = ops.loadLinear(checkpoint, source(checkpoint, quantize, specs.next()));
-      T postFeedforwardNorm = norm(checkpoint, ops, specs.next());
+      NormWeight postFeedforwardNorm = norm(checkpoint, ops, specs.next());
       // Without head norms the keys reach attention through RoPE alone, a linear map, so a backend may fold
       // attention's score factor into the key weights; a norm in between would undo it.
-      layers.add(new Layer<>(c.layerType(i), inputNorm, ops.loadAttentionProjections(checkpoint, qkv, !headNorms),
+      layers.add(new Layer(c.layerType(i), inputNorm, ops.loadAttentionProjections(checkpoint, qkv, !headNorms),
           queryNorm, keyNorm, o, postAttentionNorm, preFeedforwardNorm, gateUp, down, postFeedforwardNorm));
     }
-    T finalNorm = norm(checkpoint, ops, specs.next());
+    NormWeight finalNorm = norm(checkpoint, ops, specs.next());
     return new DecoderWeights<>(embedding, List.copyOf(layers), finalNorm);
   }
 
@@ -129,7 +130,7 @@ record DecoderWeights<T>(EmbeddingTable<T> embedding, List<Layer<T>> layers, T f
     return checkpoint.tensor(spec.name(), spec.shape().stream().mapToLong(Long::longValue).toArray());
   }
 
-  private static <T> T norm(Checkpoint checkpoint, TensorOps<T> ops, WeightSpec spec) {
+  private static NormWeight norm(Checkpoint checkpoint, TensorOps<?> ops, WeightSpec spec) {
     return ops.loadNormWeight(checkpoint, tensor(checkpoint, spec));
   }
 

@@ -29,7 +29,7 @@ final class Gemma2Model<T> extends DecoderModel<T> {
   }
 
   @Override
-  T attentionBeforeOutput(int layer, DecoderWeights.Layer<T> w, T x, T cos, T sin, AttentionStep<T> attention) {
+  T attentionBeforeOutput(int layer, DecoderWeights.Layer w, T x, T cos, T sin, AttentionStep<T> attention) {
     TensorOps<T> ops = ops();
     List<T> qkv = ops.linearGroup(x, w.qkv());
     T q = ops.rope(qkv.get(0), cos, sin, config().numHeads());

@@ -47,7 +47,7 @@ final class Gemma3Model<T> extends DecoderModel<T> {
   }
 
   @Override
-  T attentionBeforeOutput(int layer, DecoderWeights.Layer<T> w, T x, T cos, T sin, AttentionStep<T> attention) {
+  T attentionBeforeOutput(int layer, DecoderWeights.Layer w, T x, T cos, T sin, AttentionStep<T> attention) {
     TensorOps<T> ops = ops();
     ModelConfig c = config();
     double eps = c.rmsNormEps();

@@ -22,6 +22,7 @@ import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
+import dev.gemma4j.spi.NormWeight;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
@@ -95,12 +96,20 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
   }
 
   @Override
-  public CpuTensor loadNormWeight(Checkpoint checkpoint, TensorInfo tensor) {
+  public NormWeight loadNormWeight(Checkpoint checkpoint, TensorInfo tensor) {
     float[] weight = hostWeights.vector(checkpoint, tensor);
     for (int i = 0; i < weight.length; i++) {
       weight[i] += 1f;
     }
-    return new CpuTensor(weight, 1, weight.length);
+    return new CpuNormWeight(weight);
+  }
+
+  /** The float32 {@code 1 + w} of a norm this backend loaded. */
+  private static float[] onePlusWeight(NormWeight weight) {
+    if (weight instanceof CpuNormWeight cpu) {
+      return cpu.onePlusWeight();
+    }
+    throw new IllegalArgumentException(weight + " was not loaded by the CPU backend");
   }
 
   @Override
@@ -282,11 +291,11 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
 
   /** As PyTorch computes it: {@code x / sqrt(mean(x²) + eps) * (1 + w)}, in float32, rounded once. */
   @Override
-  public CpuTensor rmsNorm(CpuTensor x, CpuTensor onePlusWeight, double eps) {
+  public CpuTensor rmsNorm(CpuTensor x, NormWeight weight, double eps) {
     int columns = x.columns();
     CpuTensor out = CpuTensor.zeros(x.rows(), columns);
     float[] in = x.data();
-    float[] w = onePlusWeight.data();
+    float[] w = onePlusWeight(weight);
     float[] o = out.data();
     float epsilon = (float) eps;
     forRows(x.rows(), columns, (from, to) -> {
@@ -304,8 +313,8 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
 
   /** {@link #rmsNorm} over each head's slice: the rows seen as {@code rows * heads} rows of one head each. */
   @Override
-  public CpuTensor rmsNormHeads(CpuTensor x, CpuTensor onePlusWeight, int heads, double eps) {
-    CpuTensor normed = rmsNorm(new CpuTensor(x.data(), x.rows() * heads, x.columns() / heads), onePlusWeight, eps);
+  public CpuTensor rmsNormHeads(CpuTensor x, NormWeight weight, int heads, double eps) {
+    CpuTensor normed = rmsNorm(new CpuTensor(x.data(), x.rows() * heads, x.columns() / heads), weight, eps);
     return new CpuTensor(normed.data(), x.rows(), x.columns());
   }
 

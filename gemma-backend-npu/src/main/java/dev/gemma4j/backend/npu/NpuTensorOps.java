@@ -14,6 +14,7 @@ import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.LinearSource;
 import dev.gemma4j.spi.LinearWeight;
+import dev.gemma4j.spi.NormWeight;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.ResidualNorm;
 import dev.gemma4j.spi.SampledRows;
@@ -54,7 +55,6 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   private final List<Long> persistent = new ArrayList<>();
   private final List<NpuKvCache> kvCaches = new ArrayList<>();
   /** bf16 copies of the norm weights, by the float32 tensor's address, for aclnnAddRmsNorm in bf16 math. */
-  private final java.util.Map<Long, NpuTensor> bf16Gammas = new java.util.HashMap<>();
   private boolean stepOpen;
   private float foldedKeyScale;
   private int queryHeads;
@@ -526,7 +526,7 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   @Override
-  public NpuTensor loadNormWeight(Checkpoint checkpoint, TensorInfo tensor) {
+  public NormWeight loadNormWeight(Checkpoint checkpoint, TensorInfo tensor) {
     // (1 + w) in float32 on the host, as the reference computes it.
     float[] onePlus = floats(checkpoint, tensor);
     int n = onePlus.length;
@@ -535,13 +535,21 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     }
     weightBytes += 4L * n;
     NpuTensor gamma = uploadFloats(onePlus, n);
+    NpuTensor bf16 = null;
     if (keepsBf16Gammas()) {
       // aclnnAddRmsNorm (and an RmsNorm that refuses a float32 gamma) wants gamma in x's dtype: 1 + w
       // precomputed in bf16, as vllm-ascend does
-      bf16Gammas.put(gamma.address(), fromHost(onePlus, 1, n).reshape(n));
+      bf16 = fromHost(onePlus, 1, n).reshape(n);
       weightBytes += 2L * n;
     }
-    return gamma;
+    return new NpuNormWeight(gamma, bf16);
+  }
+
+  private static NpuNormWeight npu(NormWeight weight) {
+    if (weight instanceof NpuNormWeight npu) {
+      return npu;
+    }
+    throw new IllegalArgumentException(weight + " was not loaded by the NPU backend");
   }
 
   @Override
@@ -718,13 +726,13 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
    * reference does before rounding the result to bf16.
    */
   @Override
-  public NpuTensor rmsNorm(NpuTensor x, NpuTensor onePlusWeight, double eps) {
+  public NpuTensor rmsNorm(NpuTensor x, NormWeight weight, double eps) {
     NpuTensor input = contiguous(x);
     NpuTensor y = allocate(input.dtype(), input.shape());
     NpuTensor rstd = allocate(AclDType.FLOAT, input.dim(0), 1);
-    NpuTensor gamma = onePlusWeight;
+    NpuTensor gamma = npu(weight).onePlusWeight();
     if (input.dtype() != AclDType.FLOAT && !probes.rmsNormFloatGamma()) {
-      gamma = java.util.Objects.requireNonNull(bf16Gammas.get(onePlusWeight.address()), "a bf16 1 + w");
+      gamma = java.util.Objects.requireNonNull(npu(weight).bf16OnePlusWeight(), "a bf16 1 + w");
     }
     nn.run("aclnnRmsNorm", input, gamma, eps, y, rstd);
     return y;
@@ -747,11 +755,15 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
     return parts;
   }
 
-  /** With {@code aclnnGeGluV3}: one {@code Mm} over the stacked gate and up weights, then one launch. */
+  /**
+   * With {@code aclnnGeGluV3} (approximate 1: tanh GELU): one {@code Mm} over the stacked gate and up weights,
+   * then one launch.
+   */
   @Override
-  public NpuTensor gatedGelu(NpuTensor x, LinearWeight gateUp) {
-    if (!(gateUp instanceof NpuLinear stacked) || stacked.widths().length != 2 || !fusions.geGlu()) {
-      return TensorOps.super.gatedGelu(x, gateUp);
+  public NpuTensor gatedActivation(NpuTensor x, LinearWeight gateUp, dev.gemma4j.config.Activation kind) {
+    if (kind != dev.gemma4j.config.Activation.GELU_TANH || !(gateUp instanceof NpuLinear stacked)
+        || stacked.widths().length != 2 || !fusions.geGlu()) {
+      return TensorOps.super.gatedActivation(x, gateUp, kind);
     }
     NpuTensor product = allocate(activation, x.dim(0), stacked.weight().dim(0));
     nn.run("aclnnMm", x, stacked.weight().transposed(), product, (byte) 0);
@@ -770,11 +782,11 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
    * ({@code NpuGoldenTest}), which {@link NpuFusions#fusedBf16Norm} off takes instead.
    */
   @Override
-  public ResidualNorm<NpuTensor> addRmsNorm(NpuTensor h, NpuTensor y, NpuTensor onePlusWeight, double eps) {
-    NpuTensor gamma = activation == AclDType.FLOAT ? onePlusWeight
-        : fusesBf16Norms() ? bf16Gammas.get(onePlusWeight.address()) : null;
+  public ResidualNorm<NpuTensor> addRmsNorm(NpuTensor h, NpuTensor y, NormWeight weight, double eps) {
+    NpuTensor gamma = activation == AclDType.FLOAT ? npu(weight).onePlusWeight()
+        : fusesBf16Norms() ? npu(weight).bf16OnePlusWeight() : null;
     if (!fusions.addRmsNorm() || gamma == null) {
-      return TensorOps.super.addRmsNorm(h, y, onePlusWeight, eps);
+      return TensorOps.super.addRmsNorm(h, y, weight, eps);
     }
     NpuTensor sum = allocate(activation, h.shape());
     NpuTensor normed = allocate(activation, h.shape());
@@ -800,11 +812,11 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
 
   /** One {@code aclnnRmsNorm} over the rows seen as {@code rows * heads} rows of one head each. */
   @Override
-  public NpuTensor rmsNormHeads(NpuTensor x, NpuTensor onePlusWeight, int heads, double eps) {
+  public NpuTensor rmsNormHeads(NpuTensor x, NormWeight weight, int heads, double eps) {
     NpuTensor input = contiguous(x);
     long rows = input.dim(0);
     long width = input.dim(1);
-    return rmsNorm(input.reshape(rows * heads, width / heads), onePlusWeight, eps).reshape(rows, width);
+    return rmsNorm(input.reshape(rows * heads, width / heads), weight, eps).reshape(rows, width);
   }
 
   @Override

@@ -90,7 +90,7 @@ class EmulatorOperatorsTest {
         expected[r * 8 + c] = (float) (x[r * 8 + c] * rstd * g[c]);
       }
     }
-    float[] actual = onDevice(() -> ops.toHost(ops.rmsNorm(ops.uploadFloats(x, 2, 8), ops.uploadFloats(g, 8), 1e-6)));
+    float[] actual = onDevice(() -> ops.toHost(ops.rmsNorm(ops.uploadFloats(x, 2, 8), new NpuNormWeight(ops.uploadFloats(g, 8), null), 1e-6)));
     assertClose(expected, actual, 1e-5);
   }
 
@@ -328,8 +328,8 @@ class EmulatorOperatorsTest {
         expectedGlu[r * inter + c] = (float) ((float) geluTanh(product[r * 2 * inter + c]) * product[r * 2 * inter + inter + c]);
       }
     }
-    float[] glu = onDevice(() -> ops.toHost(ops.gatedGelu(ops.uploadFloats(x, rows, in),
-        new NpuLinear(ops.uploadFloats(gateUp, 2 * inter, in), new long[] {inter, inter}))));
+    float[] glu = onDevice(() -> ops.toHost(ops.gatedActivation(ops.uploadFloats(x, rows, in),
+        new NpuLinear(ops.uploadFloats(gateUp, 2 * inter, in), new long[] {inter, inter}), dev.gemma4j.config.Activation.GELU_TANH)));
     assertClose(expectedGlu, glu, 1e-5);
 
     float[] up = onDevice(() -> ops.toHost(ops.linearGroup(ops.uploadFloats(x, rows, in),
@@ -357,7 +357,7 @@ class EmulatorOperatorsTest {
       }
     }
     float[][] residual = onDevice(() -> {
-      var result = ops.addRmsNorm(ops.uploadFloats(h, rows, in), ops.uploadFloats(y, rows, in), ops.uploadFloats(g, in), 1e-6);
+      var result = ops.addRmsNorm(ops.uploadFloats(h, rows, in), ops.uploadFloats(y, rows, in), new NpuNormWeight(ops.uploadFloats(g, in), null), 1e-6);
       return new float[][] {ops.toHost(result.sum()), ops.toHost(result.normed())};
     });
     assertClose(expectedSum, residual[0], 1e-6);
