@@ -162,23 +162,13 @@ public final class Checkpoint implements AutoCloseable {
     return out;
   }
 
-  /** Where decoder layers' weights are named: a text model's, or the language model's of a multimodal one. */
-  private static final java.util.regex.Pattern LAYER_NAME =
-      java.util.regex.Pattern.compile("^(?:model\\.|language_model\\.model\\.|model\\.language_model\\.)layers\\.(\\d+)\\.");
-
   /** Weights for layers the config does not declare mean the config and the weights disagree. */
   private void checkLayers() {
-    for (String name : tensors.keySet()) {
-      java.util.regex.Matcher layer = LAYER_NAME.matcher(name);
-      if (layer.find()) {
-        String number = layer.group(1);
-        if (number.length() > 9 || Integer.parseInt(number) >= config.numLayers()) {
-          throw new ModelFormatException(
-              tensors.get(name).file() + " holds " + name + " but config.json declares " + config.numLayers()
-                  + " layers (num_hidden_layers); config.json and the weights belong to different models");
-        }
-      }
-    }
+    dev.gemma4j.internal.model.ModelRegistry.strayLayerTensor(config, tensors.keySet()).ifPresent(name -> {
+      throw new ModelFormatException(
+          tensors.get(name).file() + " holds " + name + " but config.json declares " + config.numLayers()
+              + " layers (num_hidden_layers); config.json and the weights belong to different models");
+    });
   }
 
   /**

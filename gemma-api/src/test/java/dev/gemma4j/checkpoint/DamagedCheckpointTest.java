@@ -120,6 +120,14 @@ class DamagedCheckpointTest {
         && message.contains("different models"), message);
   }
 
+  @Test
+  void aMultimodalGemma3sLanguageModelLayersAreCountedToo() throws IOException {
+    Path folder = TestFixtures.copy("shape-gemma3-mm-bf16", dir);
+    editJson(folder.resolve("config.json"), o -> o.getAsJsonObject("text_config").addProperty("num_hidden_layers", 6));
+    String message = refused(folder);
+    assertTrue(message.contains("language_model.model.layers.6.") && message.contains("declares 6 layers"), message);
+  }
+
   /** A safetensors file of two float32 tensors with the header {@code json}. */
   private Path twoTensors(String json) throws IOException {
     byte[] header = json.getBytes(StandardCharsets.UTF_8);

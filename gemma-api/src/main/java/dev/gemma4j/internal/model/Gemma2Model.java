@@ -18,7 +18,7 @@ final class Gemma2Model<T> extends DecoderModel<T> {
     super(config, ops, weights);
   }
 
-  private static final String PREFIX = "model.";
+  static final String PREFIX = "model.";
 
   static <T> Gemma2Model<T> create(Checkpoint checkpoint, TensorOps<T> ops, WeightQuantization quantize) {
     return new Gemma2Model<>(checkpoint.config(), ops, DecoderWeights.load(checkpoint, ops, quantize, PREFIX, false));

@@ -19,7 +19,7 @@ import java.util.List;
  */
 final class Gemma3Model<T> extends DecoderModel<T> {
   /** Where the language model's weights lie: text checkpoints, then transformers 4's and 5's multimodal ones. */
-  private static final List<String> PREFIXES = List.of("model.", "language_model.model.", "model.language_model.");
+  static final List<String> PREFIXES = List.of("model.", "language_model.model.", "model.language_model.");
 
   private Gemma3Model(ModelConfig config, TensorOps<T> ops, DecoderWeights<T> weights) {
     super(config, ops, weights);

@@ -21,6 +21,32 @@ public final class ModelRegistry {
     };
   }
 
+  /**
+   * A tensor of a decoder layer the config does not declare (its layer number at or past
+   * {@code num_hidden_layers}), under any prefix the architecture reads weights from; empty when there is none.
+   * Such a tensor means the config and the weights belong to different models.
+   */
+  public static java.util.Optional<String> strayLayerTensor(ModelConfig config, java.util.Collection<String> names) {
+    List<String> prefixes = switch (config.architecture()) {
+      case GEMMA2 -> List.of(Gemma2Model.PREFIX);
+      case GEMMA3 -> Gemma3Model.PREFIXES;
+    };
+    for (String name : names) {
+      for (String prefix : prefixes) {
+        String layers = prefix + "layers.";
+        if (!name.startsWith(layers)) {
+          continue;
+        }
+        int end = name.indexOf('.', layers.length());
+        String number = end < 0 ? "" : name.substring(layers.length(), end);
+        if (number.matches("\\d+") && (number.length() > 9 || Integer.parseInt(number) >= config.numLayers())) {
+          return java.util.Optional.of(name);
+        }
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** The tensors a text checkpoint of {@code config} holds, in order, as a writer of such checkpoints needs them. */
   public static List<WeightSpec> layout(ModelConfig config) {
     return switch (config.architecture()) {
