@@ -259,8 +259,12 @@ public final class GemmaTokenizer implements AutoCloseable {
       return e.isJsonPrimitive() ? e.getAsString() : fallback;
     }
 
+    /**
+     * The named tokens and Gemma's four, whatever the config names: Gemma 3's names {@code <end_of_turn>} its
+     * eos_token, and its {@code <eos>} is skipped all the same.
+     */
     Set<String> all() {
-      return new LinkedHashSet<>(List.of(bos, eos, pad, unk));
+      return new LinkedHashSet<>(List.of(bos, eos, pad, unk, "<bos>", "<eos>", "<pad>", "<unk>"));
     }
   }
 }

@@ -86,5 +86,6 @@ class Gemma3TokenizerTest {
     assertEquals(105, tokenizer.tokenId("<start_of_turn>").orElseThrow());
     assertEquals(255_999, tokenizer.tokenId("<start_of_image>").orElseThrow());
     assertEquals(262_144, tokenizer.tokenId("<image_soft_token>").orElseThrow());
+    assertEquals("The", tokenizer.decode(new int[] {2, 818, 106, 1, 0}, true), "bos, end_of_turn, eos and pad skipped");
   }
 }

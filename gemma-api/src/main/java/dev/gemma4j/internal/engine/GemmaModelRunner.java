@@ -18,6 +18,7 @@ final class GemmaModelRunner implements ModelRunner {
   private final KvCache cache;
   private final Supplier<Optional<Path>> changedWeights;
   private final Supplier<DeviceCounters> counters;
+  private final BlockTableMirror tables = new BlockTableMirror();
 
   /**
    * @param changedWeights names a memory-mapped weight file that changed on disk since it was mapped, if
@@ -48,19 +49,21 @@ final class GemmaModelRunner implements ModelRunner {
   }
 
   @Override
-  public StepOutput execute(List<ScheduledChunk> chunks) {
+  public StepOutput execute(List<ScheduledChunk> chunks, List<Long> finished) {
+    tables.drop(finished);
     ForwardBatch.Builder batch = ForwardBatch.builder(cache.spec());
     for (ScheduledChunk chunk : chunks) {
+      int[][] blockTables = tables.apply(chunk.requestId(), chunk.tables());
       ScheduledChunk.Sample sample = chunk.sample();
       if (sample == null) {
-        batch.add(chunk.tokens(), chunk.start(), chunk.tables(), ForwardBatch.Logits.NONE);
+        batch.add(chunk.tokens(), chunk.start(), blockTables, ForwardBatch.Logits.NONE);
         continue;
       }
       switch (sample.mode()) {
-        case DEVICE_DRAW -> batch.addSampled(chunk.tokens(), chunk.start(), chunk.tables(),
+        case DEVICE_DRAW -> batch.addSampled(chunk.tokens(), chunk.start(), blockTables,
             java.util.Objects.requireNonNull(sample.draw(), "a device draw"));
-        case DEVICE_ARGMAX -> batch.add(chunk.tokens(), chunk.start(), chunk.tables(), ForwardBatch.Logits.LAST_GREEDY);
-        case HOST_LOGITS -> batch.add(chunk.tokens(), chunk.start(), chunk.tables(), ForwardBatch.Logits.LAST_HOST);
+        case DEVICE_ARGMAX -> batch.add(chunk.tokens(), chunk.start(), blockTables, ForwardBatch.Logits.LAST_GREEDY);
+        case HOST_LOGITS -> batch.add(chunk.tokens(), chunk.start(), blockTables, ForwardBatch.Logits.LAST_HOST);
       }
     }
     // Checked before the step reads anything: HotSpot turns a fault of a Vector API load from a truncated

@@ -340,7 +340,7 @@ public final class LocalEngine implements Engine {
     try {
       boolean decode = plan.chunks().stream().allMatch(c -> c.count() == 1);
       DeviceCounters before = decode ? runner.counters() : DeviceCounters.NONE;
-      output = runner.execute(plan.chunks());
+      output = runner.execute(plan.chunks(), plan.finished());
       steps++;
       if (decode) {
         decodeSteps++;

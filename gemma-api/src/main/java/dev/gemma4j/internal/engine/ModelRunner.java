@@ -44,12 +44,14 @@ interface ModelRunner extends AutoCloseable {
   int vocabSize();
 
   /**
-   * Runs a step's chunks as one batch. The chunks are plain data (tokens, positions, block tables, how to
-   * choose each next token): a runner never sees the engine's requests.
+   * Runs a step's chunks as one batch. The chunks are plain data (tokens, positions, block-table changes, how
+   * to choose each next token): a runner never sees the engine's requests, and keeps each sequence's tables
+   * itself ({@link BlockTableMirror}).
    *
+   * @param finished requests removed since the last step, whose tables the runner can forget
    * @throws RuntimeException when the device fails; the engine then fails this step's requests only
    */
-  StepOutput execute(List<ScheduledChunk> chunks);
+  StepOutput execute(List<ScheduledChunk> chunks, List<Long> finished);
 
   /** Whether the device draws sampled tokens itself (see {@link dev.gemma4j.spi.TensorOps#sampleRows}). */
   default boolean samplesOnDevice() {

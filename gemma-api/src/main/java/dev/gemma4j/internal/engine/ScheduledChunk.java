@@ -6,19 +6,20 @@ import org.jspecify.annotations.Nullable;
 /**
  * One sequence's part of a step, as plain data (what a second device or a worker process would receive):
  * the request's id, its tokens at positions {@code [start, start + tokens.length)} (a prompt chunk, or the
- * one new token of a decoding sequence), its block tables covering {@code [0, start + tokens.length)}, where
- * its rows begin in the batch, and, when the step ends its pending tokens, how its next token is chosen.
+ * one new token of a decoding sequence), how its block tables changed since its last step (after which they
+ * cover {@code [0, start + tokens.length)}), where its rows begin in the batch, and, when the step ends its
+ * pending tokens, how its next token is chosen.
  *
  * @param requestId the request's id, unique in its engine
  * @param tokens the chunk's token ids
  * @param start position of the first token
  * @param queryStart first row of the chunk in the step's batch
- * @param tables per KV-cache group, the blocks of positions {@code [0, start + tokens.length)}, -1 where a
- *     sliding group released one
+ * @param tables how the sequence's block tables changed since its last step (see {@link BlockTableMirror})
  * @param sample how the next token is chosen from the chunk's last row, or {@code null} when the chunk does
  *     not reach the end of the request's pending tokens
  */
-record ScheduledChunk(long requestId, int[] tokens, int start, int queryStart, int[][] tables, @Nullable Sample sample) {
+record ScheduledChunk(
+    long requestId, int[] tokens, int start, int queryStart, BlockTableChange tables, @Nullable Sample sample) {
 
   /**
    * The choice of a chunk's next token: the request's mode and, for a device draw, this step's draw.

@@ -36,6 +36,10 @@ final class Scheduler {
     /** Prompt positions served from the prefix cache at the first admission. */
     int cachedPromptTokens;
 
+    /** Per group, the blocks and released blocks the runner was last told of; null before the first step. */
+    int @Nullable [] sentBlocks;
+    int[] sentReleased;
+
     SequenceState(Request request, SequenceBlocks blocks) {
       this.request = request;
       this.blocks = blocks;
@@ -52,6 +56,8 @@ final class Scheduler {
   private final Deque<SequenceState> waiting = new ArrayDeque<>();
   private final List<SequenceState> running = new ArrayList<>();
   private final Map<Request, SequenceState> states = new IdentityHashMap<>();
+  /** Requests removed since the last plan whose tables a runner holds. */
+  private final List<Long> finished = new ArrayList<>();
   private volatile int waitingCount;
   private long preemptions;
   private @Nullable SequenceState blockedHead;
@@ -133,12 +139,14 @@ final class Scheduler {
       ScheduledChunk.Sample sample = count < pending ? null : new ScheduledChunk.Sample(request.samplingMode(),
           request.samplingMode() == SamplingMode.DEVICE_DRAW ? request.nextDraw() : null);
       chunks.add(new ScheduledChunk(
-          request.id(), request.tokens(s.computed, count), s.computed, rows, blocks.tables(s.blocks, end), sample));
+          request.id(), request.tokens(s.computed, count), s.computed, rows, tableChange(s, end), sample));
       requests.add(request);
       rows += count;
     }
     waitingCount = waiting.size();
-    return new StepPlan(chunks, requests, rejected);
+    List<Long> done = List.copyOf(finished);
+    finished.clear();
+    return new StepPlan(chunks, requests, rejected, done);
   }
 
   /** Admits waiting sequences while the first chunk of each fits in the free blocks. */
@@ -191,10 +199,30 @@ final class Scheduler {
     return true;
   }
 
+  /** What changed in {@code s}'s tables since the runner last saw them, now that they cover {@code positions}. */
+  private BlockTableChange tableChange(SequenceState s, int positions) {
+    int[][] tables = blocks.tables(s.blocks, positions);
+    boolean restart = s.sentBlocks == null;
+    if (restart) {
+      s.sentBlocks = new int[tables.length];
+      s.sentReleased = new int[tables.length];
+    }
+    int[][] appended = new int[tables.length][];
+    int[] released = new int[tables.length];
+    for (int g = 0; g < tables.length; g++) {
+      appended[g] = java.util.Arrays.copyOfRange(tables[g], s.sentBlocks[g], tables[g].length);
+      released[g] = Math.min(s.blocks.released[g], tables[g].length);
+      s.sentBlocks[g] = tables[g].length;
+      s.sentReleased[g] = released[g];
+    }
+    return new BlockTableChange(restart, appended, released);
+  }
+
   private void preempt(SequenceState victim) {
     running.remove(victim);
     blocks.free(victim.blocks);
     victim.computed = 0;
+    victim.sentBlocks = null; // its blocks are gone: the next step that runs it restarts its tables
     waiting.addFirst(victim);
     preemptions++;
     LOG.debug("preempted a sequence of {} tokens for lack of KV-cache blocks", victim.request.size());
@@ -221,6 +249,9 @@ final class Scheduler {
     SequenceState s = states.remove(request);
     if (s == null) {
       return;
+    }
+    if (s.sentBlocks != null) {
+      finished.add(request.id());
     }
     running.remove(s);
     waiting.remove(s);

@@ -10,8 +10,9 @@ import java.util.List;
  * @param chunks the sequences of the step, in batch order
  * @param requests the request of each chunk
  * @param rejected requests to fail, with the reason
+ * @param finished ids of requests removed since the last plan, whose block tables a runner can forget
  */
-record StepPlan(List<ScheduledChunk> chunks, List<Request> requests, List<Rejection> rejected) {
+record StepPlan(List<ScheduledChunk> chunks, List<Request> requests, List<Rejection> rejected, List<Long> finished) {
 
   /** A request the scheduler cannot serve, and why. */
   record Rejection(Request request, String reason) {}
@@ -20,6 +21,7 @@ record StepPlan(List<ScheduledChunk> chunks, List<Request> requests, List<Reject
     chunks = List.copyOf(chunks);
     requests = List.copyOf(requests);
     rejected = List.copyOf(rejected);
+    finished = List.copyOf(finished);
     if (chunks.size() != requests.size()) {
       throw new IllegalArgumentException(chunks.size() + " chunks for " + requests.size() + " requests");
     }

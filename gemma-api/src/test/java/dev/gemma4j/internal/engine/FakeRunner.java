@@ -52,7 +52,7 @@ final class FakeRunner implements ModelRunner {
   }
 
   @Override
-  public StepOutput execute(List<ScheduledChunk> plan) {
+  public StepOutput execute(List<ScheduledChunk> plan, List<Long> finished) {
     java.util.concurrent.Semaphore g = gate;
     if (g != null) {
       g.acquireUninterruptibly();

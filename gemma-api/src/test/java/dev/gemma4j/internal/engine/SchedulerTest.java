@@ -16,6 +16,14 @@ import org.junit.jupiter.api.Test;
  * drives steps by appending the tokens a sampler would choose and completing the step.
  */
 class SchedulerTest {
+  /** The tables a runner keeps from the plans' changes; each chunk applied once, in plan order. */
+  private final BlockTableMirror mirror = new BlockTableMirror();
+  private final java.util.Map<ScheduledChunk, int[][]> applied = new java.util.IdentityHashMap<>();
+
+  private int[][] tables(ScheduledChunk c) {
+    return applied.computeIfAbsent(c, k -> mirror.apply(k.requestId(), k.tables()));
+  }
+
   static final int WINDOW = FakeRunner.CONFIG.slidingWindow();
 
   static Request request(int promptLength, int newTokens) {
@@ -61,9 +69,9 @@ class SchedulerTest {
     assertEquals(10, ca.count());
     assertEquals(0, ca.queryStart());
     assertArrayEquals(IntStream.range(0, 10).toArray(), ca.positions());
-    assertEquals(3, ca.tables()[0].length, "10 positions in blocks of 4");
+    assertEquals(3, tables(ca)[0].length, "10 positions in blocks of 4");
     assertEquals(10, cb.queryStart());
-    assertEquals(1, cb.tables()[0].length);
+    assertEquals(1, tables(cb)[0].length);
     assertTrue(ca.samples() && cb.samples(), "both prompts end in this step");
     assertEquals(13, first.tokens());
     run(scheduler, first);
@@ -73,7 +81,10 @@ class SchedulerTest {
     assertEquals(List.of(1, 1), decode.chunks().stream().map(ScheduledChunk::count).toList());
     assertEquals(List.of(0, 1), decode.chunks().stream().map(ScheduledChunk::queryStart).toList());
     assertEquals(a.tokenArray()[10], decode.chunks().getFirst().tokens()[0], "the token sampled last step runs now");
-    assertEquals(ca.tables()[0][0], decode.chunks().getFirst().tables()[0][0], "blocks stay where they are");
+    ScheduledChunk da = decode.chunks().getFirst();
+    assertEquals(0, da.tables().appended()[0].length, "position 10 is in a block the sequence has: nothing to send");
+    assertTrue(!da.tables().restart());
+    assertEquals(tables(ca)[0][0], tables(da)[0][0], "blocks stay where they are");
   }
 
   @Test
@@ -90,7 +101,8 @@ class SchedulerTest {
       starts[step] = c.start();
       counts[step] = c.count();
       samples[step] = c.samples();
-      assertEquals((c.contextLength() + 3) / 4, c.tables()[0].length, "the table covers the context");
+      assertEquals((c.contextLength() + 3) / 4, tables(c)[0].length, "the table covers the context");
+      assertEquals(step == 0, c.tables().restart(), "only the first step sends whole tables");
       run(scheduler, plan);
     }
     assertArrayEquals(new int[] {0, 7, 14}, starts);
@@ -151,20 +163,32 @@ class SchedulerTest {
     scheduler.add(older);
     scheduler.add(newer);
     int preemptedAt = -1;
+    boolean restartedNewer = false;
+    java.util.Set<Long> removed = new java.util.HashSet<>();
+    java.util.Set<Long> announced = new java.util.HashSet<>();
     for (int step = 0; step < 30 && scheduler.hasWork(); step++) {
       StepPlan plan = scheduler.schedule();
+      announced.addAll(plan.finished());
       if (scheduler.preemptions() > 0 && preemptedAt < 0) {
         preemptedAt = step;
         assertEquals(List.of(older), plan.requests());
         assertEquals(1, scheduler.waitingCount(), "the newer sequence waits again");
       }
+      for (ScheduledChunk c : plan.chunks()) {
+        int[][] t = tables(c);
+        assertEquals((c.contextLength() + 3) / 4, t[0].length, "the mirrored table covers the context");
+        assertTrue(java.util.Arrays.stream(t[0]).allMatch(b -> b >= 0 && b < 6), "full-attention blocks are real");
+        restartedNewer |= preemptedAt >= 0 && c.requestId() == newer.id() && c.tables().restart();
+      }
       run(scheduler, plan);
       for (Request r : List.of(older, newer)) {
-        if (r.generated() == 12) {
+        if (r.generated() == 12 && removed.add(r.id())) {
           scheduler.remove(r);
         }
       }
     }
+    assertTrue(restartedNewer, "the preempted sequence's tables restart when it runs again");
+    assertTrue(announced.contains(older.id()), "a finished request is announced so a runner drops its tables");
     assertTrue(preemptedAt > 0, "the pool was short");
     assertEquals(12, older.generated());
     assertEquals(12, newer.generated());
@@ -180,14 +204,16 @@ class SchedulerTest {
     for (int step = 0; step < 25; step++) {
       StepPlan plan = scheduler.schedule();
       last = plan.chunks().getFirst();
+      tables(last);
       run(scheduler, plan);
     }
     int query = last.start();
     int firstVisible = query - WINDOW + 1;
-    for (int b = 0; b < last.tables()[1].length; b++) {
+    int[][] kept = tables(last);
+    for (int b = 0; b < kept[1].length; b++) {
       boolean needed = (b + 1) * 4 > firstVisible;
-      assertEquals(needed, last.tables()[1][b] >= 0, "sliding block " + b + " for a query at " + query);
-      assertTrue(last.tables()[0][b] >= 0, "full layers keep every block");
+      assertEquals(needed, kept[1][b] >= 0, "sliding block " + b + " for a query at " + query);
+      assertTrue(kept[0][b] >= 0, "full layers keep every block");
     }
   }
 
