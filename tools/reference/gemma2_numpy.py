@@ -215,7 +215,12 @@ def forward(cfg, w, ids):
 
 
 def golden_case(cfg, w, input_ids, new_tokens):
-    logits = forward(cfg, w, input_ids)
+    return golden_case_of(lambda ids: forward(cfg, w, ids), input_ids, new_tokens)
+
+
+def golden_case_of(logits_of, input_ids, new_tokens):
+    """One golden.json case from `logits_of(ids)` (logits of every position, [len(ids), vocab], as NumPy)."""
+    logits = logits_of(list(input_ids))
     seq = list(input_ids)
     steps, new_ids = [], []
     margin = float("inf")
@@ -226,8 +231,8 @@ def golden_case(cfg, w, input_ids, new_tokens):
         margin = min(margin, float(last[order[0]] - last[order[1]]))
         new_ids.append(int(order[0]))
         seq.append(int(order[0]))
-        last = forward(cfg, w, seq)[-1]
-    full = forward(cfg, w, seq[:-1] if False else seq)
+        last = logits_of(seq)[-1]
+    full = logits_of(seq)
     return {
         "input_ids": list(input_ids),
         "prefill_last_logits": [round(float(x), 6) for x in logits[-1]],

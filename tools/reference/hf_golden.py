@@ -15,6 +15,8 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
+
+import gemma2_numpy
 from transformers import Gemma2Config, Gemma2ForCausalLM, Gemma3ForCausalLM, Gemma3TextConfig
 
 PREFIXES = ("language_model.model.", "model.language_model.")
@@ -62,29 +64,8 @@ def logits(model, ids):
     return model(torch.tensor([ids]), use_cache=False).logits[0].float()
 
 
-@torch.no_grad()
 def golden_case(model, input_ids, new_tokens):
-    prefill = logits(model, input_ids)
-    seq, steps, new_ids, margin = list(input_ids), [], [], float("inf")
-    last = prefill[-1]
-    for _ in range(new_tokens):
-        top = torch.topk(last, 5)
-        steps.append({"top_ids": [int(t) for t in top.indices], "top_logits": [round(float(v), 6) for v in top.values]})
-        margin = min(margin, float(top.values[0] - top.values[1]))
-        new_ids.append(int(top.indices[0]))
-        seq.append(int(top.indices[0]))
-        last = logits(model, seq)[-1]
-    full = logits(model, seq)
-    return {
-        "input_ids": list(input_ids),
-        "prefill_last_logits": [round(float(x), 6) for x in prefill[-1]],
-        "prefill_argmax": [int(x) for x in prefill.argmax(-1)],
-        "greedy_new_ids": new_ids,
-        "greedy_steps_top5": steps,
-        "greedy_min_top1_top2_margin": round(margin, 6),
-        "full_sequence_argmax": [int(x) for x in full.argmax(-1)],
-        "full_sequence_last_logits": [round(float(x), 6) for x in full[-1]],
-    }
+    return gemma2_numpy.golden_case_of(lambda ids: logits(model, ids).numpy(), input_ids, new_tokens)
 
 
 def main(folder, write):

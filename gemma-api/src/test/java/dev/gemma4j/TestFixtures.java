@@ -29,4 +29,21 @@ public final class TestFixtures {
     }
     return target;
   }
+
+  /** A fixture's {@code golden.json}. */
+  public static com.google.gson.JsonObject golden(String name) throws IOException {
+    return com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(path(name).resolve("golden.json")))
+        .getAsJsonObject();
+  }
+
+  /** A JSON array of integers. */
+  public static int[] ints(com.google.gson.JsonArray array) {
+    return java.util.stream.StreamSupport.stream(array.spliterator(), false)
+        .mapToInt(com.google.gson.JsonElement::getAsInt).toArray();
+  }
+
+  /** A published {@code config.json} from {@code real-configs}, e.g. {@code gemma-3-27b-it}. */
+  public static dev.gemma4j.config.ModelConfig realConfig(String name) {
+    return dev.gemma4j.config.ModelConfig.load(path("real-configs").resolve(name + ".config.json"));
+  }
 }

@@ -12,10 +12,6 @@ import org.junit.jupiter.api.Test;
 /** Gemma 3 configs in the forms they are published in: text-only, multimodal with a sparse text_config, transformers 5. */
 class Gemma3ConfigTest {
 
-  private static ModelConfig real(String name) {
-    return ModelConfig.load(TestFixtures.path("real-configs").resolve(name + ".config.json"));
-  }
-
   /** Gemma 3's pattern: every sixth layer attends to everything. */
   private static List<LayerType> fiveSlidingOneFull(int layers) {
     return IntStream.range(0, layers).mapToObj(i -> (i + 1) % 6 == 0 ? LayerType.FULL : LayerType.SLIDING).toList();
@@ -23,7 +19,7 @@ class Gemma3ConfigTest {
 
   @Test
   void readsThePublishedTextOnlyConfig() {
-    ModelConfig b1 = real("gemma-3-1b-it");
+    ModelConfig b1 = TestFixtures.realConfig("gemma-3-1b-it");
     assertEquals(Architecture.GEMMA3, b1.architecture());
     assertEquals(262_144, b1.vocabSize());
     assertEquals(26, b1.numLayers());
@@ -44,7 +40,7 @@ class Gemma3ConfigTest {
 
   @Test
   void readsThePublishedMultimodalConfigsWithTransformersDefaultsForWhatTheyLeaveOut() {
-    ModelConfig b4 = real("gemma-3-4b-it");
+    ModelConfig b4 = TestFixtures.realConfig("gemma-3-4b-it");
     assertEquals(Architecture.GEMMA3, b4.architecture());
     assertEquals(262_208, b4.vocabSize(), "Gemma3TextConfig's default: the published embedding has 262,208 rows");
     assertEquals(2560, b4.hiddenSize());
@@ -62,13 +58,13 @@ class Gemma3ConfigTest {
     assertEquals(fiveSlidingOneFull(34), b4.layerTypes());
     assertTrue(Math.abs(b4.parameterCount() / 1e9 - 3.88) < 0.02, () -> "4B's language model has " + b4.parameterCount());
 
-    ModelConfig b12 = real("gemma-3-12b-it");
+    ModelConfig b12 = TestFixtures.realConfig("gemma-3-12b-it");
     assertEquals(48, b12.numLayers());
     assertEquals(16, b12.numHeads());
     assertEquals(8, b12.numKvHeads());
     assertTrue(Math.abs(b12.parameterCount() / 1e9 - 11.77) < 0.05, () -> "12B's language model has " + b12.parameterCount());
 
-    ModelConfig b27 = real("gemma-3-27b-it");
+    ModelConfig b27 = TestFixtures.realConfig("gemma-3-27b-it");
     assertEquals(62, b27.numLayers());
     assertEquals(128, b27.headDim());
     assertEquals(168, b27.queryPreAttnScalar());

@@ -13,13 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ModelConfigTest {
 
-  private static ModelConfig real(String name) {
-    return ModelConfig.load(TestFixtures.path("real-configs").resolve(name + ".config.json"));
-  }
-
   @Test
   void readsPublishedConfigsInTheOldFormat() {
-    ModelConfig b2 = real("gemma-2-2b-it");
+    ModelConfig b2 = TestFixtures.realConfig("gemma-2-2b-it");
     assertEquals(26, b2.numLayers());
     assertEquals(2304, b2.hiddenSize());
     assertEquals(8, b2.numHeads());
@@ -37,14 +33,14 @@ class ModelConfigTest {
     assertEquals(LayerType.FULL, b2.layerType(1));
     assertEquals(LayerType.SLIDING, b2.layerType(24));
 
-    ModelConfig b27 = real("gemma-2-27b-it");
+    ModelConfig b27 = TestFixtures.realConfig("gemma-2-27b-it");
     assertEquals(144, b27.queryPreAttnScalar());
     assertEquals(128, b27.headDim());
     assertTrue(b27.headDim() != b27.hiddenSize() / b27.numHeads(), "27B: head_dim is not hidden / heads");
     assertEquals(2, b27.queriesPerKvHead());
     assertEquals(1.0 / 12.0, b27.attentionScale(), 1e-12);
 
-    ModelConfig b9 = real("gemma-2-9b-it");
+    ModelConfig b9 = TestFixtures.realConfig("gemma-2-9b-it");
     assertEquals(42, b9.numLayers());
     // 2 · 8 heads · 256 · 2 bytes · 42 layers ≈ 344 KB per token (DESIGN.md)
     assertEquals(344_064, b9.kvBytesPerToken(2));
@@ -66,7 +62,7 @@ class ModelConfigTest {
   @Test
   void readsGenerationConfig() {
     Path folder = TestFixtures.path("real-configs");
-    GenerationDefaults d = GenerationDefaults.load(folder.resolve("none"), real("gemma-2-2b-it"));
+    GenerationDefaults d = GenerationDefaults.load(folder.resolve("none"), TestFixtures.realConfig("gemma-2-2b-it"));
     assertEquals(List.of(1, 107), d.eosIds());
     GenerationDefaults tiny =
         GenerationDefaults.load(TestFixtures.path("tiny-gemma2"), ModelConfig.load(TestFixtures.path("tiny-gemma2").resolve("config.json")));
@@ -175,7 +171,7 @@ class ModelConfigTest {
 
   @Test
   void aBuilderCopiesAConfigAndValidatesWhatItChanges() {
-    ModelConfig b2 = real("gemma-2-2b-it");
+    ModelConfig b2 = TestFixtures.realConfig("gemma-2-2b-it");
     assertEquals(b2, b2.toBuilder().build(), "a config round-trips through its builder");
     assertEquals(b2.hashCode(), b2.toBuilder().build().hashCode());
     ModelConfig fewer = b2.toBuilder().numLayers(2).layerTypes(List.of(LayerType.SLIDING, LayerType.FULL)).build();

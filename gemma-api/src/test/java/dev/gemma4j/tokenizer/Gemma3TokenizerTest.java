@@ -30,9 +30,8 @@ class Gemma3TokenizerTest {
 
   @BeforeAll
   static void load() throws IOException {
-    Path folder = TestFixtures.path("tiny-gemma3-tok");
-    tokenizer = GemmaTokenizer.load(folder);
-    golden = JsonParser.parseString(Files.readString(folder.resolve("golden.json"))).getAsJsonObject();
+    tokenizer = GemmaTokenizer.load(TestFixtures.path("tiny-gemma3-tok"));
+    golden = TestFixtures.golden("tiny-gemma3-tok");
   }
 
   @AfterAll
@@ -40,16 +39,12 @@ class Gemma3TokenizerTest {
     tokenizer.close();
   }
 
-  private static int[] ints(JsonArray a) {
-    return StreamSupport.stream(a.spliterator(), false).mapToInt(JsonElement::getAsInt).toArray();
-  }
-
   @Test
   void encodesEveryGoldenCaseAsTheReferenceDoes() {
     for (JsonElement e : golden.getAsJsonArray("tokenizer_cases")) {
       JsonObject c = e.getAsJsonObject();
       String text = c.get("text").getAsString();
-      int[] expected = ints(c.getAsJsonArray("ids_with_bos"));
+      int[] expected = TestFixtures.ints(c.getAsJsonArray("ids_with_bos"));
       assertArrayEquals(expected, tokenizer.encode(text), text);
       // Text without turn or image markers decodes as the reference decodes it. transformers 5.17 with
       // tokenizers 0.23 also drops every piece tokenizer.json flags special (<start_of_turn>, ...); gemma4j
@@ -74,7 +69,7 @@ class Gemma3TokenizerTest {
           default -> ChatMessage.model(content);
         });
       }
-      assertArrayEquals(ints(c.getAsJsonArray("ids")), tokenizer.encode(Prompt.chat(messages)), c.get("rendered").getAsString());
+      assertArrayEquals(TestFixtures.ints(c.getAsJsonArray("ids")), tokenizer.encode(Prompt.chat(messages)), c.get("rendered").getAsString());
     }
   }
 

@@ -28,9 +28,8 @@ class GemmaTokenizerTest {
 
   @BeforeAll
   static void load() throws IOException {
-    Path folder = TestFixtures.path("tiny-gemma2-tok");
-    tokenizer = GemmaTokenizer.load(folder);
-    golden = JsonParser.parseString(Files.readString(folder.resolve("golden.json"))).getAsJsonObject();
+    tokenizer = GemmaTokenizer.load(TestFixtures.path("tiny-gemma2-tok"));
+    golden = TestFixtures.golden("tiny-gemma2-tok");
   }
 
   @AfterAll
@@ -38,16 +37,12 @@ class GemmaTokenizerTest {
     tokenizer.close();
   }
 
-  private static int[] ints(JsonArray a) {
-    return StreamSupport.stream(a.spliterator(), false).mapToInt(JsonElement::getAsInt).toArray();
-  }
-
   @Test
   void encodesEveryGoldenCaseWithBosAndDecodesItBack() {
     for (JsonElement e : golden.getAsJsonArray("tokenizer_cases")) {
       JsonObject c = e.getAsJsonObject();
       String text = c.get("text").getAsString();
-      int[] expected = ints(c.getAsJsonArray("ids_with_bos"));
+      int[] expected = TestFixtures.ints(c.getAsJsonArray("ids_with_bos"));
       assertArrayEquals(expected, tokenizer.encode(text), text);
       assertEquals(c.get("decoded").getAsString(), tokenizer.decode(expected, true), text);
     }
@@ -70,7 +65,7 @@ class GemmaTokenizerTest {
       JsonObject c = e.getAsJsonObject();
       TokenTextDecoder decoder = tokenizer.newStreamDecoder(true);
       StringBuilder text = new StringBuilder();
-      for (int id : ints(c.getAsJsonArray("greedy_new_ids"))) {
+      for (int id : TestFixtures.ints(c.getAsJsonArray("greedy_new_ids"))) {
         String chunk = decoder.push(id);
         assertFalse(chunk.contains("\uFFFD"), "chunk with a broken character: " + chunk);
         assertTrue(isWellFormed(chunk), "chunk splits a surrogate pair: " + chunk);
@@ -108,7 +103,7 @@ class GemmaTokenizerTest {
       String user = prompt.substring("<start_of_turn>user\n".length(), prompt.indexOf("<end_of_turn>"));
       String rendered = ChatTemplate.render(java.util.List.of(dev.gemma4j.ChatMessage.user(user)));
       assertEquals(prompt, rendered);
-      assertArrayEquals(ints(c.getAsJsonArray("input_ids")), tokenizer.encode(rendered));
+      assertArrayEquals(TestFixtures.ints(c.getAsJsonArray("input_ids")), tokenizer.encode(rendered));
     }
   }
 

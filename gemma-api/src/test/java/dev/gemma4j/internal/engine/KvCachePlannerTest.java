@@ -16,13 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /** The KV cache's sizing, memory budget and admission arithmetic over its groups. */
 class KvCachePlannerTest {
-  private static ModelConfig real(String name) {
-    return ModelConfig.load(TestFixtures.path("real-configs").resolve(name + ".config.json"));
-  }
-
   @Test
   void gemma3sSlidingGroupHoldsOnlyItsWindowAtFullContext() {
-    ModelConfig b27 = real("gemma-3-27b-it");
+    ModelConfig b27 = TestFixtures.realConfig("gemma-3-27b-it");
     KvCacheSpec layout = DecoderModel.kvCacheLayout(b27, 16);
     assertEquals(2, layout.groups().size());
     assertEquals(0, layout.groups().get(0).window(), "full attention first");
@@ -42,7 +38,7 @@ class KvCachePlannerTest {
 
   @Test
   void freeMemoryIsSharedInEqualTokensByTheGroupsThatAreNotCapped() {
-    ModelConfig b2 = real("gemma-2-2b-it");
+    ModelConfig b2 = TestFixtures.realConfig("gemma-2-2b-it");
     KvCacheSpec layout = DecoderModel.kvCacheLayout(b2, 16);
     EngineOptions options = EngineOptions.defaults().withMaxBatchSize(2).withBlockSize(16);
     long perLayerToken = 2L * 4 * 256 * 2;
@@ -57,7 +53,7 @@ class KvCachePlannerTest {
 
   @Test
   void anExplicitSizeThatDoesNotFitIsRefusedWithTheNumbers() {
-    ModelConfig b2 = real("gemma-2-2b-it");
+    ModelConfig b2 = TestFixtures.realConfig("gemma-2-2b-it");
     KvCacheSpec layout = DecoderModel.kvCacheLayout(b2, 16);
     EngineOptions options = EngineOptions.defaults().withMaxBatchSize(1).withBlockSize(16).withKvCacheTokens(8192);
     String message = assertThrows(GemmaException.class, () -> KvCachePlanner.size(layout, b2, options, 1 << 20, 2))

@@ -123,33 +123,23 @@ final class Aclnn implements AutoCloseable {
         Object a = args[i];
         switch (a) {
           case NpuTensor t -> {
-            MemorySegment handle = createTensor(t, arena);
-            tensors.add(handle);
-            values[i] = handle;
+            values[i] = owned(tensors, createTensor(t, arena));
             layouts[i] = ADDRESS;
           }
           case Scalar s -> {
-            MemorySegment handle = createScalar(arena.allocateFrom(JAVA_FLOAT, s.value()), AclDType.FLOAT);
-            scalars.add(handle);
-            values[i] = handle;
+            values[i] = owned(scalars, createScalar(arena.allocateFrom(JAVA_FLOAT, s.value()), AclDType.FLOAT));
             layouts[i] = ADDRESS;
           }
           case IntScalar s -> {
-            MemorySegment handle = createScalar(arena.allocateFrom(JAVA_LONG, s.value()), AclDType.INT64);
-            scalars.add(handle);
-            values[i] = handle;
+            values[i] = owned(scalars, createScalar(arena.allocateFrom(JAVA_LONG, s.value()), AclDType.INT64));
             layouts[i] = ADDRESS;
           }
           case TensorList list -> {
-            MemorySegment handle = createTensorList(list, arena);
-            lists.add(handle);
-            values[i] = handle;
+            values[i] = owned(lists, createTensorList(list, arena));
             layouts[i] = ADDRESS;
           }
           case IntArray array -> {
-            MemorySegment handle = createIntArray(array, arena);
-            arrays.add(handle);
-            values[i] = handle;
+            values[i] = owned(arrays, createIntArray(array, arena));
             layouts[i] = ADDRESS;
           }
           case DType d -> {
@@ -217,6 +207,12 @@ final class Aclnn implements AutoCloseable {
         throw destroyFailed;
       }
     }
+  }
+
+  /** {@code handle}, added to the handles destroyed after the call. */
+  private static MemorySegment owned(List<MemorySegment> handles, MemorySegment handle) {
+    handles.add(handle);
+    return handle;
   }
 
   /** Launches a made executor, or destroys it when its workspace cannot be had. */

@@ -228,42 +228,31 @@ final class NpuTensorOps implements TensorOps<NpuTensor> {
   }
 
   private NpuTensor uploadFloatsInto(NpuTensor t, float[] values) {
-    try (Arena arena = Arena.ofConfined()) {
-      upload(t, arena.allocateFrom(JAVA_FLOAT, values));
-    }
-    return t;
+    return uploaded(t, arena -> arena.allocateFrom(JAVA_FLOAT, values));
   }
 
   NpuTensor uploadLongs(long[] values, long... shape) {
-    NpuTensor t = allocate(AclDType.INT64, shape);
-    try (Arena arena = Arena.ofConfined()) {
-      upload(t, arena.allocateFrom(ValueLayout.JAVA_LONG, values));
-    }
-    return t;
+    return uploaded(allocate(AclDType.INT64, shape), arena -> arena.allocateFrom(ValueLayout.JAVA_LONG, values));
   }
 
   /** One byte per value, as {@code dtype} ({@link AclDType#BOOL} or {@link AclDType#INT8}). */
   NpuTensor uploadBytes(byte[] values, AclDType dtype, long... shape) {
-    NpuTensor t = allocate(dtype, shape);
-    try (Arena arena = Arena.ofConfined()) {
-      upload(t, arena.allocateFrom(ValueLayout.JAVA_BYTE, values));
-    }
-    return t;
+    return uploaded(allocate(dtype, shape), arena -> arena.allocateFrom(ValueLayout.JAVA_BYTE, values));
   }
 
   /** INT32 values of the given shape. */
   NpuTensor uploadInts(int[] values, long... shape) {
-    NpuTensor t = allocate(AclDType.INT32, shape);
-    try (Arena arena = Arena.ofConfined()) {
-      upload(t, arena.allocateFrom(ValueLayout.JAVA_INT, values));
-    }
-    return t;
+    return uploaded(allocate(AclDType.INT32, shape), arena -> arena.allocateFrom(ValueLayout.JAVA_INT, values));
   }
 
   NpuTensor uploadInts(int[] values) {
-    NpuTensor t = allocate(AclDType.INT32, values.length);
+    return uploadInts(values, values.length);
+  }
+
+  /** {@code t} holding what {@code host} lays out in a confined arena. */
+  private NpuTensor uploaded(NpuTensor t, java.util.function.Function<Arena, MemorySegment> host) {
     try (Arena arena = Arena.ofConfined()) {
-      upload(t, arena.allocateFrom(ValueLayout.JAVA_INT, values));
+      upload(t, host.apply(arena));
     }
     return t;
   }
