@@ -28,6 +28,8 @@ import org.jspecify.annotations.Nullable;
  * @param topLogits record the {@code topLogits} highest logits of each step; 0 records none
  * @param timeout end the request with {@link FinishReason#TIMEOUT} after this long, or {@code null};
  *     durations too long to count in nanoseconds mean no timeout
+ * @param minNewTokens the fewest tokens to generate: until then the end-of-sequence and stop ids cannot be
+ *     chosen and stop strings do not end the text (vLLM's {@code min_tokens}); 0 (the default) for none
  * @param sampler chooses every token instead of the built-in greedy or sampled decoding, or {@code null};
  *     see {@link Builder#sampler(Sampler)}
  */
@@ -45,7 +47,8 @@ public record GenerationConfig(
     boolean ignoreEos,
     int topLogits,
     @Nullable Duration timeout,
-    @Nullable Sampler sampler) {
+    @Nullable Sampler sampler,
+    int minNewTokens) {
 
   /** The default length: 256 new tokens. */
   public static final int DEFAULT_MAX_NEW_TOKENS = 256;
@@ -70,6 +73,8 @@ public record GenerationConfig(
     require(topLogits >= 0, "topLogits must not be negative, was " + topLogits);
     require(stopStrings.stream().noneMatch(String::isEmpty), "stop strings must not be empty");
     require(timeout == null || !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");
+    require(minNewTokens >= 0 && minNewTokens <= maxNewTokens,
+        "minNewTokens must be from 0 to maxNewTokens (" + maxNewTokens + "), was " + minNewTokens);
   }
 
   private static void require(boolean condition, String message) {
@@ -117,6 +122,7 @@ public record GenerationConfig(
     b.seed = seed;
     b.stopStrings = List.copyOf(stopStrings);
     b.stopTokenIds = new LinkedHashSet<>(stopTokenIds);
+    b.minNewTokens = minNewTokens;
     b.ignoreEos = ignoreEos;
     b.topLogits = topLogits;
     b.timeout = timeout;
@@ -136,6 +142,7 @@ public record GenerationConfig(
     private @Nullable Long seed;
     private List<String> stopStrings = List.of();
     private Set<Integer> stopTokenIds = new LinkedHashSet<>();
+    private int minNewTokens;
     private boolean ignoreEos;
     private int topLogits;
     private @Nullable Duration timeout;
@@ -213,6 +220,12 @@ public record GenerationConfig(
       return this;
     }
 
+    /** See {@link GenerationConfig#minNewTokens()}. */
+    public Builder minNewTokens(int value) {
+      minNewTokens = value;
+      return this;
+    }
+
     /** Keep generating past the model's end-of-sequence ids. */
     public Builder ignoreEos(boolean value) {
       ignoreEos = value;
@@ -263,7 +276,8 @@ public record GenerationConfig(
           ignoreEos,
           topLogits,
           timeout,
-          sampler);
+          sampler,
+          minNewTokens);
     }
   }
 }

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Endpoints: {@code POST /v1/chat/completions}, {@code POST /v1/completions} (streamed or not),
- * {@code GET /v1/models}, vLLM's {@code POST /tokenize} and {@code POST /detokenize}, {@code GET /health}
+ * {@code GET /v1/models}, vLLM's {@code POST /tokenize}, {@code POST /detokenize} and {@code GET /version}
+ * (unauthenticated, as {@code /health}), {@code GET /health}
  * (200, or 503 with the reason while shutting down, once the engine has failed, or while the model fails
  * every request) and {@code GET /metrics} (Prometheus text). With an API key, the {@code /v1} endpoints and
  * the tokenizer's require {@code Authorization: Bearer KEY}. Prompts and keys are never logged.
@@ -245,6 +246,13 @@ public final class GemmaServer implements AutoCloseable {
         HttpIo.send(exchange, status, "text/plain; charset=utf-8",
             problem == null ? "" : "unavailable: " + problem.replaceAll("\\s+", " ") + "\n");
         return status;
+      }
+      case "/version" -> {
+        requireMethod(method, path, "GET");
+        JsonObject version = new JsonObject();
+        version.addProperty("version", dev.gemma4j.GemmaVersion.current());
+        HttpIo.send(exchange, 200, "application/json", version.toString());
+        return 200;
       }
       case "/metrics" -> {
         requireMethod(method, path, "GET");

@@ -209,6 +209,37 @@ class RemoteEngineTest {
     assertTrue(bad.body().contains("stop_token_ids"), bad.body());
   }
 
+  /**
+   * vLLM's {@code min_tokens}: until that many tokens, the stop ids cannot be chosen (the model takes its next
+   * best) and stop strings do not end the text; over HTTP and through the remote engine.
+   */
+  @Test
+  void minTokensHoldsTheStopIdsBackUntilThatManyTokens() throws Exception {
+    int stop = GOLDEN_IDS.get(3);
+    String body = "{\"model\":\"" + MODEL + "\",\"prompt\":" + new com.google.gson.JsonPrimitive(GOLDEN.prompt())
+        + ",\"max_tokens\":12,\"temperature\":0,\"ignore_eos\":true,\"return_token_ids\":true,"
+        + "\"stop_token_ids\":[" + stop + "],\"min_tokens\":6}";
+    var response = post(URI.create(server.baseUri() + "/completions"), body, "k");
+    assertEquals(200, response.statusCode(), response.body());
+    var choice = com.google.gson.JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonArray("choices")
+        .get(0).getAsJsonObject();
+    List<Integer> ids = new ArrayList<>();
+    choice.getAsJsonArray("token_ids").forEach(e -> ids.add(e.getAsInt()));
+    assertTrue(ids.size() >= 6, "at least min_tokens: " + ids);
+    assertEquals(GOLDEN_IDS.subList(0, 3), ids.subList(0, 3), "the same tokens before the stop id's turn");
+    assertTrue(!ids.subList(0, 6).contains(stop), "the stop id is held back until 6 tokens: " + ids);
+
+    try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri()).build())) {
+      Generation g = gemma.generate(Prompt.text(GOLDEN.prompt()),
+          twenty().toBuilder().maxNewTokens(12).stopTokenIds(Set.of(stop)).minNewTokens(6).build());
+      assertEquals(ids, g.tokenIds(), "the remote engine sends min_tokens");
+    }
+    var tooMany = post(URI.create(server.baseUri() + "/completions"),
+        "{\"prompt\":\"a\",\"max_tokens\":4,\"min_tokens\":5}", "k");
+    assertEquals(400, tooMany.statusCode());
+    assertTrue(tooMany.body().contains("min_tokens"), tooMany.body());
+  }
+
   /** vLLM's /tokenize and /detokenize: the ids the model runs, behind the key like /v1. */
   @Test
   void tokenizeAndDetokenizeAnswerAsVllmDoes() throws Exception {

@@ -97,6 +97,12 @@ class ServerBehaviourTest {
 
   @Test
   void wrongOrMissingKeyIs401AndHealthNeedsNone() throws Exception {
+    try (GemmaServer versioned = serve(ServerOptions.builder().apiKey("secret"))) {
+      var version = get(versioned, "/version");
+      assertEquals(200, version.statusCode(), "vLLM's /version answers without the key, as /health does");
+      assertEquals(dev.gemma4j.GemmaVersion.current(),
+          com.google.gson.JsonParser.parseString(version.body()).getAsJsonObject().get("version").getAsString());
+    }
     try (GemmaServer server = serve(ServerOptions.builder().apiKey("s3cret"))) {
       assertEquals(401, post(server, "/chat/completions", chatBody("hi", 2, false)).statusCode());
       var wrong = post(server, "/chat/completions", chatBody("hi", 2, false), "Authorization", "Bearer s3cret2");

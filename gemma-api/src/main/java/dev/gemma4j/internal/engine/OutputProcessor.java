@@ -72,6 +72,14 @@ final class OutputProcessor {
       }
     }
     request.recordTopLogits(logits);
+    if (request.generated() < request.config().minNewTokens()) {
+      logits = logits.clone(); // the stop ids cannot be chosen yet (vLLM's min_tokens)
+      for (int stop : request.stopIds()) {
+        if (stop >= 0 && stop < logits.length) {
+          logits[stop] = Float.NEGATIVE_INFINITY;
+        }
+      }
+    }
     int id;
     try {
       id = request.sampler().sample(logits, request);

@@ -151,6 +151,11 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
     return config;
   }
 
+  /** The ids that end it (its stop ids and, unless it ignores them, the model's end-of-sequence ids). */
+  Set<Integer> stopIds() {
+    return stopIds;
+  }
+
   /** The request's id, unique in its engine. */
   long id() {
     return id;
@@ -199,9 +204,11 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
     }
     tokens[length++] = token;
     generated++;
-    boolean stopToken = stopIds.contains(token);
+    // Before minNewTokens, neither a stop id (a custom sampler may still choose one) nor a stop string ends it.
+    boolean early = generated <= config.minNewTokens() - 1;
+    boolean stopToken = !early && stopIds.contains(token);
     String piece = decoder != null && !stopToken ? decoder.push(token) : "";
-    String visible = stopStrings.accept(piece);
+    String visible = early ? stopStrings.pass(piece) : stopStrings.accept(piece);
     FinishReason reason = finishReason(stopToken);
     if (reason != null && reason != FinishReason.STOP_STRING) {
       visible += releaseHeldText();

@@ -53,6 +53,13 @@ final class StopStringMatcher {
     return out;
   }
 
+  /** Adds text that no stop string may end (before a request's minimum length): all of it may be shown. */
+  String pass(String text) {
+    String out = held + text;
+    held.setLength(0);
+    return out;
+  }
+
   /** Releases held-back text at the end of a generation that did not stop on a string. */
   String finish() {
     String out = stopped ? "" : held.toString();

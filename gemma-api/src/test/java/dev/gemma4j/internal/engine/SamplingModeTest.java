@@ -35,6 +35,8 @@ class SamplingModeTest {
     assertEquals(SamplingMode.HOST_LOGITS, SamplingMode.of(sampled, false));
     assertEquals(SamplingMode.HOST_LOGITS, SamplingMode.of(penalized, true));
     assertEquals(SamplingMode.HOST_LOGITS, SamplingMode.of(custom, true));
+    assertEquals(SamplingMode.HOST_LOGITS, SamplingMode.of(config().minNewTokens(2).build(), true),
+        "a minimum length masks the stop ids on the host");
   }
 
   @Test

@@ -41,4 +41,13 @@ class StopStringMatcherTest {
     assertEquals("a", m.accept("ab\n\n"));
     assertTrue(m.stopped());
   }
+
+  @Test
+  void textBeforeTheMinimumLengthPassesWholeAndTheStringStillStopsAfter() {
+    StopStringMatcher m = new StopStringMatcher(List.of("END"));
+    assertEquals("a END b", m.pass("a END b"), "min_tokens: no stop string ends it yet");
+    assertFalse(m.stopped());
+    assertEquals("c ", m.accept("c END"));
+    assertTrue(m.stopped());
+  }
 }

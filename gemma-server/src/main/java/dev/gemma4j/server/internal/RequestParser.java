@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * Reads an OpenAI chat or text completion request into a {@link CompletionRequest}: the fields OpenAI
  * defines that a Gemma engine can honour, and the extra sampling fields vLLM accepts ({@code top_k},
  * {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}, {@code return_token_ids},
- * {@code stop_token_ids}). Fields asking
+ * {@code stop_token_ids}, {@code min_tokens}). Fields asking
  * for what the engine cannot do (several choices, log probabilities, tools, a JSON response format,
  * penalties other than repetition) are refused with a 400 naming the field, never silently ignored.
  * Unknown fields are ignored, as vLLM ignores them.
@@ -70,6 +70,10 @@ public final class RequestParser {
     sampling(fields, config);
     config.stopStrings(stopStrings(fields));
     config.stopTokenIds(stopTokenIds(fields));
+    Long minTokens = fields.integer("min_tokens", 0, Integer.MAX_VALUE);
+    if (minTokens != null) {
+      config.minNewTokens(minTokens.intValue()); // checked against max_tokens with the rest of the config
+    }
     Boolean ignoreEos = fields.bool("ignore_eos");
     config.ignoreEos(ignoreEos != null && ignoreEos);
     boolean stream = Boolean.TRUE.equals(fields.bool("stream"));
@@ -85,6 +89,10 @@ public final class RequestParser {
       return new CompletionRequest(
           operation, prompt, config.build(), maxTokens != null, stream, includeUsage, continuousUsage, returnTokenIds);
     } catch (IllegalArgumentException e) {
+      if (e.getMessage().startsWith("minNewTokens")) {
+        throw ApiError.badRequest("'min_tokens' must not exceed the tokens the request may generate ('max_tokens',"
+            + " or the default): " + e.getMessage(), "min_tokens");
+      }
       throw ApiError.badRequest(e.getMessage(), null);
     }
   }
