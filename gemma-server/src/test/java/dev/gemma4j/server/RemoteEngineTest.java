@@ -178,6 +178,23 @@ class RemoteEngineTest {
     return java.net.http.HttpClient.newHttpClient().send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The first choice of a greedy completion of the golden prompt with the given extra fields. */
+  private static com.google.gson.JsonObject greedyCompletion(int maxTokens, String extraFields) throws Exception {
+    String body = "{\"model\":\"" + MODEL + "\",\"prompt\":" + new com.google.gson.JsonPrimitive(GOLDEN.prompt())
+        + ",\"max_tokens\":" + maxTokens + ",\"temperature\":0,\"ignore_eos\":true,\"return_token_ids\":true,"
+        + extraFields + "}";
+    var response = post(URI.create(server.baseUri() + "/completions"), body, "k");
+    assertEquals(200, response.statusCode(), response.body());
+    return com.google.gson.JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonArray("choices")
+        .get(0).getAsJsonObject();
+  }
+
+  private static List<Integer> tokenIds(com.google.gson.JsonObject choice) {
+    List<Integer> ids = new ArrayList<>();
+    choice.getAsJsonArray("token_ids").forEach(e -> ids.add(e.getAsInt()));
+    return ids;
+  }
+
   /**
    * vLLM's {@code stop_token_ids}: the generation ends after the first of them, which is part of the output.
    * gemma serve used to ignore the field, so a remote engine's stop ids did nothing over it.
@@ -185,17 +202,9 @@ class RemoteEngineTest {
   @Test
   void stopTokenIdsEndTheGenerationOnTheServerAndThroughTheRemoteEngine() throws Exception {
     int stop = GOLDEN_IDS.get(3);
-    String body = "{\"model\":\"" + MODEL + "\",\"prompt\":" + new com.google.gson.JsonPrimitive(GOLDEN.prompt())
-        + ",\"max_tokens\":20,\"temperature\":0,\"ignore_eos\":true,\"return_token_ids\":true,"
-        + "\"stop_token_ids\":[" + stop + "]}";
-    var response = post(URI.create(server.baseUri() + "/completions"), body, "k");
-    assertEquals(200, response.statusCode(), response.body());
-    var choice = com.google.gson.JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonArray("choices")
-        .get(0).getAsJsonObject();
+    var choice = greedyCompletion(20, "\"stop_token_ids\":[" + stop + "]");
     assertEquals("stop", choice.get("finish_reason").getAsString());
-    List<Integer> ids = new ArrayList<>();
-    choice.getAsJsonArray("token_ids").forEach(e -> ids.add(e.getAsInt()));
-    assertEquals(GOLDEN_IDS.subList(0, 4), ids);
+    assertEquals(GOLDEN_IDS.subList(0, 4), tokenIds(choice));
 
     try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri()).build())) {
       Generation g = gemma.generate(Prompt.text(GOLDEN.prompt()),
@@ -216,15 +225,7 @@ class RemoteEngineTest {
   @Test
   void minTokensHoldsTheStopIdsBackUntilThatManyTokens() throws Exception {
     int stop = GOLDEN_IDS.get(3);
-    String body = "{\"model\":\"" + MODEL + "\",\"prompt\":" + new com.google.gson.JsonPrimitive(GOLDEN.prompt())
-        + ",\"max_tokens\":12,\"temperature\":0,\"ignore_eos\":true,\"return_token_ids\":true,"
-        + "\"stop_token_ids\":[" + stop + "],\"min_tokens\":6}";
-    var response = post(URI.create(server.baseUri() + "/completions"), body, "k");
-    assertEquals(200, response.statusCode(), response.body());
-    var choice = com.google.gson.JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonArray("choices")
-        .get(0).getAsJsonObject();
-    List<Integer> ids = new ArrayList<>();
-    choice.getAsJsonArray("token_ids").forEach(e -> ids.add(e.getAsInt()));
+    List<Integer> ids = tokenIds(greedyCompletion(12, "\"stop_token_ids\":[" + stop + "],\"min_tokens\":6"));
     assertTrue(ids.size() >= 6, "at least min_tokens: " + ids);
     assertEquals(GOLDEN_IDS.subList(0, 3), ids.subList(0, 3), "the same tokens before the stop id's turn");
     assertTrue(!ids.subList(0, 6).contains(stop), "the stop id is held back until 6 tokens: " + ids);
