@@ -30,6 +30,8 @@ import org.jspecify.annotations.Nullable;
  *     durations too long to count in nanoseconds mean no timeout
  * @param minNewTokens the fewest tokens to generate: until then the end-of-sequence and stop ids cannot be
  *     chosen and stop strings do not end the text (vLLM's {@code min_tokens}); 0 (the default) for none
+ * @param includeStopString the text ends with the stop string that ended it instead of before it (vLLM's
+ *     {@code include_stop_str_in_output})
  * @param sampler chooses every token instead of the built-in greedy or sampled decoding, or {@code null};
  *     see {@link Builder#sampler(Sampler)}
  */
@@ -48,7 +50,8 @@ public record GenerationConfig(
     int topLogits,
     @Nullable Duration timeout,
     @Nullable Sampler sampler,
-    int minNewTokens) {
+    int minNewTokens,
+    boolean includeStopString) {
 
   /** The default length: 256 new tokens. */
   public static final int DEFAULT_MAX_NEW_TOKENS = 256;
@@ -123,6 +126,7 @@ public record GenerationConfig(
     b.stopStrings = List.copyOf(stopStrings);
     b.stopTokenIds = new LinkedHashSet<>(stopTokenIds);
     b.minNewTokens = minNewTokens;
+    b.includeStopString = includeStopString;
     b.ignoreEos = ignoreEos;
     b.topLogits = topLogits;
     b.timeout = timeout;
@@ -143,6 +147,7 @@ public record GenerationConfig(
     private List<String> stopStrings = List.of();
     private Set<Integer> stopTokenIds = new LinkedHashSet<>();
     private int minNewTokens;
+    private boolean includeStopString;
     private boolean ignoreEos;
     private int topLogits;
     private @Nullable Duration timeout;
@@ -226,6 +231,12 @@ public record GenerationConfig(
       return this;
     }
 
+    /** See {@link GenerationConfig#includeStopString()}. */
+    public Builder includeStopString(boolean value) {
+      includeStopString = value;
+      return this;
+    }
+
     /** Keep generating past the model's end-of-sequence ids. */
     public Builder ignoreEos(boolean value) {
       ignoreEos = value;
@@ -277,7 +288,8 @@ public record GenerationConfig(
           topLogits,
           timeout,
           sampler,
-          minNewTokens);
+          minNewTokens,
+          includeStopString);
     }
   }
 }

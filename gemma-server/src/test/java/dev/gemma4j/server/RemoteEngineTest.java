@@ -112,6 +112,11 @@ class RemoteEngineTest {
       assertEquals(GOLDEN.completionText().substring(0, GOLDEN.completionText().indexOf("box")), g.text());
       // OpenAI's "stop" covers both; vLLM's stop_reason tells them apart, gemma serve does not send it.
       assertTrue(Set.of(FinishReason.STOP_STRING, FinishReason.STOP_TOKEN).contains(g.finishReason()));
+      // vLLM's include_stop_str_in_output: the text ends with the stop string, through the server and in process.
+      var including = stop.toBuilder().includeStopString(true).build();
+      String expected = GOLDEN.completionText().substring(0, GOLDEN.completionText().indexOf("box") + 3);
+      assertEquals(expected, gemma.generate(Prompt.text(GOLDEN.prompt()), including).text());
+      assertEquals(expected, local.generate(Prompt.text(GOLDEN.prompt()), including).text());
       var sampled = twenty().toBuilder().temperature(0.8).topK(40).topP(0.9).seed(7).build();
       assertEquals(
           local.generate(Prompt.text(GOLDEN.prompt()), sampled).tokenIds(),

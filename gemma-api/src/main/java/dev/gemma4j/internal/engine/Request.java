@@ -75,7 +75,7 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
     this.stopIds = Set.copyOf(stopIds);
     this.sampler = sampler;
     this.decoder = decoder;
-    this.stopStrings = new StopStringMatcher(config.stopStrings());
+    this.stopStrings = new StopStringMatcher(config.stopStrings(), config.includeStopString());
     this.timeoutNanos = saturatedNanos(config.timeout());
     this.tokens = Arrays.copyOf(promptIds, (int) Math.min(maxPositions, (long) promptIds.length + config.maxNewTokens()));
     this.length = promptIds.length;

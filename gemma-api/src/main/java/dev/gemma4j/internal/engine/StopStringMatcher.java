@@ -8,11 +8,18 @@ import java.util.List;
  */
 final class StopStringMatcher {
   private final List<String> stops;
+  private final boolean includeStop;
   private final StringBuilder held = new StringBuilder();
   private boolean stopped;
 
   StopStringMatcher(List<String> stops) {
+    this(stops, false);
+  }
+
+  /** @param includeStop the text shown ends with the stop string rather than before it */
+  StopStringMatcher(List<String> stops, boolean includeStop) {
     this.stops = stops;
+    this.includeStop = includeStop;
   }
 
   /** Adds text; returns what may be shown now. After a stop string, {@link #stopped()} is true. */
@@ -27,15 +34,17 @@ final class StopStringMatcher {
       return out;
     }
     int stopAt = -1;
+    int stopEnd = -1;
     for (String stop : stops) {
       int i = held.indexOf(stop);
       if (i >= 0 && (stopAt < 0 || i < stopAt)) {
         stopAt = i;
+        stopEnd = i + stop.length();
       }
     }
     if (stopAt >= 0) {
       stopped = true;
-      String out = held.substring(0, stopAt);
+      String out = held.substring(0, includeStop ? stopEnd : stopAt);
       held.setLength(0);
       return out;
     }

@@ -11,7 +11,7 @@ import java.util.List;
 /**
  * A prompt and a generation config as an OpenAI request: chat prompts to {@code /chat/completions}, text
  * and token ids to {@code /completions}; always streamed with usage; vLLM's extra fields where OpenAI
- * has none ({@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code stop_token_ids}, {@code min_tokens},
+ * has none ({@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code stop_token_ids}, {@code min_tokens}, {@code include_stop_str_in_output},
  * {@code ignore_eos}, {@code return_token_ids}), which servers that do not know them ignore.
  */
 final class RequestBodies {
@@ -79,6 +79,9 @@ final class RequestBodies {
       JsonArray stop = new JsonArray();
       config.stopStrings().forEach(stop::add);
       body.add("stop", stop);
+    }
+    if (config.includeStopString()) {
+      body.addProperty("include_stop_str_in_output", true);
     }
     if (config.minNewTokens() > 0) {
       body.addProperty("min_tokens", config.minNewTokens());

@@ -50,4 +50,12 @@ class StopStringMatcherTest {
     assertEquals("c ", m.accept("c END"));
     assertTrue(m.stopped());
   }
+
+  @Test
+  void theStopStringCanEndTheTextInsteadOfBeingCut() {
+    StopStringMatcher m = new StopStringMatcher(List.of("END", "NEVER"), true);
+    assertEquals("a ", m.accept("a E"), "a possible start of a stop string is held back");
+    assertEquals("END", m.accept("ND b"), "the text ends with the stop string, nothing after it");
+    assertTrue(m.stopped());
+  }
 }

@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * Reads an OpenAI chat or text completion request into a {@link CompletionRequest}: the fields OpenAI
  * defines that a Gemma engine can honour, and the extra sampling fields vLLM accepts ({@code top_k},
  * {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}, {@code return_token_ids},
- * {@code stop_token_ids}, {@code min_tokens}). Fields asking
+ * {@code stop_token_ids}, {@code min_tokens}, {@code include_stop_str_in_output}). Fields asking
  * for what the engine cannot do (several choices, log probabilities, tools, a JSON response format,
  * penalties other than repetition) are refused with a 400 naming the field, never silently ignored.
  * Unknown fields are ignored, as vLLM ignores them.
@@ -70,6 +70,7 @@ public final class RequestParser {
     sampling(fields, config);
     config.stopStrings(stopStrings(fields));
     config.stopTokenIds(stopTokenIds(fields));
+    config.includeStopString(Boolean.TRUE.equals(fields.bool("include_stop_str_in_output")));
     Long minTokens = fields.integer("min_tokens", 0, Integer.MAX_VALUE);
     if (minTokens != null) {
       config.minNewTokens(minTokens.intValue()); // checked against max_tokens with the rest of the config
