@@ -322,6 +322,28 @@ class ServerBehaviourTest {
     }
   }
 
+  /** OpenAI's usage.prompt_tokens_details.cached_tokens: a repeated prompt's blocks come from the prefix cache. */
+  @Test
+  void usageCountsThePromptTokensServedFromThePrefixCache() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder())) {
+      StringBuilder ids = new StringBuilder("2");
+      for (int i = 0; i < 39; i++) {
+        ids.append(',').append(1000 + i * 37);
+      }
+      String body = "{\"prompt\":[" + ids + "],\"max_tokens\":2}";
+      JsonObject first = JsonParser.parseString(post(server, "/completions", body).body()).getAsJsonObject();
+      JsonObject again = JsonParser.parseString(post(server, "/completions", body).body()).getAsJsonObject();
+      assertEquals(40, again.getAsJsonObject("usage").get("prompt_tokens").getAsInt());
+      int cold = first.getAsJsonObject("usage").getAsJsonObject("prompt_tokens_details").get("cached_tokens").getAsInt();
+      int warm = again.getAsJsonObject("usage").getAsJsonObject("prompt_tokens_details").get("cached_tokens").getAsInt();
+      assertEquals(0, cold, "nothing cached before the first request");
+      assertEquals(32, warm, "two whole blocks of 16 of the 40 prompt tokens (the last token is always computed)");
+      String stream = post(server, "/completions", body.replace("}", ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}"))
+          .body();
+      assertTrue(stream.contains("\"prompt_tokens_details\":{\"cached_tokens\":32}"), stream);
+    }
+  }
+
   @Test
   void theModelCardGivesTheVocabularySizeForRemoteClientsToCheckIdsWith() throws Exception {
     try (GemmaServer server = serve(ServerOptions.builder())) {

@@ -275,7 +275,7 @@ public final class CompletionEndpoint {
     state.addRemainder(generation.text());
     events.data(state.flush(Responses.finishReason(generation.finishReason())));
     if (request.includeUsage()) {
-      events.data(Responses.usageChunk(state.header, generation.promptIds().size(), generation.tokenIds().size()));
+      events.data(Responses.usageChunk(state.header, generation));
     }
     events.done();
   }

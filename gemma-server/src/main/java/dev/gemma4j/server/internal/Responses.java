@@ -29,6 +29,18 @@ final class Responses {
     return usage;
   }
 
+  /**
+   * The usage of a finished generation, with OpenAI's {@code prompt_tokens_details.cached_tokens}: the prompt
+   * tokens whose keys and values came from the prefix cache.
+   */
+  static JsonObject usage(Generation generation) {
+    JsonObject usage = usage(generation.promptIds().size(), generation.tokenIds().size());
+    JsonObject details = new JsonObject();
+    details.addProperty("cached_tokens", generation.stats().cachedPromptTokens());
+    usage.add("prompt_tokens_details", details);
+    return usage;
+  }
+
   /** A whole (not streamed) response. */
   static JsonObject whole(ResponseHeader header, Generation generation, boolean tokenIds) {
     JsonObject choice = new JsonObject();
@@ -51,7 +63,7 @@ final class Responses {
     JsonArray choices = new JsonArray();
     choices.add(choice);
     response.add("choices", choices);
-    response.add("usage", usage(generation.promptIds().size(), generation.tokenIds().size()));
+    response.add("usage", usage(generation));
     if (tokenIds) {
       response.add("prompt_token_ids", ids(generation.promptIds()));
     }
@@ -102,10 +114,10 @@ final class Responses {
   }
 
   /** The chunk after the last choice chunk when the client asked for usage: no choices, the usage. */
-  static JsonObject usageChunk(ResponseHeader header, int promptTokens, int completionTokens) {
+  static JsonObject usageChunk(ResponseHeader header, Generation generation) {
     JsonObject chunk = header.object(header.operation().chunkObject());
     chunk.add("choices", new JsonArray());
-    chunk.add("usage", usage(promptTokens, completionTokens));
+    chunk.add("usage", usage(generation));
     return chunk;
   }
 
