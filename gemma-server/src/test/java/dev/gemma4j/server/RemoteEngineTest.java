@@ -194,6 +194,13 @@ class RemoteEngineTest {
         .get(0).getAsJsonObject();
   }
 
+  /** A completion request the server answers with a 400 naming {@code field}. */
+  private static void assertRefusedNaming(String body, String field) throws Exception {
+    var refused = post(URI.create(server.baseUri() + "/completions"), body, "k");
+    assertEquals(400, refused.statusCode());
+    assertTrue(refused.body().contains(field), refused.body());
+  }
+
   private static List<Integer> tokenIds(com.google.gson.JsonObject choice) {
     List<Integer> ids = new ArrayList<>();
     choice.getAsJsonArray("token_ids").forEach(e -> ids.add(e.getAsInt()));
@@ -217,10 +224,7 @@ class RemoteEngineTest {
       assertEquals(GOLDEN_IDS.subList(0, 4), g.tokenIds());
       assertEquals(FinishReason.STOP_TOKEN, g.finishReason());
     }
-    var bad = post(URI.create(server.baseUri() + "/completions"),
-        "{\"prompt\":\"a\",\"stop_token_ids\":[1.5]}", "k");
-    assertEquals(400, bad.statusCode());
-    assertTrue(bad.body().contains("stop_token_ids"), bad.body());
+    assertRefusedNaming("{\"prompt\":\"a\",\"stop_token_ids\":[1.5]}", "stop_token_ids");
   }
 
   /**
@@ -240,10 +244,7 @@ class RemoteEngineTest {
           twenty().toBuilder().maxNewTokens(12).stopTokenIds(Set.of(stop)).minNewTokens(6).build());
       assertEquals(ids, g.tokenIds(), "the remote engine sends min_tokens");
     }
-    var tooMany = post(URI.create(server.baseUri() + "/completions"),
-        "{\"prompt\":\"a\",\"max_tokens\":4,\"min_tokens\":5}", "k");
-    assertEquals(400, tooMany.statusCode());
-    assertTrue(tooMany.body().contains("min_tokens"), tooMany.body());
+    assertRefusedNaming("{\"prompt\":\"a\",\"max_tokens\":4,\"min_tokens\":5}", "min_tokens");
   }
 
   /** vLLM's /tokenize and /detokenize: the ids the model runs, behind the key like /v1. */

@@ -219,13 +219,24 @@ final class KvBlockManager {
   int[][] tables(SequenceBlocks blocks, int positions) {
     int[][] tables = new int[pools.size()][];
     for (int g = 0; g < tables.length; g++) {
-      List<Integer> table = blocks.tables.get(g);
-      tables[g] = new int[(positions + blockSize - 1) / blockSize];
-      for (int b = 0; b < tables[g].length; b++) {
-        tables[g][b] = table.get(b);
-      }
+      tables[g] = tableSlice(blocks, g, 0, positions);
     }
     return tables;
+  }
+
+  /** Group {@code group}'s blocks from table index {@code from} to the last one covering {@code positions}. */
+  int[] tableSlice(SequenceBlocks blocks, int group, int from, int positions) {
+    List<Integer> table = blocks.tables.get(group);
+    int[] slice = new int[Math.max(0, blocksFor(positions) - from)];
+    for (int b = 0; b < slice.length; b++) {
+      slice[b] = table.get(from + b);
+    }
+    return slice;
+  }
+
+  /** Blocks that cover {@code positions} positions. */
+  int blocksFor(int positions) {
+    return (positions + blockSize - 1) / blockSize;
   }
 
   /** A 64-bit hash of a block's tokens chained to its predecessor's hash (splitmix64 mixing). */

@@ -36,9 +36,8 @@ final class Scheduler {
     /** Prompt positions served from the prefix cache at the first admission. */
     int cachedPromptTokens;
 
-    /** Per group, the blocks and released blocks the runner was last told of; null before the first step. */
+    /** Per group, the blocks the runner was last told of; null before the first step. */
     int @Nullable [] sentBlocks;
-    int[] sentReleased;
 
     SequenceState(Request request, SequenceBlocks blocks) {
       this.request = request;
@@ -201,19 +200,18 @@ final class Scheduler {
 
   /** What changed in {@code s}'s tables since the runner last saw them, now that they cover {@code positions}. */
   private BlockTableChange tableChange(SequenceState s, int positions) {
-    int[][] tables = blocks.tables(s.blocks, positions);
+    int groups = blocks.pools().size();
     boolean restart = s.sentBlocks == null;
     if (restart) {
-      s.sentBlocks = new int[tables.length];
-      s.sentReleased = new int[tables.length];
+      s.sentBlocks = new int[groups];
     }
-    int[][] appended = new int[tables.length][];
-    int[] released = new int[tables.length];
-    for (int g = 0; g < tables.length; g++) {
-      appended[g] = java.util.Arrays.copyOfRange(tables[g], s.sentBlocks[g], tables[g].length);
-      released[g] = Math.min(s.blocks.released[g], tables[g].length);
-      s.sentBlocks[g] = tables[g].length;
-      s.sentReleased[g] = released[g];
+    int covering = blocks.blocksFor(positions);
+    int[][] appended = new int[groups][];
+    int[] released = new int[groups];
+    for (int g = 0; g < groups; g++) {
+      appended[g] = blocks.tableSlice(s.blocks, g, s.sentBlocks[g], positions);
+      released[g] = Math.min(s.blocks.released[g], covering);
+      s.sentBlocks[g] = covering;
     }
     return new BlockTableChange(restart, appended, released);
   }

@@ -19,7 +19,6 @@ import dev.gemma4j.spi.SampledRows;
 import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.spi.TensorOps;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +46,8 @@ public abstract class DecoderModel<T> implements AutoCloseable {
   private final ModelConfig config;
   private final TensorOps<T> ops;
   private final DecoderWeights<T> weights;
-  private final Map<LayerType, RopeTable> ropes = new EnumMap<>(LayerType.class);
+  /** One table per distinct RoPE of the model's layers (Gemma 2's layer kinds share one; Gemma 3's differ). */
+  private final Map<RopeParameters, RopeTable> ropes = new HashMap<>();
   private final float embedScale;
 
   DecoderModel(ModelConfig config, TensorOps<T> ops, DecoderWeights<T> weights) {
@@ -56,8 +56,8 @@ public abstract class DecoderModel<T> implements AutoCloseable {
     this.weights = weights;
     String frequencyDtype =
         ops.precision() == Precision.BFLOAT16 ? "bfloat16" : config.storedDtype();
-    for (LayerType type : LayerType.values()) {
-      ropes.put(type, new RopeTable(config.headDim(), config.rope(type), frequencyDtype));
+    for (LayerType type : config.layerTypes()) {
+      ropes.computeIfAbsent(config.rope(type), rope -> new RopeTable(config.headDim(), rope, frequencyDtype));
     }
     // The reference casts the embedding normalizer sqrt(hidden) like the frequencies: to the checkpoint's
     // dtype (float16 rounds sqrt(128) to 11.3125), then to the math precision.
@@ -200,16 +200,12 @@ public abstract class DecoderModel<T> implements AutoCloseable {
   /** The hidden state of every row after the last layer, through the final norm. */
   private T layers(ForwardBatch batch, KvCache cache) {
     T h = ops.scale(weights.embedding().lookup(batch.tokens()), embedScale);
-    // One table per distinct RoPE (Gemma 2's layer kinds share one; Gemma 3's differ).
     Map<RopeParameters, T> cos = new HashMap<>();
     Map<RopeParameters, T> sin = new HashMap<>();
-    for (LayerType type : config.layerTypes().stream().distinct().toList()) {
-      RopeTable rope = ropes.get(type);
-      if (!cos.containsKey(config.rope(type))) {
-        cos.put(config.rope(type), ops.fromHost(rope.cos(batch.positions()), batch.rows(), config.headDim()));
-        sin.put(config.rope(type), ops.fromHost(rope.sin(batch.positions()), batch.rows(), config.headDim()));
-      }
-    }
+    ropes.forEach((parameters, table) -> {
+      cos.put(parameters, ops.fromHost(table.cos(batch.positions()), batch.rows(), config.headDim()));
+      sin.put(parameters, ops.fromHost(table.sin(batch.positions()), batch.rows(), config.headDim()));
+    });
     AttentionStep<T> attention =
         ops.prepareAttention(batch.attention(), cache, config.attentionScale(), config.attnSoftcap());
     double eps = config.rmsNormEps();
@@ -220,8 +216,8 @@ public abstract class DecoderModel<T> implements AutoCloseable {
     for (int i = 0; i < layers.size(); i++) {
       ops.beginLayer(i);
       DecoderWeights.Layer w = layers.get(i);
-      T attended =
-          ops.linear(attentionBeforeOutput(i, w, x, cos.get(config.rope(w.type())), sin.get(config.rope(w.type())), attention), w.o());
+      RopeParameters rope = config.rope(w.type());
+      T attended = ops.linear(attentionBeforeOutput(i, w, x, cos.get(rope), sin.get(rope), attention), w.o());
       ResidualNorm<T> afterAttention =
           ops.addRmsNorm(h, ops.rmsNorm(attended, w.postAttentionNorm(), eps), w.preFeedforwardNorm(), eps);
       h = afterAttention.sum();
