@@ -34,6 +34,8 @@ import org.jspecify.annotations.Nullable;
  *     {@code include_stop_str_in_output})
  * @param sampler chooses every token instead of the built-in greedy or sampled decoding, or {@code null};
  *     see {@link Builder#sampler(Sampler)}
+ * @param responseFormat the shape the output must have (JSON Schema, JSON, regex, choice, tool calls), applied
+ *     as a token mask at each step; {@link ResponseFormat#text()} for free text
  */
 public record GenerationConfig(
     int maxNewTokens,
@@ -51,7 +53,8 @@ public record GenerationConfig(
     @Nullable Duration timeout,
     @Nullable Sampler sampler,
     int minNewTokens,
-    boolean includeStopString) {
+    boolean includeStopString,
+    ResponseFormat responseFormat) {
 
   /** The default length: 256 new tokens. */
   public static final int DEFAULT_MAX_NEW_TOKENS = 256;
@@ -76,6 +79,10 @@ public record GenerationConfig(
     require(topLogits >= 0, "topLogits must not be negative, was " + topLogits);
     require(stopStrings.stream().noneMatch(String::isEmpty), "stop strings must not be empty");
     require(timeout == null || !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");
+    java.util.Objects.requireNonNull(responseFormat, "responseFormat");
+    require(!(ignoreEos && responseFormat.constrains()),
+        "ignoreEos cannot be combined with a response format: a constrained output ends with an end-of-sequence"
+            + " token once the format is complete");
     require(minNewTokens >= 0 && minNewTokens <= maxNewTokens,
         "minNewTokens must be from 0 to maxNewTokens (" + maxNewTokens + "), was " + minNewTokens);
   }
@@ -131,6 +138,7 @@ public record GenerationConfig(
     b.topLogits = topLogits;
     b.timeout = timeout;
     b.sampler = sampler;
+    b.responseFormat = responseFormat;
     return b;
   }
 
@@ -152,6 +160,7 @@ public record GenerationConfig(
     private int topLogits;
     private @Nullable Duration timeout;
     private @Nullable Sampler sampler;
+    private ResponseFormat responseFormat = ResponseFormat.text();
 
     private Builder() {}
 
@@ -268,6 +277,17 @@ public record GenerationConfig(
     }
 
     /**
+     * The shape the output must have: free text (the default), any JSON object, JSON a schema accepts, text
+     * a regular expression matches, one of several strings, or tool calls. The constraint is compiled when the
+     * request is submitted (an unsupported schema keyword fails it there, naming the keyword) and applied as a
+     * token mask at each step, so the output matches it whenever the model ends it.
+     */
+    public Builder responseFormat(ResponseFormat value) {
+      responseFormat = java.util.Objects.requireNonNull(value, "responseFormat");
+      return this;
+    }
+
+    /**
      * Builds the configuration.
      *
      * @throws IllegalArgumentException when a value is out of range, naming it
@@ -289,7 +309,8 @@ public record GenerationConfig(
           timeout,
           sampler,
           minNewTokens,
-          includeStopString);
+          includeStopString,
+          responseFormat);
     }
   }
 }

@@ -205,6 +205,23 @@ public final class GemmaTokenizer implements AutoCloseable {
     return piece == null ? "" : piece;
   }
 
+  /**
+   * What each token adds to the output on its own, by id: its piece with {@code ▁} as a space, or
+   * {@code null} for a token that is special, a byte piece (part of a character) or undefined. A grammar
+   * can allow exactly the tokens with text.
+   */
+  public java.util.List<@org.jspecify.annotations.Nullable String> tokenTexts() {
+    java.util.List<String> texts = new java.util.ArrayList<>(vocabulary.size());
+    Set<String> special = vocabulary.specialTexts();
+    for (int id = 0; id < vocabulary.size(); id++) {
+      String piece = vocabulary.piece(id);
+      boolean bytePiece = piece != null && piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">");
+      texts.add(piece == null || bytePiece || special.contains(piece) || namedSpecialIds.contains(id)
+          ? null : piece.replace('\u2581', ' '));
+    }
+    return texts;
+  }
+
   /** The beginning-of-sequence id. */
   public int bosId() {
     return bosId;

@@ -24,6 +24,7 @@ import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.KvCacheGroup;
 import dev.gemma4j.spi.KvCacheSpec;
 import dev.gemma4j.spi.MemoryProbe;
+import dev.gemma4j.internal.grammar.GrammarMatcher;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,6 +57,7 @@ public final class LocalEngine implements Engine {
   private final ModelRunner runner;
   private final ModelConfig config;
   private final @Nullable GemmaTokenizer tokenizer;
+  private final Constraints constraints;
   private final Set<Integer> eosIds;
   private final MemoryProbe memoryProbe;
   private final EngineOptions options;
@@ -97,6 +99,7 @@ public final class LocalEngine implements Engine {
     this.runner = runner;
     this.config = config;
     this.tokenizer = tokenizer;
+    this.constraints = new Constraints(tokenizer);
     this.eosIds = Set.copyOf(eosIds);
     this.memoryProbe = memoryProbe;
     this.options = options;
@@ -235,6 +238,7 @@ public final class LocalEngine implements Engine {
             stopIds,
             Samplers.forConfig(request),
             SamplingMode.of(request, runner.samplesOnDevice()),
+            request.responseFormat().constrains() ? new GrammarMatcher(constraints.get(request.responseFormat()), stopIds) : null,
             tokenizer != null ? tokenizer.newStreamDecoder(true) : null,
             config.maxPositions(),
             listener,

@@ -3,6 +3,7 @@ package dev.gemma4j.internal.engine;
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.TopLogits;
+import dev.gemma4j.internal.grammar.GrammarMatcher;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -74,17 +75,28 @@ final class OutputProcessor {
     request.recordTopLogits(logits);
     if (request.generated() < request.config().minNewTokens()) {
       logits = logits.clone(); // the stop ids cannot be chosen yet (vLLM's min_tokens)
-      for (int stop : request.stopIds()) {
-        if (stop >= 0 && stop < logits.length) {
-          logits[stop] = Float.NEGATIVE_INFINITY;
-        }
-      }
+      maskStopIds(request, logits);
     }
-    int id;
-    try {
-      id = request.sampler().sample(logits, request);
-    } catch (RuntimeException e) {
-      throw new GemmaException("the sampler of this request threw " + e + "; the request failed", e);
+    GrammarMatcher grammar = request.grammar();
+    int id = sample(request, grammar == null ? logits : logits.clone());
+    if (grammar != null && !(id >= 0 && id < vocabSize && grammar.allows(id))) {
+      // Sample first, mask only when the grammar refuses the choice (llama.cpp's order): the same
+      // distribution as masking first, and most steps of a model that follows the format skip the mask.
+      float[] masked = logits.clone();
+      int allowed = grammar.mask(masked);
+      if (request.generated() < request.config().minNewTokens()) {
+        maskStopIds(request, masked);
+      }
+      if (allowed == 0) {
+        throw new GemmaException("the response format allows no token at this point of the output (generated token "
+            + request.generated() + "); the request failed. The format may need characters this vocabulary can"
+            + " only spell with byte pieces, which a constrained output does not use");
+      }
+      id = sample(request, masked);
+      if (id >= 0 && id < vocabSize && !grammar.allows(id)) {
+        throw new GemmaException("the custom Sampler of this request chose token id " + id + ", which its response"
+            + " format does not allow: a Sampler must choose among the finite logits it is given");
+      }
     }
     if (id < 0 || id >= vocabSize) {
       if (request.config().sampler() == null) {
@@ -96,7 +108,26 @@ final class OutputProcessor {
           "the custom Sampler of this request chose token id " + id + ", outside the vocabulary [0, " + vocabSize
               + "); a Sampler must return an index into the logits it was given");
     }
+    if (grammar != null) {
+      grammar.accept(id);
+    }
     return id;
+  }
+
+  private static void maskStopIds(Request request, float[] logits) {
+    for (int stop : request.stopIds()) {
+      if (stop >= 0 && stop < logits.length) {
+        logits[stop] = Float.NEGATIVE_INFINITY;
+      }
+    }
+  }
+
+  private static int sample(Request request, float[] logits) {
+    try {
+      return request.sampler().sample(logits, request);
+    } catch (RuntimeException e) {
+      throw new GemmaException("the sampler of this request threw " + e + "; the request failed", e);
+    }
   }
 
   private static GemmaException nonFinite(Request request) {

@@ -7,6 +7,7 @@ import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.TopLogits;
+import dev.gemma4j.internal.grammar.GrammarMatcher;
 import dev.gemma4j.spi.Generator;
 import dev.gemma4j.spi.Sampler;
 import dev.gemma4j.tokenizer.TokenTextDecoder;
@@ -36,6 +37,7 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
   private final @Nullable DeviceDraws deviceDraws;
   private final @Nullable TokenTextDecoder decoder;
   private final StopStringMatcher stopStrings;
+  private final @Nullable GrammarMatcher grammar;
   private final RequestDelivery delivery;
   private final GenerationFuture result;
   private final long submittedNanos = System.nanoTime();
@@ -52,6 +54,7 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
    * @param id the request's id, unique in its engine
    * @param sampler chooses tokens from logits (in {@link SamplingMode#HOST_LOGITS})
    * @param samplingMode how its tokens are chosen (see {@link SamplingMode#of})
+   * @param grammar its place in the constraint of its response format, or {@code null} for free text
    * @param maxPositions the model's context length
    * @param listener receives each token, on a thread of {@code deliveryExecutor}
    * @param deliveryExecutor runs listeners and completes the future, never on the engine thread
@@ -63,12 +66,14 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
       Set<Integer> stopIds,
       Sampler sampler,
       SamplingMode samplingMode,
+      @Nullable GrammarMatcher grammar,
       @Nullable TokenTextDecoder decoder,
       int maxPositions,
       Consumer<TokenEvent> listener,
       Executor deliveryExecutor) {
     this.id = id;
     this.samplingMode = samplingMode;
+    this.grammar = grammar;
     this.deviceDraws = samplingMode == SamplingMode.DEVICE_DRAW ? new DeviceDraws(config) : null;
     this.promptIds = promptIds.clone();
     this.config = config;
@@ -176,6 +181,11 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
 
   Sampler sampler() {
     return sampler;
+  }
+
+  /** The request's place in its response format's constraint, or {@code null} when its text is free. */
+  @Nullable GrammarMatcher grammar() {
+    return grammar;
   }
 
   int generated() {

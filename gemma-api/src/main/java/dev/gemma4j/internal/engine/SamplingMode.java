@@ -13,8 +13,8 @@ enum SamplingMode {
   /** The device draws the token (sampled, or greedy recording top logits): the id and top logits come back. */
   DEVICE_DRAW,
   /**
-   * The host samples from the whole row of logits: a repetition penalty, a minimum length, a custom sampler, or
-   * a device that cannot draw.
+   * The host samples from the whole row of logits: a repetition penalty, a minimum length, a response format, a
+   * custom sampler, or a device that cannot draw.
    */
   HOST_LOGITS;
 
@@ -23,8 +23,10 @@ enum SamplingMode {
    * sampled tokens itself.
    */
   static SamplingMode of(GenerationConfig config, boolean deviceDraws) {
-    // A minimum length masks the stop ids in the logits, which only the host does.
-    boolean plain = config.sampler() == null && config.repetitionPenalty() == 1.0 && config.minNewTokens() == 0;
+    // A minimum length masks the stop ids in the logits, and a response format masks by its grammar: only the
+    // host does either.
+    boolean plain = config.sampler() == null && config.repetitionPenalty() == 1.0 && config.minNewTokens() == 0
+        && !config.responseFormat().constrains();
     if (plain && Samplers.isGreedy(config) && config.topLogits() == 0) {
       return DEVICE_ARGMAX;
     }

@@ -139,7 +139,7 @@ final class FakeRunner implements ModelRunner {
   static Request request(int[] prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
     Executor direct = Runnable::run;
     return new Request(
-        IDS.incrementAndGet(), prompt, config, Set.of(), Samplers.forConfig(config), SamplingMode.of(config, false),
+        IDS.incrementAndGet(), prompt, config, Set.of(), Samplers.forConfig(config), SamplingMode.of(config, false), null,
         null, CONFIG.maxPositions(), listener, direct);
   }
 

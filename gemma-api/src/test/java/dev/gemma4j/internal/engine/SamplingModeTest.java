@@ -46,7 +46,7 @@ class SamplingModeTest {
       Scheduler scheduler = SchedulerTest.scheduler(64, 4, EngineOptions.defaults().withMaxBatchTokens(4));
       GenerationConfig seeded = config().sample(true).temperature(0.9).seed(42).build();
       Request r = new Request(1, new int[] {2, 5, 6, 7, 8, 9}, seeded, java.util.Set.of(),
-          dev.gemma4j.sampling.Samplers.forConfig(seeded), SamplingMode.of(seeded, true), null, 64, e -> {},
+          dev.gemma4j.sampling.Samplers.forConfig(seeded), SamplingMode.of(seeded, true), null, null, 64, e -> {},
           Runnable::run);
       scheduler.add(r);
       List<Float> uniforms = new ArrayList<>();

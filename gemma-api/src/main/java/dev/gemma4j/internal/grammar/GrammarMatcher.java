@@ -1,0 +1,118 @@
+package dev.gemma4j.internal.grammar;
+
+import java.util.Set;
+
+/**
+ * One request's place in a {@link Constraint}: which tokens it may take next and the state after each one
+ * it took. With a trigger, the request is free until its text contains the trigger, and constrained from
+ * the character after it. Stop tokens are allowed exactly when the grammar has matched a whole sentence
+ * (always while a lazy grammar waits for its trigger). Used on the engine thread only.
+ */
+public final class GrammarMatcher {
+  private final Constraint constraint;
+  private final GrammarAutomaton automaton;
+  private final int[] stopTokens;
+  private final StringBuilder recentText = new StringBuilder();
+  private boolean active;
+  private int state;
+
+  /** @param stopTokens the request's stop ids (end of sequence and its own) */
+  public GrammarMatcher(Constraint constraint, Set<Integer> stopTokens) {
+    this.constraint = constraint;
+    this.automaton = constraint.automaton();
+    this.stopTokens = stopTokens.stream().mapToInt(Integer::intValue).sorted().toArray();
+    this.active = constraint.eager();
+    this.state = automaton.initialState();
+  }
+
+  /** Whether the grammar applies now (a lazy one after its trigger). */
+  public boolean active() {
+    return active;
+  }
+
+  /** Whether {@code token} may come next. */
+  public boolean allows(int token) {
+    if (!active) {
+      return true;
+    }
+    if (isStop(token)) {
+      return automaton.accepting(state);
+    }
+    return automaton.stepToken(state, token) != GrammarAutomaton.DEAD;
+  }
+
+  /**
+   * Sets the logits of every token that may not come next to negative infinity.
+   *
+   * @return how many tokens remain allowed
+   */
+  public int mask(float[] logits) {
+    if (!active) {
+      return logits.length;
+    }
+    float[] stops = new float[stopTokens.length];
+    for (int i = 0; i < stopTokens.length; i++) {
+      stops[i] = stopTokens[i] < logits.length ? logits[stopTokens[i]] : Float.NEGATIVE_INFINITY;
+    }
+    int allowed = 0;
+    if (state != GrammarAutomaton.DEAD) {
+      TokenMask mask = automaton.mask(state);
+      mask.apply(logits);
+      allowed = mask.count();
+    } else {
+      java.util.Arrays.fill(logits, Float.NEGATIVE_INFINITY);
+    }
+    if (automaton.accepting(state) || state == GrammarAutomaton.DEAD) {
+      for (int i = 0; i < stopTokens.length; i++) {
+        if (stopTokens[i] < logits.length) {
+          logits[stopTokens[i]] = stops[i];
+          allowed++;
+        }
+      }
+    }
+    return allowed;
+  }
+
+  /** Advances past {@code token}, which the request took. */
+  public void accept(int token) {
+    if (isStop(token)) {
+      return;
+    }
+    int[] text = automaton.trie().text(token);
+    if (active) {
+      state = text == null ? GrammarAutomaton.DEAD : automaton.stepToken(state, token);
+      return;
+    }
+    if (text == null) {
+      return;
+    }
+    String trigger = constraint.trigger();
+    int before = recentText.length();
+    recentText.append(new String(text, 0, text.length));
+    int found = recentText.indexOf(trigger);
+    if (found >= 0) {
+      active = true;
+      String rest = recentText.substring(found + trigger.length());
+      state = automaton.initialState();
+      for (int i = 0; i < rest.length() && state != GrammarAutomaton.DEAD; ) {
+        int c = rest.codePointAt(i);
+        state = automaton.step(state, c);
+        i += Character.charCount(c);
+      }
+      return;
+    }
+    int keep = trigger.length() - 1;
+    if (recentText.length() > keep && before >= 0) {
+      recentText.delete(0, recentText.length() - keep);
+    }
+  }
+
+  /** Whether the grammar is active and has matched a whole sentence that nothing can extend: only a stop token may follow. */
+  public boolean complete() {
+    return active && automaton.accepting(state) && !automaton.canContinue(state);
+  }
+
+  private boolean isStop(int token) {
+    return java.util.Arrays.binarySearch(stopTokens, token) >= 0;
+  }
+}
