@@ -102,6 +102,14 @@ public final class ResponseFormat {
    * @throws IllegalArgumentException when {@code tools} is empty, or the choice names a function not among them
    */
   public static ResponseFormat toolCalls(List<Tool> tools, ToolChoice choice) {
+    return toolCalls(tools, choice, true);
+  }
+
+  /**
+   * Like {@link #toolCalls(List, ToolChoice)}; {@code parallelCalls} false allows one call per response
+   * (OpenAI's {@code parallel_tool_calls}).
+   */
+  public static ResponseFormat toolCalls(List<Tool> tools, ToolChoice choice, boolean parallelCalls) {
     if (choice.mode() == ToolChoice.Mode.NONE) {
       return TEXT;
     }
@@ -127,6 +135,7 @@ public final class ResponseFormat {
     }
     com.google.gson.JsonObject spec = new com.google.gson.JsonObject();
     spec.addProperty("lazy", choice.mode() == ToolChoice.Mode.AUTO);
+    spec.addProperty("parallel", parallelCalls);
     spec.add("tools", list);
     return new ResponseFormat(Kind.TOOL_CALLS, spec.toString(), List.of());
   }

@@ -32,6 +32,7 @@ public final class ToolCalling {
   /** The text that opens a call; generation is constrained from here on when the tool choice is auto. */
   public static final String CALL_OPENING = "```tool_call";
   private static final String CLOSING = "```";
+  private static final String RESULT_OPENING = "```tool_result";
 
   private ToolCalling() {}
 
@@ -93,7 +94,34 @@ public final class ToolCalling {
 
   /** A tool's result as the user turn that gives it to the model. */
   public static String resultText(String toolName, String result) {
-    return "```tool_result name=" + toolName + "\n" + result.strip() + "\n" + CLOSING;
+    return RESULT_OPENING + " name=" + toolName + "\n" + result.strip() + "\n" + CLOSING;
+  }
+
+  /** A user turn holding {@link #resultText} of a tool's result. */
+  public static ChatMessage resultTurn(String toolName, String result) {
+    return ChatMessage.user(resultText(toolName, result));
+  }
+
+  /**
+   * {@code messages} with each run of user turns that holds a tool result merged into one (Gemma's turns
+   * alternate, and one answer may hold several results, followed by the user's next words).
+   */
+  public static List<ChatMessage> mergeToolResults(List<ChatMessage> messages) {
+    List<ChatMessage> out = new ArrayList<>(messages.size());
+    for (ChatMessage m : messages) {
+      ChatMessage last = out.isEmpty() ? null : out.getLast();
+      if (last != null && last.role() == ChatMessage.Role.USER && m.role() == ChatMessage.Role.USER
+          && (isResult(last) || isResult(m))) {
+        out.set(out.size() - 1, ChatMessage.user(last.text().strip() + "\n\n" + m.text().strip()));
+      } else {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  private static boolean isResult(ChatMessage m) {
+    return m.text().contains(RESULT_OPENING);
   }
 
   /**

@@ -82,7 +82,8 @@ public record Constraint(GrammarAutomaton automaton, @Nullable String trigger) {
     // After the opening: the rest of the first block, then up to MAX_TOOL_CALLS - 1 more blocks.
     Expr block = Expr.seq(Expr.literal("\n"), Expr.ref("call"), Expr.literal("\n```"));
     rules.put("calls", Expr.seq(block,
-        Expr.repeat(Expr.seq(Expr.literal("\n" + ToolCalling.CALL_OPENING), block), 0, MAX_TOOL_CALLS - 1)));
+        Expr.repeat(Expr.seq(Expr.literal("\n" + ToolCalling.CALL_OPENING), block), 0,
+            spec.get("parallel").getAsBoolean() ? MAX_TOOL_CALLS - 1 : 0)));
     boolean lazy = spec.get("lazy").getAsBoolean();
     if (lazy) {
       return new Constraint(new GrammarAutomaton(Grammar.compile(rules, "calls"), trie), ToolCalling.CALL_OPENING);

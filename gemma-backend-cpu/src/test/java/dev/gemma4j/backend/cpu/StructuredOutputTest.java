@@ -14,6 +14,9 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.ResponseFormat;
+import dev.gemma4j.tools.Tool;
+import dev.gemma4j.tools.ToolCalling;
+import dev.gemma4j.tools.ToolChoice;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -89,6 +92,42 @@ class StructuredOutputTest {
     Generation answer = gemma.generate(dev.gemma4j.Prompt.text("Answer:"),
         config.responseFormat(ResponseFormat.choice(List.of("yes", "no", "it depends"))).build());
     assertTrue(List.of("yes", "no", "it depends").contains(answer.text()), answer.text());
+  }
+
+  /**
+   * With the tool choice left to the model, text is free until the model writes the call opening; from there
+   * the grammar holds. A sampler scripts the opening (a random model would rarely write it), then takes the
+   * most likely allowed token, so the call is the random model's under the grammar.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void anAutoToolCallIsConstrainedFromItsOpening(boolean withText) {
+    var tokenizer = gemma.tokenizer().orElseThrow();
+    int[] script = tokenizer.encode((withText ? "Checking." : "") + ToolCalling.CALL_OPENING, false);
+    List<Tool> tools = List.of(new Tool("get_weather", "forecast",
+        "{\"type\": \"object\", \"properties\": {\"days\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 7}},"
+            + " \"required\": [\"days\"], \"additionalProperties\": false}"));
+    java.util.concurrent.atomic.AtomicInteger at = new java.util.concurrent.atomic.AtomicInteger();
+    dev.gemma4j.spi.Sampler scripted = (logits, history) -> {
+      if (at.get() < script.length) {
+        return script[at.getAndIncrement()];
+      }
+      int best = 0;
+      for (int i = 1; i < logits.length; i++) {
+        if (logits[i] > logits[best]) {
+          best = i;
+        }
+      }
+      return best;
+    };
+    GenerationConfig config = GenerationConfig.builder().maxNewTokens(300).sampler(scripted)
+        .responseFormat(ResponseFormat.toolCalls(tools, ToolChoice.auto())).build();
+    Generation g = gemma.chat(ToolCalling.withTools(List.of(ChatMessage.user("Weather in Oslo?")), tools), config);
+    ToolCalling.Parsed parsed = ToolCalling.parse(g.text());
+    assertEquals(1, parsed.calls().size(), g.text());
+    assertEquals(withText ? "Checking." : null, parsed.content());
+    assertEquals("get_weather", parsed.calls().getFirst().name());
+    assertValid(tools.getFirst().parametersSchema(), parsed.calls().getFirst().arguments());
   }
 
   @Test

@@ -14,6 +14,8 @@ import dev.gemma4j.QueueFullException;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.spi.Generator;
+import dev.gemma4j.tools.ToolCallTextFilter;
+import dev.gemma4j.tools.ToolCalling;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -161,7 +163,7 @@ public final class CompletionEndpoint {
         try {
           Generation generation = handle.result().get(wait, TimeUnit.NANOSECONDS);
           submitted.measured().join();
-          JsonObject json = Responses.whole(header, generation, request.returnTokenIds());
+          JsonObject json = Responses.whole(header, generation, request.returnTokenIds(), request.toolCalls());
           if (body == null) {
             HttpIo.json(exchange, 200, json);
           } else {
@@ -240,8 +242,9 @@ public final class CompletionEndpoint {
         Item item = wait > 0 ? items.poll(wait, TimeUnit.NANOSECONDS) : items.poll();
         switch (item) {
           case null -> {
-            if (state.pending()) {
-              events.data(state.flush(null));
+            JsonObject chunk = state.pending() ? state.flush(null) : null;
+            if (chunk != null) {
+              events.data(chunk);
             } else {
               events.keepAlive();
             }
@@ -265,15 +268,27 @@ public final class CompletionEndpoint {
       throws IOException {
     Generation generation = end.generation();
     if (generation == null) {
-      if (state.pending()) {
-        events.data(state.flush(null));
+      JsonObject chunk = state.pending() ? state.flush(null) : null;
+      if (chunk != null) {
+        events.data(chunk);
       }
       events.data(engineFailure(unwrapped(end.error())).toJson());
       events.done();
       return;
     }
-    state.addRemainder(generation.text());
-    events.data(state.flush(Responses.finishReason(generation.finishReason())));
+    ToolCalling.Parsed parsed = request.toolCalls() ? ToolCalling.parse(generation.text()) : null;
+    if (parsed != null && !parsed.calls().isEmpty()) {
+      state.addRemainder(parsed.content() == null ? "" : parsed.content());
+      JsonObject content = state.flushHeld();
+      if (content != null) {
+        events.data(content);
+      }
+      events.data(Responses.toolCallsChunk(state.header, parsed.calls(), state.usageField()));
+      events.data(state.finishChunk("tool_calls"));
+    } else {
+      state.addRemainder(generation.text());
+      events.data(state.finishWithText(Responses.finishReason(generation.finishReason())));
+    }
     if (request.includeUsage()) {
       events.data(Responses.usageChunk(state.header, generation));
     }
@@ -283,6 +298,7 @@ public final class CompletionEndpoint {
   /** The text and ids generated but not yet sent, and what was sent. */
   private static final class StreamState {
     private final CompletionRequest request;
+    private final @Nullable ToolCallTextFilter toolCallText;
     private final Responses.ResponseHeader header;
     private final int[] promptIds;
     private boolean promptIdsSent;
@@ -294,6 +310,7 @@ public final class CompletionEndpoint {
     private int tokens;
 
     StreamState(CompletionRequest request, Responses.ResponseHeader header, int[] promptIds) {
+      this.toolCallText = request.toolCalls() ? new ToolCallTextFilter() : null;
       this.request = request;
       this.header = header;
       this.promptIds = promptIds;
@@ -312,7 +329,7 @@ public final class CompletionEndpoint {
         pendingSince = System.nanoTime();
         hasPending = true;
       }
-      text.append(event.text());
+      text.append(toolCallText == null ? event.text() : toolCallText.accept(event.text()));
       ids.add(event.id());
       tokens++;
     }
@@ -325,23 +342,57 @@ public final class CompletionEndpoint {
       }
     }
 
-    JsonObject flush(@Nullable String finishReason) {
+    /**
+     * The chunk of the text that may be sent now, or {@code null} when none may: with tools, text from a
+     * possible call opening on is held back (the calls go out as {@code tool_calls} at the end).
+     */
+    @Nullable JsonObject flush(@Nullable String finishReason) {
+      hasPending = false;
+      if (text.isEmpty() && finishReason == null) {
+        return null;
+      }
       var chunk = chunk(null, text.toString(), finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
       sent.append(text);
       text.setLength(0);
       ids.clear();
-      hasPending = false;
       return chunk;
     }
 
-    JsonObject chunk(@Nullable String role, String content, @Nullable String finish, @Nullable List<Integer> tokenIds) {
-      JsonElement usage = null;
-      if (request.continuousUsage()) {
-        usage = Responses.usage(promptIds.length, tokens);
-      } else if (request.includeUsage()) {
-        usage = JsonNull.INSTANCE;
+    /** Everything not sent yet, ignoring the hold-back, or {@code null} when nothing is left. */
+    @Nullable JsonObject flushHeld() {
+      if (text.isEmpty()) {
+        return null;
       }
-      JsonObject json = Responses.chunk(header, role, content, finish, tokenIds, usage);
+      var chunk = chunk(null, text.toString(), null, request.returnTokenIds() ? List.copyOf(ids) : null);
+      sent.append(text);
+      text.setLength(0);
+      ids.clear();
+      return chunk;
+    }
+
+    /** The last chunk: the rest of the text and the finish reason. */
+    JsonObject finishWithText(String finishReason) {
+      var chunk = chunk(null, text.toString(), finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
+      sent.append(text);
+      text.setLength(0);
+      ids.clear();
+      return chunk;
+    }
+
+    /** A last chunk with no text. */
+    JsonObject finishChunk(String finishReason) {
+      return chunk(null, "", finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
+    }
+
+    @Nullable JsonElement usageField() {
+      if (request.continuousUsage()) {
+        return Responses.usage(promptIds.length, tokens);
+      }
+      return request.includeUsage() ? JsonNull.INSTANCE : null;
+    }
+
+    JsonObject chunk(@Nullable String role, String content, @Nullable String finish, @Nullable List<Integer> tokenIds) {
+      JsonObject json = Responses.chunk(header, role, content, finish, tokenIds, usageField());
       if (request.returnTokenIds() && !promptIdsSent) {
         json.add("prompt_token_ids", Responses.ids(java.util.Arrays.stream(promptIds).boxed().toList()));
         promptIdsSent = true;

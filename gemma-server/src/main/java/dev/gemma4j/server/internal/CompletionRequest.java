@@ -14,6 +14,7 @@ import dev.gemma4j.Prompt;
  * @param includeUsage stream a last chunk with the token usage ({@code stream_options.include_usage})
  * @param continuousUsage put the usage so far in every chunk ({@code stream_options.continuous_usage_stats})
  * @param returnTokenIds add the prompt's and the generated token ids (vLLM's {@code return_token_ids})
+ * @param toolCalls the request offers tools: the output is parsed for calls ({@code message.tool_calls})
  */
 public record CompletionRequest(
     Operation operation,
@@ -23,12 +24,13 @@ public record CompletionRequest(
     boolean stream,
     boolean includeUsage,
     boolean continuousUsage,
-    boolean returnTokenIds) {
+    boolean returnTokenIds,
+    boolean toolCalls) {
 
   /** This request with its length settled. */
   public CompletionRequest withMaxTokens(int maxTokens) {
     return new CompletionRequest(
         operation, prompt, config.toBuilder().maxNewTokens(maxTokens).build(), true, stream, includeUsage,
-        continuousUsage, returnTokenIds);
+        continuousUsage, returnTokenIds, toolCalls);
   }
 }

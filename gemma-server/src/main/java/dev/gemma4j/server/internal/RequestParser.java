@@ -7,6 +7,9 @@ import com.google.gson.JsonPrimitive;
 import dev.gemma4j.ChatMessage;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
+import dev.gemma4j.ResponseFormat;
+import dev.gemma4j.tools.ToolCall;
+import dev.gemma4j.tools.ToolCalling;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.internal.StrictJson;
 import java.util.ArrayList;
@@ -58,7 +61,13 @@ public final class RequestParser {
       throw ApiError.unknownModel(model, servedModel);
     }
     refuseUnsupported(fields, operation);
-    Prompt prompt = operation == Operation.CHAT ? chatPrompt(fields) : textPrompt(fields);
+    FormatParser.Tools tools = operation == Operation.CHAT ? FormatParser.tools(fields) : FormatParser.Tools.NONE;
+    ResponseFormat format = FormatParser.format(fields);
+    if (tools.enabled() && format.constrains()) {
+      throw ApiError.badRequest("the request has both 'tools' (with a tool_choice other than none) and a constrained"
+          + " output format; a response is either tool calls or formatted text: give one", "tools");
+    }
+    Prompt prompt = operation == Operation.CHAT ? chatPrompt(fields, tools) : textPrompt(fields);
     GenerationConfig.Builder config = defaults.toBuilder().topLogits(0).sampler(null);
     Long maxTokens = fields.integer("max_completion_tokens", 1, Integer.MAX_VALUE);
     if (maxTokens == null) {
@@ -68,6 +77,11 @@ public final class RequestParser {
       config.maxNewTokens(maxTokens.intValue());
     }
     sampling(fields, config);
+    try {
+      config.responseFormat(tools.enabled() ? tools.format() : format);
+    } catch (IllegalArgumentException e) {
+      throw ApiError.badRequest(e.getMessage(), "tools");
+    }
     config.stopStrings(stopStrings(fields));
     config.stopTokenIds(stopTokenIds(fields));
     config.includeStopString(Boolean.TRUE.equals(fields.bool("include_stop_str_in_output")));
@@ -88,8 +102,14 @@ public final class RequestParser {
     boolean returnTokenIds = Boolean.TRUE.equals(fields.bool("return_token_ids"));
     try {
       return new CompletionRequest(
-          operation, prompt, config.build(), maxTokens != null, stream, includeUsage, continuousUsage, returnTokenIds);
+          operation, prompt, config.build(), maxTokens != null, stream, includeUsage, continuousUsage, returnTokenIds,
+          tools.enabled());
     } catch (IllegalArgumentException e) {
+      if (e.getMessage().startsWith("ignoreEos")) {
+        throw ApiError.badRequest("'ignore_eos' cannot be combined with a constrained output ('response_format',"
+            + " 'tools', 'structured_outputs'): the output ends with the end-of-sequence token once it is complete",
+            "ignore_eos");
+      }
       if (e.getMessage().startsWith("minNewTokens")) {
         throw ApiError.badRequest("'min_tokens' must not exceed the tokens the request may generate ('max_tokens',"
             + " or the default): " + e.getMessage(), "min_tokens");
@@ -167,19 +187,13 @@ public final class RequestParser {
     if (fields.has("suffix")) {
       throw ApiError.unsupported("suffix", "'suffix'");
     }
-    for (String tools : List.of("tools", "functions")) {
-      JsonElement value = fields.get(tools);
-      if (value != null && !(value.isJsonArray() && value.getAsJsonArray().isEmpty())) {
-        throw ApiError.unsupported(tools, "'" + tools + "' (tool calling)");
-      }
+    if (operation == Operation.TEXT_COMPLETION && (fields.has("tools") || fields.has("tool_choice"))) {
+      throw ApiError.badRequest("'tools' belong to chat completions (/v1/chat/completions), not text completions",
+          "tools");
     }
     JsonElement logitBias = fields.get("logit_bias");
     if (logitBias != null && !(logitBias.isJsonObject() && logitBias.getAsJsonObject().isEmpty())) {
       throw ApiError.unsupported("logit_bias", "'logit_bias'");
-    }
-    JsonObject format = fields.object("response_format");
-    if (format != null && !"text".equals(new JsonFields(format).string("type"))) {
-      throw ApiError.unsupported("response_format", "a 'response_format' other than text");
     }
   }
 
@@ -282,7 +296,7 @@ public final class RequestParser {
     return ids;
   }
 
-  static Prompt chatPrompt(JsonFields fields) {
+  static Prompt chatPrompt(JsonFields fields, FormatParser.Tools tools) {
     JsonElement messages = fields.get("messages");
     if (messages == null || !messages.isJsonArray() || messages.getAsJsonArray().isEmpty()) {
       throw ApiError.badRequest("'messages' must be a non-empty array", "messages");
@@ -291,41 +305,97 @@ public final class RequestParser {
     if (array.size() > MAX_MESSAGES) {
       throw ApiError.badRequest("'messages' has " + array.size() + " messages; at most " + MAX_MESSAGES, "messages");
     }
-    List<ChatMessage> turns = new ArrayList<>();
+    ChatHistory history = new ChatHistory();
     for (int i = 0; i < array.size(); i++) {
-      turns.add(message(array.get(i), "messages[" + i + "]"));
+      history.add(array.get(i), "messages[" + i + "]");
     }
     // Message text stays plain text: a user cannot forge a turn by typing <start_of_turn>.
-    return Prompt.chat(turns);
+    List<ChatMessage> turns = ToolCalling.mergeToolResults(history.turns());
+    return Prompt.chat(tools.enabled() ? ToolCalling.withTools(turns, tools.tools()) : turns);
   }
 
-  private static ChatMessage message(JsonElement element, String where) {
-    if (!element.isJsonObject()) {
-      throw ApiError.badRequest(where + " must be an object with 'role' and 'content'", "messages");
+  /**
+   * OpenAI messages as Gemma turns: assistant tool calls become the call blocks the model writes, tool results
+   * user turns ({@link ToolCalling#resultTurn}; {@link ToolCalling#mergeToolResults} then merges them with the
+   * user turns around them so turns alternate).
+   */
+  private static final class ChatHistory {
+    private final List<ChatMessage> turns = new ArrayList<>();
+    private final java.util.Map<String, String> callNames = new java.util.HashMap<>();
+
+    void add(JsonElement element, String where) {
+      if (!element.isJsonObject()) {
+        throw ApiError.badRequest(where + " must be an object with 'role' and 'content'", "messages");
+      }
+      JsonFields fields = new JsonFields(element.getAsJsonObject());
+      String role = fields.string("role");
+      if (role == null) {
+        throw ApiError.badRequest(where + " has no 'role'", "messages");
+      }
+      switch (role.toLowerCase(Locale.ROOT)) {
+        case "system", "developer" -> turns.add(ChatMessage.system(content(fields.get("content"), where, true)));
+        case "user" -> turns.add(ChatMessage.user(content(fields.get("content"), where, false)));
+        case "assistant" -> turns.add(ChatMessage.model(assistantText(fields, where)));
+        case "tool" -> {
+          String id = fields.string("tool_call_id");
+          String name = id == null ? null : callNames.get(id);
+          if (name == null) {
+            name = fields.string("name");
+          }
+          if (name == null) {
+            throw ApiError.badRequest(where + " is a tool result whose 'tool_call_id' names no earlier call; give the"
+                + " id of the assistant's tool call it answers", "messages");
+          }
+          turns.add(ToolCalling.resultTurn(name, content(fields.get("content"), where, false)));
+        }
+        default -> throw ApiError.badRequest(
+            where + " has role '" + role + "'; this server takes system, developer, user, assistant and tool", "messages");
+      }
     }
-    JsonFields fields = new JsonFields(element.getAsJsonObject());
-    String role = fields.string("role");
-    if (role == null) {
-      throw ApiError.badRequest(where + " has no 'role'", "messages");
+
+    private String assistantText(JsonFields fields, String where) {
+      String text = fields.has("content") ? content(fields.get("content"), where, true) : "";
+      JsonElement calls = fields.get("tool_calls");
+      if (calls == null) {
+        return text;
+      }
+      if (!(calls instanceof JsonArray array)) {
+        throw ApiError.badRequest(where + ".tool_calls must be an array", "messages");
+      }
+      List<ToolCall> parsed = new ArrayList<>();
+      for (int i = 0; i < array.size(); i++) {
+        String at = where + ".tool_calls[" + i + "]";
+        if (!(array.get(i) instanceof JsonObject call) || !(call.get("function") instanceof JsonObject function)) {
+          throw ApiError.badRequest(at + " must be {\"id\": ..., \"type\": \"function\", \"function\": {\"name\": ...,"
+              + " \"arguments\": ...}}", "messages");
+        }
+        JsonFields f = new JsonFields(function);
+        String name = f.string("name");
+        String arguments = f.string("arguments");
+        String id = new JsonFields(call).string("id");
+        if (name == null) {
+          throw ApiError.badRequest(at + ".function has no 'name'", "messages");
+        }
+        id = id == null ? ToolCalling.newCallId() : id;
+        callNames.put(id, name);
+        parsed.add(new ToolCall(id, name, arguments == null ? "{}" : arguments));
+      }
+      try {
+        String blocks = ToolCalling.callText(parsed);
+        return text.isBlank() ? blocks : text.strip() + "\n" + blocks;
+      } catch (IllegalArgumentException e) {
+        throw ApiError.badRequest(where + ".tool_calls: " + e.getMessage(), "messages");
+      }
     }
-    ChatMessage.Role gemmaRole =
-        switch (role.toLowerCase(Locale.ROOT)) {
-          case "system", "developer" -> ChatMessage.Role.SYSTEM;
-          case "user" -> ChatMessage.Role.USER;
-          case "assistant" -> ChatMessage.Role.MODEL;
-          default -> throw ApiError.badRequest(
-              where + " has role '" + role + "'; this server takes system, developer, user and assistant (no tools)",
-              "messages");
-        };
-    if (fields.has("tool_calls")) {
-      throw ApiError.unsupported("messages", where + ".tool_calls");
+
+    List<ChatMessage> turns() {
+      return turns;
     }
-    return new ChatMessage(gemmaRole, content(fields.get("content"), where, gemmaRole));
   }
 
-  private static String content(@Nullable JsonElement content, String where, ChatMessage.Role role) {
+  private static String content(@Nullable JsonElement content, String where, boolean mayBeEmpty) {
     if (content == null) {
-      if (role == ChatMessage.Role.MODEL) {
+      if (mayBeEmpty) {
         return "";
       }
       throw ApiError.badRequest(where + " has no 'content'", "messages");

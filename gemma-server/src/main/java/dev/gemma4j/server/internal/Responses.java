@@ -5,6 +5,8 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.Generation;
+import dev.gemma4j.tools.ToolCall;
+import dev.gemma4j.tools.ToolCalling;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -41,21 +43,33 @@ final class Responses {
     return usage;
   }
 
-  /** A whole (not streamed) response. */
-  static JsonObject whole(ResponseHeader header, Generation generation, boolean tokenIds) {
+  /**
+   * A whole (not streamed) response.
+   *
+   * @param toolCalls the request offered tools: calls in the text become {@code message.tool_calls}
+   */
+  static JsonObject whole(ResponseHeader header, Generation generation, boolean tokenIds, boolean toolCalls) {
     JsonObject choice = new JsonObject();
     choice.addProperty("index", 0);
+    String finishReason = finishReason(generation.finishReason());
     if (header.operation() == Operation.CHAT) {
       JsonObject message = new JsonObject();
       message.addProperty("role", "assistant");
-      message.addProperty("content", generation.text());
+      ToolCalling.Parsed parsed = toolCalls ? ToolCalling.parse(generation.text()) : null;
+      if (parsed != null && !parsed.calls().isEmpty()) {
+        message.addProperty("content", parsed.content());
+        message.add("tool_calls", toolCalls(parsed.calls(), false));
+        finishReason = "tool_calls";
+      } else {
+        message.addProperty("content", generation.text());
+      }
       message.add("refusal", JsonNull.INSTANCE);
       choice.add("message", message);
     } else {
       choice.addProperty("text", generation.text());
     }
     choice.add("logprobs", JsonNull.INSTANCE);
-    choice.addProperty("finish_reason", finishReason(generation.finishReason()));
+    choice.addProperty("finish_reason", finishReason);
     if (tokenIds) {
       choice.add("token_ids", ids(generation.tokenIds()));
     }
@@ -110,6 +124,35 @@ final class Responses {
     if (usage != null) {
       chunk.add("usage", usage);
     }
+    return chunk;
+  }
+
+  /** OpenAI's {@code tool_calls} array; a streamed delta numbers its calls with {@code index}. */
+  static JsonArray toolCalls(List<ToolCall> calls, boolean streamed) {
+    JsonArray array = new JsonArray();
+    for (int i = 0; i < calls.size(); i++) {
+      ToolCall call = calls.get(i);
+      JsonObject json = new JsonObject();
+      if (streamed) {
+        json.addProperty("index", i);
+      }
+      json.addProperty("id", call.id());
+      json.addProperty("type", "function");
+      JsonObject function = new JsonObject();
+      function.addProperty("name", call.name());
+      function.addProperty("arguments", call.arguments());
+      json.add("function", function);
+      array.add(json);
+    }
+    return array;
+  }
+
+  /** A streamed chunk whose delta carries the response's tool calls. */
+  static JsonObject toolCallsChunk(ResponseHeader header, List<ToolCall> calls, com.google.gson.@Nullable JsonElement usage) {
+    JsonObject chunk = chunk(header, null, "", null, null, usage);
+    JsonObject delta = new JsonObject();
+    delta.add("tool_calls", toolCalls(calls, true));
+    chunk.getAsJsonArray("choices").get(0).getAsJsonObject().add("delta", delta);
     return chunk;
   }
 

@@ -39,7 +39,7 @@ public final class TokenizeEndpoint {
     int[] ids;
     try {
       if (fields.has("messages")) {
-        ids = gemma.encode(RequestParser.chatPrompt(fields));
+        ids = gemma.encode(RequestParser.chatPrompt(fields, FormatParser.tools(fields)));
       } else {
         String prompt = fields.string("prompt");
         if (prompt == null) {
