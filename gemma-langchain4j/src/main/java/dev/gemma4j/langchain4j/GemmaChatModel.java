@@ -9,8 +9,9 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 /**
  * A {@link Gemma} as a LangChain4j {@link ChatModel}: for {@code AiServices}, chains and agents. Chats are
  * rendered with Gemma's chat template; message text stays plain text. Parameters map to gemma4j's
- * (temperature 0 is greedy decoding); tools and JSON response formats raise
- * {@link dev.langchain4j.exception.UnsupportedFeatureException}.
+ * (temperature 0 is greedy decoding). Tool specifications are offered to the model in gemma4j's tool-call
+ * format and its calls, constrained to their parameter schemas, come back as tool execution requests; a
+ * JSON response format with a schema constrains the output to it ({@code AiServices} returning a record).
  *
  * <pre>{@code
  * ChatModel model = GemmaChatModel.builder().gemma(gemma).maxOutputTokens(256).build();
@@ -31,7 +32,7 @@ public final class GemmaChatModel extends GemmaModelBase implements ChatModel {
   @Override
   public ChatResponse doChat(ChatRequest request) {
     GenerationConfig config = settings.config(request.parameters());
-    return ChatMapping.response(settings.gemma().generate(ChatMapping.prompt(request.messages()), config), request);
+    return ChatMapping.response(settings.gemma().generate(ChatMapping.prompt(request.messages(), ChatMapping.tools(request.parameters())), config), request);
   }
 
   /** Builds a {@link GemmaChatModel}. */

@@ -17,6 +17,14 @@ abstract class GemmaModelBase {
     return settings.defaults();
   }
 
+  /**
+   * JSON-schema response formats are supported (constrained decoding), so LangChain4j's {@code AiServices}
+   * sends a record's schema instead of asking for JSON in the prompt.
+   */
+  public java.util.Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() {
+    return java.util.Set.of(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA);
+  }
+
   /** The listeners of every request. */
   public List<ChatModelListener> listeners() {
     return settings.listeners();

@@ -2,6 +2,7 @@ package dev.gemma4j.langchain4j;
 
 import dev.gemma4j.Gemma;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ public abstract class GemmaModelBuilder<B extends GemmaModelBuilder<B>> {
   @Nullable Integer maxOutputTokens;
   List<String> stopSequences = List.of();
   @Nullable Long seed;
+  @Nullable ToolChoice toolChoice;
   List<ChatModelListener> listeners = new ArrayList<>();
 
   GemmaModelBuilder() {}
@@ -81,6 +83,15 @@ public abstract class GemmaModelBuilder<B extends GemmaModelBuilder<B>> {
     return self();
   }
 
+  /**
+   * The default tool choice when a request offers tools: AUTO (the default) lets the model choose between
+   * text and calls, REQUIRED makes it call one, NONE offers none.
+   */
+  public B toolChoice(ToolChoice value) {
+    toolChoice = value;
+    return self();
+  }
+
   /** Listeners of every request, response and error. */
   public B listeners(List<ChatModelListener> values) {
     listeners = new ArrayList<>(values);
@@ -99,6 +110,7 @@ public abstract class GemmaModelBuilder<B extends GemmaModelBuilder<B>> {
         .topK(topK)
         .maxOutputTokens(maxOutputTokens)
         .stopSequences(stopSequences)
+        .toolChoice(toolChoice)
         .build();
   }
 }

@@ -3,6 +3,7 @@ package dev.gemma4j.langchain4j;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.spi.Generator;
+import dev.gemma4j.tools.ToolCallTextFilter;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.PartialResponse;
@@ -35,9 +36,12 @@ public final class GemmaStreamingChatModel extends GemmaModelBase implements Str
     GenerationHandle handle = new GenerationHandle();
     try {
       GenerationConfig config = settings.config(request.parameters());
-      generation = settings.gemma().submit(ChatMapping.prompt(request.messages()), config, event -> {
-        if (!event.text().isEmpty() && !handle.isCancelled()) {
-          handler.onPartialResponse(new PartialResponse(event.text()), new PartialResponseContext(handle));
+      // With tools, the text of a call is not streamed: the call arrives parsed in the complete response.
+      ToolCallTextFilter visible = ChatMapping.tools(request.parameters()).isEmpty() ? null : new ToolCallTextFilter();
+      generation = settings.gemma().submit(ChatMapping.prompt(request.messages(), ChatMapping.tools(request.parameters())), config, event -> {
+        String text = visible == null ? event.text() : visible.accept(event.text());
+        if (!text.isEmpty() && !handle.isCancelled()) {
+          handler.onPartialResponse(new PartialResponse(text), new PartialResponseContext(handle));
         }
       });
     } catch (RuntimeException e) {

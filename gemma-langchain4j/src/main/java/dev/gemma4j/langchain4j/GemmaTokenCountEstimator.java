@@ -45,6 +45,6 @@ public final class GemmaTokenCountEstimator implements TokenCountEstimator {
   public int estimateTokenCountInMessages(Iterable<ChatMessage> messages) {
     List<ChatMessage> list = new ArrayList<>();
     messages.forEach(list::add);
-    return gemma.encode(ChatMapping.prompt(list)).length;
+    return gemma.encode(ChatMapping.prompt(list, List.of())).length;
   }
 }

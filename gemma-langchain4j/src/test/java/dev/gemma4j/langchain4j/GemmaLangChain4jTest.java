@@ -168,15 +168,87 @@ class GemmaLangChain4jTest {
   @Test
   void whatGemmaCannotDoIsUnsupported() {
     ChatModel model = GemmaChatModel.builder().gemma(local).maxOutputTokens(5).build();
-    ToolSpecification tool = ToolSpecification.builder().name("weather").description("the weather").build();
-    assertThrows(UnsupportedFeatureException.class, () -> model.chat(ChatRequest.builder()
-        .messages(UserMessage.from("hi")).toolSpecifications(tool).build()));
-    assertThrows(UnsupportedFeatureException.class, () -> model.chat(ChatRequest.builder()
-        .messages(UserMessage.from("hi")).responseFormat(ResponseFormat.JSON).build()));
     assertThrows(UnsupportedFeatureException.class, () -> model.chat(ChatRequest.builder()
         .messages(UserMessage.from(ImageContent.from("http://example.com/cat.png"))).build()));
     assertThrows(UnsupportedFeatureException.class, () -> model.chat(ChatRequest.builder()
         .messages(UserMessage.from("hi")).frequencyPenalty(0.5).build()));
+  }
+
+  enum Sky { CLEAR, CLOUDY, RAIN }
+
+  record Forecast(Sky sky, int temperature, boolean windy, List<Sky> nextDays) {}
+
+  interface Forecaster {
+    Forecast forecast(String city);
+  }
+
+  /**
+   * AiServices returning a record: the model declares JSON-schema support, so LangChain4j sends the record's
+   * schema and parses the answer; on the random-weight model only the constraint makes that parse succeed.
+   */
+  @Test
+  void aiServicesReturnRecordsInProcessAndRemotely() {
+    for (Gemma gemma : List.of(local, remote)) {
+      for (long seed = 1; seed <= 4; seed++) {
+        ChatModel model = GemmaChatModel.builder().gemma(gemma).temperature(1.0).seed(seed).maxOutputTokens(400).build();
+        assertTrue(model.supportedCapabilities().contains(dev.langchain4j.model.chat.Capability.RESPONSE_FORMAT_JSON_SCHEMA));
+        // LangChain4j leaves a record's fields optional, so "{}" is a valid answer; it must parse.
+        Forecast forecast = AiServices.create(Forecaster.class, model).forecast("Oslo");
+        assertTrue(forecast != null, gemma.backendName());
+      }
+    }
+  }
+
+  /** Tools that AiServices calls: the arguments arrive typed, because the call was constrained to their schema. */
+  static final class Thermometer {
+    final List<String> calls = new CopyOnWriteArrayList<>();
+
+    // IMMEDIATE: AiServices returns after the call. With REQUIRED, a second model call would call again, and
+    // LangChain4j 1.19 keeps REQUIRED for it (langchain4j#3481).
+    @dev.langchain4j.agent.tool.Tool(value = "The temperature of a city in degrees, over the coming days",
+        returnBehavior = dev.langchain4j.agent.tool.ReturnBehavior.IMMEDIATE)
+    String temperature(@dev.langchain4j.agent.tool.P("the city") Sky sky, @dev.langchain4j.agent.tool.P("days ahead") int days) {
+      calls.add(sky + "/" + days);
+      return "21";
+    }
+  }
+
+  interface ToolAssistant {
+    dev.langchain4j.service.Result<String> chat(String message);
+  }
+
+  @Test
+  void aiServicesCallToolsInProcessAndRemotely() {
+    for (Gemma gemma : List.of(local, remote)) {
+      Thermometer thermometer = new Thermometer();
+      ChatModel model = GemmaChatModel.builder().gemma(gemma).temperature(1.0).seed(5L).maxOutputTokens(400)
+          .toolChoice(dev.langchain4j.model.chat.request.ToolChoice.REQUIRED).build();
+      ToolAssistant assistant = AiServices.builder(ToolAssistant.class).chatModel(model).tools(thermometer).build();
+      var result = assistant.chat("How warm will it be?");
+      assertFalse(thermometer.calls.isEmpty(), "the tool was called on " + gemma.backendName());
+      assertEquals("21", result.toolExecutions().getFirst().result(), gemma.backendName());
+    }
+  }
+
+  @Test
+  void toolExecutionRequestsAndResultsRoundTrip() {
+    ChatModel model = GemmaChatModel.builder().gemma(local).temperature(1.0).seed(3L).maxOutputTokens(200).build();
+    ToolSpecification weather = ToolSpecification.builder().name("weather").description("the weather")
+        .parameters(dev.langchain4j.model.chat.request.json.JsonObjectSchema.builder()
+            .addIntegerProperty("days").addEnumProperty("unit", List.of("C", "F")).required("days", "unit").build())
+        .build();
+    ChatResponse call = model.chat(ChatRequest.builder().messages(UserMessage.from("weather?")).toolSpecifications(weather)
+        .toolChoice(dev.langchain4j.model.chat.request.ToolChoice.REQUIRED).build());
+    assertEquals(FinishReason.TOOL_EXECUTION, call.finishReason());
+    var request = call.aiMessage().toolExecutionRequests().getFirst();
+    assertEquals("weather", request.name());
+    JsonObject arguments = JsonParser.parseString(request.arguments()).getAsJsonObject();
+    assertTrue(arguments.get("days").getAsJsonPrimitive().isNumber() && List.of("C", "F").contains(arguments.get("unit").getAsString()),
+        request.arguments());
+    ChatResponse answer = model.chat(ChatRequest.builder().messages(UserMessage.from("weather?"), call.aiMessage(),
+        dev.langchain4j.data.message.ToolExecutionResultMessage.from(request, "sunny")).toolSpecifications(weather)
+        .toolChoice(dev.langchain4j.model.chat.request.ToolChoice.NONE).maxOutputTokens(5).build());
+    assertEquals(FinishReason.LENGTH, answer.finishReason());
   }
 
   @Test

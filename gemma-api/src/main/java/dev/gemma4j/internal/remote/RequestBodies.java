@@ -2,6 +2,8 @@ package dev.gemma4j.internal.remote;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.gemma4j.ResponseFormat;
 import dev.gemma4j.ChatMessage;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GenerationConfig;
@@ -14,8 +16,50 @@ import java.util.List;
  * has none ({@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code stop_token_ids}, {@code min_tokens}, {@code include_stop_str_in_output},
  * {@code ignore_eos}, {@code return_token_ids}), which servers that do not know them ignore.
  */
-final class RequestBodies {
+public final class RequestBodies {
   private RequestBodies() {}
+
+  /**
+   * The response format in the fields servers read: OpenAI's {@code response_format} for JSON, vLLM's
+   * {@code structured_outputs} for a regex or a choice, and gemma serve's {@code gemma4j_tool_calls} for tool
+   * calls (whose tools the prompt already describes).
+   */
+  private static void responseFormat(ResponseFormat format, JsonObject body) {
+    switch (format.kind()) {
+      case TEXT -> {}
+      case JSON_OBJECT -> {
+        JsonObject f = new JsonObject();
+        f.addProperty("type", "json_object");
+        body.add("response_format", f);
+      }
+      case JSON_SCHEMA -> {
+        JsonObject schema = new JsonObject();
+        schema.addProperty("name", "response");
+        schema.add("schema", JsonParser.parseString(format.specification()));
+        schema.addProperty("strict", true);
+        JsonObject f = new JsonObject();
+        f.addProperty("type", "json_schema");
+        f.add("json_schema", schema);
+        body.add("response_format", f);
+      }
+      case REGEX -> {
+        JsonObject f = new JsonObject();
+        f.addProperty("regex", format.specification());
+        body.add("structured_outputs", f);
+      }
+      case CHOICE -> {
+        JsonObject f = new JsonObject();
+        JsonArray choices = new JsonArray();
+        format.choices().forEach(choices::add);
+        f.add("choice", choices);
+        body.add("structured_outputs", f);
+      }
+      case TOOL_CALLS -> body.add(TOOL_CALLS_FIELD, JsonParser.parseString(format.specification()));
+    }
+  }
+
+  /** gemma serve's field for a tool-call format whose tools the prompt describes already. */
+  public static final String TOOL_CALLS_FIELD = "gemma4j_tool_calls";
 
   /** The path under the base URL for a prompt. */
   static String path(Prompt prompt) {
@@ -94,6 +138,7 @@ final class RequestBodies {
     if (config.ignoreEos()) {
       body.addProperty("ignore_eos", true);
     }
+    responseFormat(config.responseFormat(), body);
     body.addProperty("return_token_ids", true);
     body.addProperty("stream", true);
     JsonObject streamOptions = new JsonObject();

@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import dev.gemma4j.ResponseFormat;
+import dev.gemma4j.internal.remote.RequestBodies;
 import dev.gemma4j.tools.Tool;
 import dev.gemma4j.tools.ToolChoice;
 import java.util.ArrayList;
@@ -25,7 +26,8 @@ final class FormatParser {
   /** The fields this class reads, for the request's check of unknown fields. */
   static final List<String> FIELDS = List.of("response_format", "structured_outputs", "guided_json", "guided_regex",
       "guided_choice", "guided_grammar", "guided_decoding_backend", "guided_whitespace_pattern", "json_schema",
-      "grammar", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call");
+      "grammar", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call",
+      RequestBodies.TOOL_CALLS_FIELD);
   static final int MAX_TOOLS = 128;
 
   private FormatParser() {}
@@ -72,6 +74,10 @@ final class FormatParser {
     if (fields.has("guided_choice")) {
       given.put("guided_choice", choice(fields.get("guided_choice"), "guided_choice"));
     }
+    JsonObject toolCalls = fields.object(RequestBodies.TOOL_CALLS_FIELD);
+    if (toolCalls != null) {
+      given.put(RequestBodies.TOOL_CALLS_FIELD, toolCallFormat(toolCalls));
+    }
     if (fields.has("json_schema")) {
       given.put("json_schema", schema(fields.get("json_schema"), "json_schema"));
     }
@@ -91,6 +97,27 @@ final class FormatParser {
           given.keySet().iterator().next());
     }
     return given.isEmpty() ? ResponseFormat.text() : given.values().iterator().next();
+  }
+
+  /**
+   * The tool-call format gemma4j's remote engine sends when the prompt describes the tools already:
+   * {@code {"tools": [{"name": ..., "parameters": {...}}], "lazy": true|false, "parallel": true|false}}.
+   */
+  private static ResponseFormat toolCallFormat(JsonObject spec) {
+    String field = RequestBodies.TOOL_CALLS_FIELD;
+    try {
+      List<Tool> tools = new ArrayList<>();
+      for (JsonElement t : spec.getAsJsonArray("tools")) {
+        JsonObject tool = t.getAsJsonObject();
+        tools.add(new Tool(tool.get("name").getAsString(), "", tool.get("parameters").toString()));
+      }
+      boolean lazy = spec.get("lazy").getAsBoolean();
+      return ResponseFormat.toolCalls(tools, lazy ? ToolChoice.auto() : ToolChoice.required(),
+          spec.get("parallel").getAsBoolean());
+    } catch (RuntimeException e) {
+      throw ApiError.badRequest("'" + field + "' must be {\"tools\": [{\"name\": ..., \"parameters\": {...}}],"
+          + " \"lazy\": ..., \"parallel\": ...}: " + e.getMessage(), field);
+    }
   }
 
   private static ResponseFormat openAiFormat(JsonObject format) {
