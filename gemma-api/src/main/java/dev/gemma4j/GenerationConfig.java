@@ -34,6 +34,8 @@ import org.jspecify.annotations.Nullable;
  *     {@code include_stop_str_in_output})
  * @param sampler chooses every token instead of the built-in greedy or sampled decoding, or {@code null};
  *     see {@link Builder#sampler(Sampler)}
+ * @param logprobs record each generated token's log probability and the {@code logprobs} most likely tokens of
+ *     its step (0 to {@value #MAX_LOGPROBS}); -1 (the default) records none
  * @param responseFormat the shape the output must have (JSON Schema, JSON, regex, choice, tool calls), applied
  *     as a token mask at each step; {@link ResponseFormat#text()} for free text
  */
@@ -54,10 +56,14 @@ public record GenerationConfig(
     @Nullable Sampler sampler,
     int minNewTokens,
     boolean includeStopString,
+    int logprobs,
     ResponseFormat responseFormat) {
 
   /** The default length: 256 new tokens. */
   public static final int DEFAULT_MAX_NEW_TOKENS = 256;
+
+  /** The most alternatives {@link #logprobs()} may ask for (OpenAI's limit). */
+  public static final int MAX_LOGPROBS = 20;
 
   /** The smallest repetition penalty; smaller ones turn a repeated logit into an infinity. */
   public static final double MIN_REPETITION_PENALTY = 0.01;
@@ -80,6 +86,8 @@ public record GenerationConfig(
     require(stopStrings.stream().noneMatch(String::isEmpty), "stop strings must not be empty");
     require(timeout == null || !timeout.isNegative() && !timeout.isZero(), "timeout must be positive");
     java.util.Objects.requireNonNull(responseFormat, "responseFormat");
+    require(logprobs >= -1 && logprobs <= MAX_LOGPROBS,
+        "logprobs must be -1 (none) or from 0 to " + MAX_LOGPROBS + ", was " + logprobs);
     require(!(ignoreEos && responseFormat.constrains()),
         "ignoreEos cannot be combined with a response format: a constrained output ends with an end-of-sequence"
             + " token once the format is complete");
@@ -139,6 +147,7 @@ public record GenerationConfig(
     b.timeout = timeout;
     b.sampler = sampler;
     b.responseFormat = responseFormat;
+    b.logprobs = logprobs;
     return b;
   }
 
@@ -161,6 +170,7 @@ public record GenerationConfig(
     private @Nullable Duration timeout;
     private @Nullable Sampler sampler;
     private ResponseFormat responseFormat = ResponseFormat.text();
+    private int logprobs = -1;
 
     private Builder() {}
 
@@ -276,6 +286,12 @@ public record GenerationConfig(
       return this;
     }
 
+    /** See {@link GenerationConfig#logprobs()}: -1 for none, else how many alternatives per token. */
+    public Builder logprobs(int value) {
+      logprobs = value;
+      return this;
+    }
+
     /**
      * The shape the output must have: free text (the default), any JSON object, JSON a schema accepts, text
      * a regular expression matches, one of several strings, or tool calls. The constraint is compiled when the
@@ -310,6 +326,7 @@ public record GenerationConfig(
           sampler,
           minNewTokens,
           includeStopString,
+          logprobs,
           responseFormat);
     }
   }

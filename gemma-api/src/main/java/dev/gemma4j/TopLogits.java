@@ -22,7 +22,10 @@ public record TopLogits(List<Integer> ids, List<Float> logits) {
 
   /** The {@code k} largest entries of one row of logits; ties go to the lower id. */
   public static TopLogits of(float[] row, int k) {
-    int n = Math.min(k, row.length);
+    int n = Math.max(0, Math.min(k, row.length));
+    if (n == 0) {
+      return new TopLogits(List.of(), List.of());
+    }
     int[] best = new int[n];
     int size = 0;
     for (int id = 0; id < row.length; id++) {

@@ -252,10 +252,37 @@ class OpenAiConformanceTest {
     var hot = assertThrows(BadRequestException.class,
         () -> client.chat().completions().create(chat("hi", 5).temperature(3.0).build()));
     assertTrue(hot.getMessage().contains("temperature"), hot.getMessage());
-    var tools = assertThrows(BadRequestException.class, () -> client.chat().completions().create(
-        chat("hi", 5).putAdditionalBodyProperty("logprobs", JsonValue.from(true)).build()));
-    assertEquals("logprobs", tools.param().orElseThrow());
+    var topWithout = assertThrows(BadRequestException.class, () -> client.chat().completions().create(
+        chat("hi", 5).topLogprobs(3).build()));
+    assertEquals("top_logprobs", topWithout.param().orElseThrow());
     assertThrows(BadRequestException.class, () -> client.completions().create(completion("hi", 0).build()));
+  }
+
+  /** Chat and text-completion log probabilities, whole and streamed: the tokens spell the golden text. */
+  @Test
+  void logprobsInOpenAisShapes() {
+    var chat = client.chat().completions().create(chat(GOLDEN.prompt(), 12).logprobs(true).topLogprobs(3).build());
+    var content = chat.choices().getFirst().logprobs().orElseThrow().content().orElseThrow();
+    assertEquals(12, content.size());
+    StringBuilder spelled = new StringBuilder();
+    for (var token : content) {
+      spelled.append(token.token());
+      assertEquals(3, token.topLogprobs().size());
+      assertEquals(token.topLogprobs().getFirst().logprob(), token.logprob(), 1e-6, "greedy takes the best");
+      assertTrue(token.logprob() <= 0);
+    }
+    assertEquals(chat.choices().getFirst().message().content().orElseThrow(), spelled.toString());
+    StringBuilder streamed = new StringBuilder();
+    try (var stream = client.chat().completions().createStreaming(chat(GOLDEN.prompt(), 12).logprobs(true).build())) {
+      stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.logprobs().flatMap(l -> l.content())
+          .ifPresent(tokens -> tokens.forEach(t -> streamed.append(t.token())))));
+    }
+    assertEquals(spelled.toString(), streamed.toString());
+    Completion completion = lenientClient.completions().create(completion(GOLDEN.prompt(), 10).logprobs(2).build());
+    var logprobs = completion.choices().getFirst().logprobs().orElseThrow();
+    assertEquals(completion.choices().getFirst().text(), String.join("", logprobs.tokens().orElseThrow()));
+    assertEquals(10, logprobs.topLogprobs().orElseThrow().size());
+    assertEquals(0L, logprobs.textOffset().orElseThrow().getFirst());
   }
 
   @Test

@@ -49,6 +49,11 @@ final class OutputProcessor {
         }
       } catch (GemmaException e) {
         ended.add(new Failed(request, e));
+      } catch (RuntimeException e) {
+        // A fault in choosing one request's token (its format, its log probabilities) fails that request,
+        // not the engine and the requests batched with it.
+        ended.add(new Failed(request, new GemmaException(
+            "choosing the next token of this request failed (" + e + "); the request failed, the engine goes on", e)));
       }
     }
     return ended;
@@ -78,7 +83,9 @@ final class OutputProcessor {
       maskStopIds(request, logits);
     }
     GrammarMatcher grammar = request.grammar();
-    int id = sample(request, grammar == null ? logits : logits.clone());
+    // A sampler may change the row in place: keep the raw one when the grammar or log probabilities read it later.
+    boolean keepRow = grammar != null || request.config().logprobs() >= 0;
+    int id = sample(request, keepRow ? logits.clone() : logits);
     if (grammar != null && !(id >= 0 && id < vocabSize && grammar.allows(id))) {
       // Sample first, mask only when the grammar refuses the choice (llama.cpp's order): the same
       // distribution as masking first, and most steps of a model that follows the format skip the mask.
@@ -111,6 +118,7 @@ final class OutputProcessor {
     if (grammar != null) {
       grammar.accept(id);
     }
+    request.recordLogprobs(output.logits(chunk), id);
     return id;
   }
 

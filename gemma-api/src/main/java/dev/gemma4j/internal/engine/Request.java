@@ -6,6 +6,7 @@ import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.TokenEvent;
+import dev.gemma4j.TokenLogprobs;
 import dev.gemma4j.TopLogits;
 import dev.gemma4j.internal.grammar.GrammarMatcher;
 import dev.gemma4j.spi.Generator;
@@ -44,6 +45,7 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
   private final long timeoutNanos;
   private final int[] tokens;
   private final List<TopLogits> topLogits = new ArrayList<>();
+  private final List<TokenLogprobs> logprobs = new ArrayList<>();
   private final StringBuilder text = new StringBuilder();
   private volatile boolean cancelRequested;
   private int length;
@@ -199,6 +201,13 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
     }
   }
 
+  /** Records the log probabilities of the token about to be accepted, from its step's logits. */
+  void recordLogprobs(float[] stepLogits, int token) {
+    if (config.logprobs() >= 0) {
+      logprobs.add(TokenLogprobs.of(stepLogits, token, config.logprobs()));
+    }
+  }
+
   /** Records top logits the device brought back with its token. */
   void recordTopLogits(TopLogits top) {
     topLogits.add(top);
@@ -224,7 +233,8 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
       visible += releaseHeldText();
     }
     text.append(visible);
-    delivery.token(new TokenEvent(generated - 1, token, visible));
+    delivery.token(new TokenEvent(generated - 1, token, visible,
+        config.logprobs() >= 0 && logprobs.size() == generated ? logprobs.getLast() : null));
     return reason;
   }
 
@@ -270,7 +280,7 @@ final class Request implements Generator.Handle, Sampler.TokenHistory {
       ids.add(tokens[i]);
     }
     List<Integer> prompt = Arrays.stream(promptIds).boxed().toList();
-    delivery.complete(new Generation(text.toString(), prompt, ids, reason, stats, topLogits));
+    delivery.complete(new Generation(text.toString(), prompt, ids, reason, stats, topLogits, logprobs));
   }
 
   /** Fails the request with {@code error}, after the tokens already delivered. */

@@ -13,7 +13,7 @@ enum SamplingMode {
   /** The device draws the token (sampled, or greedy recording top logits): the id and top logits come back. */
   DEVICE_DRAW,
   /**
-   * The host samples from the whole row of logits: a repetition penalty, a minimum length, a response format, a
+   * The host samples from the whole row of logits: a repetition penalty, a minimum length, a response format, log probabilities, a
    * custom sampler, or a device that cannot draw.
    */
   HOST_LOGITS;
@@ -26,7 +26,7 @@ enum SamplingMode {
     // A minimum length masks the stop ids in the logits, and a response format masks by its grammar: only the
     // host does either.
     boolean plain = config.sampler() == null && config.repetitionPenalty() == 1.0 && config.minNewTokens() == 0
-        && !config.responseFormat().constrains();
+        && !config.responseFormat().constrains() && config.logprobs() < 0;
     if (plain && Samplers.isGreedy(config) && config.topLogits() == 0) {
       return DEVICE_ARGMAX;
     }

@@ -77,6 +77,10 @@ public final class RequestBodies {
       throw new GemmaException("a sampler of your own runs only in this process; a remote engine cannot use it"
           + " (leave GenerationConfig.sampler unset)");
     }
+    if (config.logprobs() >= 0) {
+      throw new GemmaException("log probabilities are not available from a remote engine yet (leave"
+          + " GenerationConfig.logprobs at -1; gemma serve answers 'logprobs' over HTTP)");
+    }
     if (config.topLogits() > 0) {
       throw new GemmaException("top logits are not available from a remote engine (set GenerationConfig.topLogits to 0)");
     }

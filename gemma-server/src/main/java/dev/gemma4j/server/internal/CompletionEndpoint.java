@@ -12,6 +12,7 @@ import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.QueueFullException;
 import dev.gemma4j.TokenEvent;
+import dev.gemma4j.TokenLogprobs;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.spi.Generator;
 import dev.gemma4j.tools.ToolCallTextFilter;
@@ -52,6 +53,7 @@ public final class CompletionEndpoint {
   private final Gemma gemma;
   private final String servedModel;
   private final RequestParser parser;
+  private final LogprobsJson logprobs;
   private final ServerMetrics metrics;
   private final InFlight inFlight;
   private final ModelHealth health;
@@ -69,6 +71,7 @@ public final class CompletionEndpoint {
     this.gemma = gemma;
     this.servedModel = servedModel;
     this.parser = new RequestParser(servedModel, gemma.defaultConfig());
+    this.logprobs = new LogprobsJson(gemma.tokenizer().orElse(null));
     this.metrics = metrics;
     this.inFlight = inFlight;
     this.health = health;
@@ -163,7 +166,8 @@ public final class CompletionEndpoint {
         try {
           Generation generation = handle.result().get(wait, TimeUnit.NANOSECONDS);
           submitted.measured().join();
-          JsonObject json = Responses.whole(header, generation, request.returnTokenIds(), request.toolCalls());
+          JsonObject json = Responses.whole(header, generation, request.returnTokenIds(), request.toolCalls(),
+              config.logprobs() >= 0 ? logprobs : null);
           if (body == null) {
             HttpIo.json(exchange, 200, json);
           } else {
@@ -232,7 +236,7 @@ public final class CompletionEndpoint {
         submit(request.operation(), promptIds, config, event -> items.add(new Token(event)), start);
     Generator.Handle handle = submitted.handle();
     handle.result().whenComplete((g, e) -> submitted.measured().thenRun(() -> items.add(new End(g, e))));
-    StreamState state = new StreamState(request, header, promptIds);
+    StreamState state = new StreamState(request, header, promptIds, config.logprobs() >= 0 ? logprobs : null);
     try (EventStream events = new EventStream(exchange)) {
       if (request.operation() == Operation.CHAT) {
         events.data(state.chunk("assistant", "", null, request.returnTokenIds() ? List.of() : null));
@@ -299,6 +303,8 @@ public final class CompletionEndpoint {
   private static final class StreamState {
     private final CompletionRequest request;
     private final @Nullable ToolCallTextFilter toolCallText;
+    private final @Nullable LogprobsJson logprobsJson;
+    private final List<TokenLogprobs> pendingLogprobs = new ArrayList<>();
     private final Responses.ResponseHeader header;
     private final int[] promptIds;
     private boolean promptIdsSent;
@@ -309,7 +315,9 @@ public final class CompletionEndpoint {
     private long pendingSince;
     private int tokens;
 
-    StreamState(CompletionRequest request, Responses.ResponseHeader header, int[] promptIds) {
+    StreamState(CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
+        @Nullable LogprobsJson logprobsJson) {
+      this.logprobsJson = logprobsJson;
       this.toolCallText = request.toolCalls() ? new ToolCallTextFilter() : null;
       this.request = request;
       this.header = header;
@@ -331,6 +339,9 @@ public final class CompletionEndpoint {
       }
       text.append(toolCallText == null ? event.text() : toolCallText.accept(event.text()));
       ids.add(event.id());
+      if (event.logprobs() != null) {
+        pendingLogprobs.add(event.logprobs());
+      }
       tokens++;
     }
 
@@ -393,6 +404,11 @@ public final class CompletionEndpoint {
 
     JsonObject chunk(@Nullable String role, String content, @Nullable String finish, @Nullable List<Integer> tokenIds) {
       JsonObject json = Responses.chunk(header, role, content, finish, tokenIds, usageField());
+      if (logprobsJson != null && !pendingLogprobs.isEmpty()) {
+        json.getAsJsonArray("choices").get(0).getAsJsonObject().add("logprobs",
+            logprobsJson.json(request.operation(), pendingLogprobs, sent.length()));
+        pendingLogprobs.clear();
+      }
       if (request.returnTokenIds() && !promptIdsSent) {
         json.add("prompt_token_ids", Responses.ids(java.util.Arrays.stream(promptIds).boxed().toList()));
         promptIdsSent = true;

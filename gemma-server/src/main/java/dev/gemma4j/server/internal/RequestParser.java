@@ -77,6 +77,7 @@ public final class RequestParser {
       config.maxNewTokens(maxTokens.intValue());
     }
     sampling(fields, config);
+    config.logprobs(logprobs(fields, operation));
     try {
       config.responseFormat(tools.enabled() ? tools.format() : format);
     } catch (IllegalArgumentException e) {
@@ -116,6 +117,27 @@ public final class RequestParser {
       }
       throw ApiError.badRequest(e.getMessage(), null);
     }
+  }
+
+  /**
+   * How many alternatives per token to report, or -1: chat's {@code logprobs} (true or false) with
+   * {@code top_logprobs} (0 to 20); a text completion's {@code logprobs} (an integer, 0 to 5 in OpenAI's API,
+   * up to 20 here as in vLLM).
+   */
+  private static int logprobs(JsonFields fields, Operation operation) {
+    if (operation == Operation.TEXT_COMPLETION) {
+      Long count = fields.integer("logprobs", 0, GenerationConfig.MAX_LOGPROBS);
+      if (fields.has("top_logprobs")) {
+        throw ApiError.badRequest("text completions take 'logprobs' (an integer), not 'top_logprobs'", "top_logprobs");
+      }
+      return count == null ? -1 : count.intValue();
+    }
+    boolean wanted = Boolean.TRUE.equals(fields.bool("logprobs"));
+    Long top = fields.integer("top_logprobs", 0, GenerationConfig.MAX_LOGPROBS);
+    if (top != null && !wanted) {
+      throw ApiError.badRequest("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+    }
+    return wanted ? (top == null ? 0 : top.intValue()) : -1;
   }
 
   private static void sampling(JsonFields fields, GenerationConfig.Builder config) {
@@ -173,13 +195,6 @@ public final class RequestParser {
       if (value != null && value != 0) {
         throw ApiError.unsupported(penalty, "'" + penalty + "' (use 'repetition_penalty')");
       }
-    }
-    JsonElement logprobs = fields.get("logprobs");
-    if (logprobs != null && !(logprobs instanceof JsonPrimitive p && p.isBoolean() && !p.getAsBoolean())) {
-      throw ApiError.unsupported("logprobs", "'logprobs'");
-    }
-    if (fields.has("top_logprobs")) {
-      throw ApiError.unsupported("top_logprobs", "'top_logprobs'");
     }
     if (Boolean.TRUE.equals(operation == Operation.TEXT_COMPLETION ? fields.bool("echo") : null)) {
       throw ApiError.unsupported("echo", "'echo'");

@@ -47,8 +47,10 @@ final class Responses {
    * A whole (not streamed) response.
    *
    * @param toolCalls the request offered tools: calls in the text become {@code message.tool_calls}
+   * @param logprobs writes the log probabilities when the request asked for them, else {@code null}
    */
-  static JsonObject whole(ResponseHeader header, Generation generation, boolean tokenIds, boolean toolCalls) {
+  static JsonObject whole(ResponseHeader header, Generation generation, boolean tokenIds, boolean toolCalls,
+      @Nullable LogprobsJson logprobs) {
     JsonObject choice = new JsonObject();
     choice.addProperty("index", 0);
     String finishReason = finishReason(generation.finishReason());
@@ -68,7 +70,8 @@ final class Responses {
     } else {
       choice.addProperty("text", generation.text());
     }
-    choice.add("logprobs", JsonNull.INSTANCE);
+    choice.add("logprobs", logprobs == null || generation.logprobs().isEmpty() ? JsonNull.INSTANCE
+        : logprobs.json(header.operation(), generation.logprobs(), 0));
     choice.addProperty("finish_reason", finishReason);
     if (tokenIds) {
       choice.add("token_ids", ids(generation.tokenIds()));
