@@ -246,9 +246,12 @@ class OpenAiConformanceTest {
 
   @Test
   void badValuesAre400NamingTheField() {
-    var twoChoices = assertThrows(BadRequestException.class,
-        () -> client.chat().completions().create(chat("hi", 5).n(2).build()));
-    assertEquals("n", twoChoices.param().orElseThrow());
+    var manyChoices = assertThrows(BadRequestException.class,
+        () -> client.chat().completions().create(chat("hi", 5).n(17).build()));
+    assertEquals("n", manyChoices.param().orElseThrow());
+    var unknown = assertThrows(BadRequestException.class, () -> client.chat().completions().create(
+        chat("hi", 5).putAdditionalBodyProperty("guided_grammer", JsonValue.from("x")).build()));
+    assertEquals("guided_grammer", unknown.param().orElseThrow());
     var hot = assertThrows(BadRequestException.class,
         () -> client.chat().completions().create(chat("hi", 5).temperature(3.0).build()));
     assertTrue(hot.getMessage().contains("temperature"), hot.getMessage());
@@ -283,6 +286,31 @@ class OpenAiConformanceTest {
     assertEquals(completion.choices().getFirst().text(), String.join("", logprobs.tokens().orElseThrow()));
     assertEquals(10, logprobs.topLogprobs().orElseThrow().size());
     assertEquals(0L, logprobs.textOffset().orElseThrow().getFirst());
+  }
+
+  /** n choices: numbered, each its own seeded sample, the same streamed and whole, usage summed. */
+  @Test
+  void severalChoices() {
+    // A prompt of several KV blocks that no other test sends, so the later choices can only reuse the first's.
+    var params = chat(GOLDEN.prompt().repeat(12) + " n", 8).n(3).temperature(1.0).seed(11).build();
+    double hitsBefore = gemma.engineStats().prefixHitRate();
+    ChatCompletion whole = client.chat().completions().create(params);
+    assertTrue(gemma.engineStats().prefixHitRate() > hitsBefore, "the later choices reuse the prompt's blocks");
+    assertEquals(List.of(0L, 1L, 2L), whole.choices().stream().map(ChatCompletion.Choice::index).toList());
+    List<String> texts = whole.choices().stream().map(c -> c.message().content().orElseThrow()).toList();
+    assertEquals(3, texts.stream().distinct().count(), "seeded choices differ: " + texts);
+    assertEquals(24, whole.usage().orElseThrow().completionTokens());
+    String[] streamed = {"", "", ""};
+    List<Long> finished = new ArrayList<>();
+    try (var stream = client.chat().completions().createStreaming(params.toBuilder()
+        .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+      stream.stream().forEach(chunk -> chunk.choices().forEach(c -> {
+        streamed[(int) c.index()] += c.delta().content().orElse("");
+        c.finishReason().ifPresent(r -> finished.add(c.index()));
+      }));
+    }
+    assertEquals(texts, List.of(streamed));
+    assertEquals(3, finished.size());
   }
 
   @Test

@@ -154,19 +154,67 @@ public final class CompletionEndpoint {
    * whitespace): a client that went away makes such a write fail, which cancels the generation. Failures before that keep their
    * status; a failure after it is the body {@code {"error": ...}}.
    */
+  /**
+   * The config of choice {@code index} of {@code n}: a seeded request gives each choice its own seed, so the
+   * choices differ as OpenAI's do and each repeats.
+   */
+  private static GenerationConfig choiceConfig(GenerationConfig config, int index) {
+    return index == 0 || config.seed() == null ? config : config.toBuilder().seed(config.seed() + index).build();
+  }
+
+  /**
+   * Submits the request's {@code n} choices. The first runs alone until its prompt is in the cache (its first
+   * token); the others then find the prompt's KV blocks in the prefix cache and compute only their own tokens.
+   */
+  private List<Submitted> submitChoices(
+      CompletionRequest request, int[] promptIds, GenerationConfig config, long start,
+      java.util.function.IntFunction<java.util.function.Consumer<TokenEvent>> listeners) {
+    List<Submitted> submitted = new ArrayList<>();
+    java.util.concurrent.CompletableFuture<Void> promptCached = new java.util.concurrent.CompletableFuture<>();
+    try {
+      java.util.function.Consumer<TokenEvent> first = listeners.apply(0);
+      submitted.add(submit(request.operation(), promptIds, config, event -> {
+        promptCached.complete(null);
+        first.accept(event);
+      }, start));
+      if (request.n() > 1) {
+        submitted.getFirst().handle().result().whenComplete((g, e) -> promptCached.complete(null));
+        promptCached.join();
+      }
+      for (int i = 1; i < request.n(); i++) {
+        submitted.add(submit(request.operation(), promptIds, choiceConfig(config, i), listeners.apply(i), start));
+      }
+    } catch (RuntimeException e) {
+      submitted.forEach(s -> s.handle().cancel());
+      throw e;
+    }
+    return submitted;
+  }
+
+  /**
+   * Answers with one JSON response. A generation that runs longer than {@link #WHOLE_PATIENCE_NANOS}
+   * sends its headers (200) and then a space every {@link #WHOLE_PROBE_NANOS} (JSON allows leading
+   * whitespace): a client that went away makes such a write fail, which cancels the generation. Failures
+   * before that keep their status; a failure after it is the body {@code {"error": ...}}.
+   */
   private void whole(
       HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
       GenerationConfig config, long start) throws IOException {
-    Submitted submitted = submit(request.operation(), promptIds, config, event -> {}, start);
-    Generator.Handle handle = submitted.handle();
+    List<Submitted> submitted = submitChoices(request, promptIds, config, start, i -> event -> {});
+    java.util.concurrent.CompletableFuture<?> all = java.util.concurrent.CompletableFuture.allOf(
+        submitted.stream().map(s -> s.handle().result()).toArray(java.util.concurrent.CompletableFuture[]::new));
     java.io.OutputStream body = null;
     long wait = WHOLE_PATIENCE_NANOS;
     try {
       while (true) {
         try {
-          Generation generation = handle.result().get(wait, TimeUnit.NANOSECONDS);
-          submitted.measured().join();
-          JsonObject json = Responses.whole(header, generation, request.returnTokenIds(), request.toolCalls(),
+          all.get(wait, TimeUnit.NANOSECONDS);
+          List<Generation> generations = new ArrayList<>();
+          for (Submitted s : submitted) {
+            generations.add(s.handle().result().join());
+            s.measured().join();
+          }
+          JsonObject json = Responses.whole(header, generations, request.returnTokenIds(), request.toolCalls(),
               config.logprobs() >= 0 ? logprobs : null);
           if (body == null) {
             HttpIo.json(exchange, 200, json);
@@ -184,6 +232,7 @@ public final class CompletionEndpoint {
           body.flush();
           wait = WHOLE_PROBE_NANOS;
         } catch (ExecutionException e) {
+          submitted.forEach(s -> s.handle().cancel());
           ApiError error = engineFailure(e.getCause());
           if (body == null) {
             throw error;
@@ -193,9 +242,9 @@ public final class CompletionEndpoint {
         }
       }
     } catch (IOException e) {
-      handle.cancel(); // the client went away
+      submitted.forEach(s -> s.handle().cancel()); // the client went away
     } catch (InterruptedException e) {
-      handle.cancel();
+      submitted.forEach(s -> s.handle().cancel());
       Thread.currentThread().interrupt();
       throw ApiError.unavailable("the server is shutting down");
     } finally {
@@ -224,62 +273,92 @@ public final class CompletionEndpoint {
   /** One item of a streamed request's queue: a token, or the end. */
   private sealed interface Item {}
 
-  private record Token(TokenEvent event) implements Item {}
+  private record Token(int choice, TokenEvent event) implements Item {}
 
-  private record End(@Nullable Generation generation, @Nullable Throwable error) implements Item {}
+  private record End(int choice, @Nullable Generation generation, @Nullable Throwable error) implements Item {}
 
   private void stream(
       HttpExchange exchange, CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
       GenerationConfig config, long start) throws IOException {
     BlockingQueue<Item> items = new LinkedBlockingQueue<>();
-    Submitted submitted =
-        submit(request.operation(), promptIds, config, event -> items.add(new Token(event)), start);
-    Generator.Handle handle = submitted.handle();
-    handle.result().whenComplete((g, e) -> submitted.measured().thenRun(() -> items.add(new End(g, e))));
-    StreamState state = new StreamState(request, header, promptIds, config.logprobs() >= 0 ? logprobs : null);
+    List<Submitted> submitted =
+        submitChoices(request, promptIds, config, start, i -> event -> items.add(new Token(i, event)));
+    List<StreamState> states = new ArrayList<>();
+    for (int i = 0; i < submitted.size(); i++) {
+      int choice = i;
+      Submitted s = submitted.get(i);
+      s.handle().result().whenComplete((g, e) -> s.measured().thenRun(() -> items.add(new End(choice, g, e))));
+      states.add(new StreamState(request, header, promptIds, config.logprobs() >= 0 ? logprobs : null, choice));
+    }
+    List<Generation> finished = new ArrayList<>();
     try (EventStream events = new EventStream(exchange)) {
       if (request.operation() == Operation.CHAT) {
-        events.data(state.chunk("assistant", "", null, request.returnTokenIds() ? List.of() : null));
+        for (StreamState state : states) {
+          events.data(state.chunk("assistant", "", null, request.returnTokenIds() ? List.of() : null));
+        }
       }
       while (true) {
-        long wait = state.pending() ? state.pendingSince() + LINGER_NANOS - System.nanoTime() : KEEP_ALIVE_NANOS;
+        long now = System.nanoTime();
+        long wait = KEEP_ALIVE_NANOS;
+        for (StreamState state : states) {
+          if (state.pending()) {
+            wait = Math.min(wait, state.pendingSince() + LINGER_NANOS - now);
+          }
+        }
         Item item = wait > 0 ? items.poll(wait, TimeUnit.NANOSECONDS) : items.poll();
         switch (item) {
           case null -> {
-            JsonObject chunk = state.pending() ? state.flush(null) : null;
-            if (chunk != null) {
-              events.data(chunk);
-            } else {
+            boolean sent = false;
+            for (StreamState state : states) {
+              JsonObject chunk = state.pending() ? state.flush(null) : null;
+              if (chunk != null) {
+                events.data(chunk);
+                sent = true;
+              }
+            }
+            if (!sent) {
               events.keepAlive();
             }
           }
-          case Token t -> state.add(t.event());
+          case Token t -> states.get(t.choice()).add(t.event());
           case End end -> {
-            finish(events, state, end, request);
-            return;
+            if (end.generation() == null) {
+              submitted.forEach(s -> s.handle().cancel());
+              fail(events, states.get(end.choice()), end);
+              return;
+            }
+            finish(events, states.get(end.choice()), end.generation(), request);
+            finished.add(end.generation());
+            if (finished.size() == states.size()) {
+              if (request.includeUsage()) {
+                events.data(Responses.usageChunk(header, finished));
+              }
+              events.done();
+              return;
+            }
           }
         }
       }
     } catch (IOException e) {
-      handle.cancel(); // the client went away
+      submitted.forEach(s -> s.handle().cancel()); // the client went away
     } catch (InterruptedException e) {
-      handle.cancel();
+      submitted.forEach(s -> s.handle().cancel());
       Thread.currentThread().interrupt();
     }
   }
 
-  private static void finish(EventStream events, StreamState state, End end, CompletionRequest request)
-      throws IOException {
-    Generation generation = end.generation();
-    if (generation == null) {
-      JsonObject chunk = state.pending() ? state.flush(null) : null;
-      if (chunk != null) {
-        events.data(chunk);
-      }
-      events.data(engineFailure(unwrapped(end.error())).toJson());
-      events.done();
-      return;
+  private static void fail(EventStream events, StreamState state, End end) throws IOException {
+    JsonObject chunk = state.pending() ? state.flush(null) : null;
+    if (chunk != null) {
+      events.data(chunk);
     }
+    events.data(engineFailure(unwrapped(end.error())).toJson());
+    events.done();
+  }
+
+  /** The last chunks of one choice: its remaining text or its tool calls, and its finish reason. */
+  private static void finish(EventStream events, StreamState state, Generation generation, CompletionRequest request)
+      throws IOException {
     ToolCalling.Parsed parsed = request.toolCalls() ? ToolCalling.parse(generation.text()) : null;
     if (parsed != null && !parsed.calls().isEmpty()) {
       state.addRemainder(parsed.content() == null ? "" : parsed.content());
@@ -287,16 +366,12 @@ public final class CompletionEndpoint {
       if (content != null) {
         events.data(content);
       }
-      events.data(Responses.toolCallsChunk(state.header, parsed.calls(), state.usageField()));
+      events.data(state.indexed(Responses.toolCallsChunk(state.header, parsed.calls(), state.usageField())));
       events.data(state.finishChunk("tool_calls"));
     } else {
       state.addRemainder(generation.text());
       events.data(state.finishWithText(Responses.finishReason(generation.finishReason())));
     }
-    if (request.includeUsage()) {
-      events.data(Responses.usageChunk(state.header, generation));
-    }
-    events.done();
   }
 
   /** The text and ids generated but not yet sent, and what was sent. */
@@ -304,6 +379,7 @@ public final class CompletionEndpoint {
     private final CompletionRequest request;
     private final @Nullable ToolCallTextFilter toolCallText;
     private final @Nullable LogprobsJson logprobsJson;
+    private final int choice;
     private final List<TokenLogprobs> pendingLogprobs = new ArrayList<>();
     private final Responses.ResponseHeader header;
     private final int[] promptIds;
@@ -316,7 +392,8 @@ public final class CompletionEndpoint {
     private int tokens;
 
     StreamState(CompletionRequest request, Responses.ResponseHeader header, int[] promptIds,
-        @Nullable LogprobsJson logprobsJson) {
+        @Nullable LogprobsJson logprobsJson, int choice) {
+      this.choice = choice;
       this.logprobsJson = logprobsJson;
       this.toolCallText = request.toolCalls() ? new ToolCallTextFilter() : null;
       this.request = request;
@@ -395,6 +472,12 @@ public final class CompletionEndpoint {
       return chunk(null, "", finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
     }
 
+    /** {@code chunk} with its one choice numbered as this choice. */
+    JsonObject indexed(JsonObject chunk) {
+      chunk.getAsJsonArray("choices").get(0).getAsJsonObject().addProperty("index", choice);
+      return chunk;
+    }
+
     @Nullable JsonElement usageField() {
       if (request.continuousUsage()) {
         return Responses.usage(promptIds.length, tokens);
@@ -403,7 +486,7 @@ public final class CompletionEndpoint {
     }
 
     JsonObject chunk(@Nullable String role, String content, @Nullable String finish, @Nullable List<Integer> tokenIds) {
-      JsonObject json = Responses.chunk(header, role, content, finish, tokenIds, usageField());
+      JsonObject json = indexed(Responses.chunk(header, role, content, finish, tokenIds, usageField()));
       if (logprobsJson != null && !pendingLogprobs.isEmpty()) {
         json.getAsJsonArray("choices").get(0).getAsJsonObject().add("logprobs",
             logprobsJson.json(request.operation(), pendingLogprobs, sent.length()));

@@ -15,6 +15,7 @@ import dev.gemma4j.Prompt;
  * @param continuousUsage put the usage so far in every chunk ({@code stream_options.continuous_usage_stats})
  * @param returnTokenIds add the prompt's and the generated token ids (vLLM's {@code return_token_ids})
  * @param toolCalls the request offers tools: the output is parsed for calls ({@code message.tool_calls})
+ * @param n how many choices to generate for the prompt
  */
 public record CompletionRequest(
     Operation operation,
@@ -25,12 +26,13 @@ public record CompletionRequest(
     boolean includeUsage,
     boolean continuousUsage,
     boolean returnTokenIds,
-    boolean toolCalls) {
+    boolean toolCalls,
+    int n) {
 
   /** This request with its length settled. */
   public CompletionRequest withMaxTokens(int maxTokens) {
     return new CompletionRequest(
         operation, prompt, config.toBuilder().maxNewTokens(maxTokens).build(), true, stream, includeUsage,
-        continuousUsage, returnTokenIds, toolCalls);
+        continuousUsage, returnTokenIds, toolCalls, n);
   }
 }

@@ -22,9 +22,8 @@ import org.jspecify.annotations.Nullable;
  * defines that a Gemma engine can honour, and the extra sampling fields vLLM accepts ({@code top_k},
  * {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}, {@code return_token_ids},
  * {@code stop_token_ids}, {@code min_tokens}, {@code include_stop_str_in_output}). Fields asking
- * for what the engine cannot do (several choices, log probabilities, tools, a JSON response format,
- * penalties other than repetition) are refused with a 400 naming the field, never silently ignored.
- * Unknown fields are ignored, as vLLM ignores them.
+ * for what the engine cannot do (best_of, echo, suffix, logit_bias, penalties other than repetition) are refused with a 400 naming the field, never silently ignored; so
+ * is a field this server does not know.
  */
 public final class RequestParser {
   /** Content-part types that carry images in OpenAI's and compatible APIs. */
@@ -35,6 +34,8 @@ public final class RequestParser {
   static final int MAX_STOP_LENGTH = 256;
   static final int MAX_MESSAGES = 4096;
   static final int MAX_STOP_TOKEN_IDS = 256;
+  /** The most choices one request may ask for ({@code n}): each is a sequence in the batch. */
+  static final int MAX_CHOICES = 16;
 
   private final String servedModel;
   private final GenerationConfig defaults;
@@ -60,6 +61,7 @@ public final class RequestParser {
     if (model != null && !model.equals(servedModel)) {
       throw ApiError.unknownModel(model, servedModel);
     }
+    refuseUnknownFields(json, operation);
     refuseUnsupported(fields, operation);
     FormatParser.Tools tools = operation == Operation.CHAT ? FormatParser.tools(fields) : FormatParser.Tools.NONE;
     ResponseFormat format = FormatParser.format(fields);
@@ -68,6 +70,7 @@ public final class RequestParser {
           + " output format; a response is either tool calls or formatted text: give one", "tools");
     }
     Prompt prompt = operation == Operation.CHAT ? chatPrompt(fields, tools) : textPrompt(fields);
+    Long n = fields.integer("n", 1, MAX_CHOICES);
     GenerationConfig.Builder config = defaults.toBuilder().topLogits(0).sampler(null);
     Long maxTokens = fields.integer("max_completion_tokens", 1, Integer.MAX_VALUE);
     if (maxTokens == null) {
@@ -104,7 +107,7 @@ public final class RequestParser {
     try {
       return new CompletionRequest(
           operation, prompt, config.build(), maxTokens != null, stream, includeUsage, continuousUsage, returnTokenIds,
-          tools.enabled());
+          tools.enabled(), n == null ? 1 : n.intValue());
     } catch (IllegalArgumentException e) {
       if (e.getMessage().startsWith("ignoreEos")) {
         throw ApiError.badRequest("'ignore_eos' cannot be combined with a constrained output ('response_format',"
@@ -181,11 +184,34 @@ public final class RequestParser {
     }
   }
 
-  private static void refuseUnsupported(JsonFields fields, Operation operation) {
-    Long n = fields.integer("n", 1, Integer.MAX_VALUE);
-    if (n != null && n != 1) {
-      throw ApiError.badRequest("'n' must be 1: this server generates one choice per request, was " + n, "n");
+  /** Fields both endpoints read. */
+  private static final java.util.Set<String> COMMON_FIELDS = java.util.Set.of("model", "max_tokens", "temperature",
+      "top_p", "top_k", "min_p", "repetition_penalty", "seed", "stop", "stop_token_ids", "include_stop_str_in_output",
+      "min_tokens", "ignore_eos", "stream", "stream_options", "return_token_ids", "n", "presence_penalty",
+      "frequency_penalty", "logprobs", "top_logprobs", "logit_bias",
+      // accepted, changing nothing about the output: who asks and how the caller files it
+      "user", "metadata", "store", "service_tier", "prompt_cache_key", "safety_identifier");
+  private static final java.util.Set<String> CHAT_FIELDS = java.util.Set.of("messages", "max_completion_tokens");
+  private static final java.util.Set<String> COMPLETION_FIELDS = java.util.Set.of("prompt", "best_of", "echo", "suffix");
+
+  /**
+   * A field this server does not know is refused, naming it: a client that sends a parameter expects it to
+   * count, and a 200 with the parameter ignored would answer a question it did not ask.
+   */
+  private static void refuseUnknownFields(JsonObject json, Operation operation) {
+    for (String name : json.keySet()) {
+      boolean known = COMMON_FIELDS.contains(name) || FormatParser.FIELDS.contains(name)
+          || (operation == Operation.CHAT ? CHAT_FIELDS : COMPLETION_FIELDS).contains(name);
+      if (!known) {
+        throw ApiError.badRequest("'" + name + "' is not a field this server knows for "
+            + (operation == Operation.CHAT ? "chat completions" : "text completions")
+            + "; remove it (it would not be honoured)", name);
+      }
     }
+  }
+
+  private static void refuseUnsupported(JsonFields fields, Operation operation) {
+    fields.integer("n", 1, MAX_CHOICES);
     Long bestOf = fields.integer("best_of", 1, Integer.MAX_VALUE);
     if (bestOf != null && bestOf != 1) {
       throw ApiError.unsupported("best_of", "'best_of' other than 1");

@@ -160,11 +160,35 @@ final class Responses {
   }
 
   /** The chunk after the last choice chunk when the client asked for usage: no choices, the usage. */
-  static JsonObject usageChunk(ResponseHeader header, Generation generation) {
+  static JsonObject usageChunk(ResponseHeader header, List<Generation> choices) {
     JsonObject chunk = header.object(header.operation().chunkObject());
     chunk.add("choices", new JsonArray());
-    chunk.add("usage", usage(generation));
+    chunk.add("usage", usage(choices));
     return chunk;
+  }
+
+  /** The usage of a request's choices: the prompt once, the completion tokens of all of them. */
+  static JsonObject usage(List<Generation> choices) {
+    JsonObject usage = usage(choices.getFirst());
+    int completion = choices.stream().mapToInt(g -> g.tokenIds().size()).sum();
+    usage.addProperty("completion_tokens", completion);
+    usage.addProperty("total_tokens", choices.getFirst().promptIds().size() + completion);
+    return usage;
+  }
+
+  /** A whole response with one choice per generation. */
+  static JsonObject whole(ResponseHeader header, List<Generation> choices, boolean tokenIds, boolean toolCalls,
+      @Nullable LogprobsJson logprobs) {
+    JsonObject response = whole(header, choices.getFirst(), tokenIds, toolCalls, logprobs);
+    JsonArray all = response.getAsJsonArray("choices");
+    for (int i = 1; i < choices.size(); i++) {
+      JsonObject choice = whole(header, choices.get(i), tokenIds, toolCalls, logprobs).getAsJsonArray("choices")
+          .get(0).getAsJsonObject();
+      choice.addProperty("index", i);
+      all.add(choice);
+    }
+    response.add("usage", usage(choices));
+    return response;
   }
 
   static JsonArray ids(List<Integer> ids) {
