@@ -10,6 +10,7 @@ import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.server.internal.ApiError;
 import dev.gemma4j.server.internal.ApiKey;
 import dev.gemma4j.server.internal.CompletionEndpoint;
+import dev.gemma4j.server.internal.Cors;
 import dev.gemma4j.server.internal.HttpIo;
 import dev.gemma4j.server.internal.HttpLimits;
 import dev.gemma4j.server.internal.InFlight;
@@ -56,6 +57,7 @@ public final class GemmaServer implements AutoCloseable {
   private final String servedModel;
   private final long created = System.currentTimeMillis() / 1000;
   private final ApiKey apiKey;
+  private final Cors cors;
   private final ServerMetrics metrics;
   private final InFlight inFlight = new InFlight();
   private final ModelHealth health;
@@ -72,6 +74,7 @@ public final class GemmaServer implements AutoCloseable {
     this.options = options;
     this.servedModel = options.servedModelName() != null ? options.servedModelName() : gemma.info().model();
     this.apiKey = new ApiKey(options.apiKey());
+    this.cors = new Cors(options.allowedOrigins());
     this.metrics = new ServerMetrics(servedModel);
     this.health = new ModelHealth(this::probe);
     this.completions = new CompletionEndpoint(
@@ -234,6 +237,10 @@ public final class GemmaServer implements AutoCloseable {
 
   /** Answers one exchange; returns the status sent. */
   private int route(HttpExchange exchange) throws IOException {
+    if (cors.answerPreflight(exchange)) {
+      return exchange.getResponseCode();
+    }
+    cors.addHeaders(exchange);
     String path = exchange.getRequestURI().getPath();
     String method = exchange.getRequestMethod();
     switch (path) {

@@ -28,6 +28,8 @@ import org.jspecify.annotations.Nullable;
  *     then the connection is closed
  * @param idleTimeout the longest a kept-alive connection may wait for its next request
  * @param maxConnections the most connections open at once; further ones are closed as they arrive
+ * @param allowedOrigins the web origins (such as {@code https://app.example.com}, or {@code *} for any) whose
+ *     pages may call the server from a browser (CORS); empty, the default, for none
  */
 public record ServerOptions(
     String host,
@@ -40,7 +42,8 @@ public record ServerOptions(
     Duration drainTimeout,
     Duration requestReadTimeout,
     Duration idleTimeout,
-    int maxConnections) {
+    int maxConnections,
+    java.util.List<String> allowedOrigins) {
 
   /** Checks every field; the message names the field and its valid range. */
   public ServerOptions {
@@ -60,6 +63,11 @@ public record ServerOptions(
         "requestReadTimeout must be at least 1 s, was " + requestReadTimeout);
     require(idleTimeout.compareTo(Duration.ofSeconds(1)) >= 0, "idleTimeout must be at least 1 s, was " + idleTimeout);
     require(maxConnections >= 1, "maxConnections must be at least 1, was " + maxConnections);
+    allowedOrigins = java.util.List.copyOf(allowedOrigins);
+    for (String origin : allowedOrigins) {
+      require(origin.equals("*") || origin.matches("https?://[A-Za-z0-9.\\-]+(:\\d{1,5})?"),
+          "allowedOrigins holds '" + origin + "'; an origin is scheme://host[:port] without a path (or * for any)");
+    }
   }
 
   private static void require(boolean condition, String message) {
@@ -95,6 +103,7 @@ public record ServerOptions(
     private Duration requestReadTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofSeconds(30);
     private int maxConnections = dev.gemma4j.server.internal.HttpLimits.defaultMaxConnections();
+    private java.util.List<String> allowedOrigins = java.util.List.of();
 
     private Builder() {}
 
@@ -164,6 +173,12 @@ public record ServerOptions(
       return this;
     }
 
+    /** The web origins whose pages may call the server from a browser (CORS); {@code *} for any. */
+    public Builder allowedOrigins(java.util.List<String> values) {
+      allowedOrigins = java.util.List.copyOf(values);
+      return this;
+    }
+
     /**
      * Builds the options.
      *
@@ -172,7 +187,7 @@ public record ServerOptions(
     public ServerOptions build() {
       return new ServerOptions(
           host, port, apiKey, servedModelName, maxBodyBytes, defaultMaxTokens, requestTimeout, drainTimeout,
-          requestReadTimeout, idleTimeout, maxConnections);
+          requestReadTimeout, idleTimeout, maxConnections, allowedOrigins);
     }
   }
 }

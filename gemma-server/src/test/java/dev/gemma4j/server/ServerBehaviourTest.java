@@ -95,6 +95,39 @@ class ServerBehaviourTest {
         + "\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true,\"stream\":" + stream + "}";
   }
 
+  /** Browsers: listed origins get CORS headers and preflights answered without the key; others do not. */
+  @Test
+  void corsForListedOriginsOnly() throws Exception {
+    try (GemmaServer server = serve(ServerOptions.builder().apiKey("secret")
+        .allowedOrigins(List.of("https://app.example.com")))) {
+      HttpRequest preflight = HttpRequest.newBuilder(URI.create(server.baseUri() + "/chat/completions"))
+          .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://app.example.com")
+          .header("Access-Control-Request-Method", "POST")
+          .header("Access-Control-Request-Headers", "authorization, content-type").build();
+      HttpResponse<String> ok = http.send(preflight, HttpResponse.BodyHandlers.ofString());
+      assertEquals(204, ok.statusCode(), "a preflight needs no key");
+      assertEquals("https://app.example.com", ok.headers().firstValue("Access-Control-Allow-Origin").orElseThrow());
+      assertTrue(ok.headers().firstValue("Access-Control-Allow-Methods").orElseThrow().contains("POST"));
+      assertEquals("authorization, content-type", ok.headers().firstValue("Access-Control-Allow-Headers").orElseThrow());
+      HttpRequest other = HttpRequest.newBuilder(URI.create(server.baseUri() + "/chat/completions"))
+          .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://evil.example.com")
+          .header("Access-Control-Request-Method", "POST").build();
+      assertEquals(403, http.send(other, HttpResponse.BodyHandlers.ofString()).statusCode());
+      HttpResponse<String> call = post(server, "/chat/completions", chatBody("hi", 2, false),
+          "Authorization", "Bearer secret", "Origin", "https://app.example.com");
+      assertEquals(200, call.statusCode(), call.body());
+      assertEquals("https://app.example.com", call.headers().firstValue("Access-Control-Allow-Origin").orElseThrow());
+      HttpResponse<String> foreign = post(server, "/chat/completions", chatBody("hi", 2, false),
+          "Authorization", "Bearer secret", "Origin", "https://evil.example.com");
+      assertTrue(foreign.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+      HttpResponse<String> noKey = post(server, "/chat/completions", chatBody("hi", 2, false),
+          "Origin", "https://app.example.com");
+      assertEquals(401, noKey.statusCode(), "the key still guards the call itself");
+    }
+    assertThrows(IllegalArgumentException.class,
+        () -> ServerOptions.builder().allowedOrigins(List.of("https://app.example.com/path")).build());
+  }
+
   @Test
   void wrongOrMissingKeyIs401AndHealthNeedsNone() throws Exception {
     try (GemmaServer versioned = serve(ServerOptions.builder().apiKey("secret"))) {

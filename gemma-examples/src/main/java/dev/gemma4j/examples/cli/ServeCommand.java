@@ -43,6 +43,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Require 'Authorization: Bearer KEY' on /v1 (default: the " + API_KEY_ENV + " variable, else none).")
   @Nullable String apiKey;
 
+  @Option(names = "--allowed-origins", paramLabel = "ORIGIN", split = ",",
+      description = "Web origins whose pages may call the server from a browser (CORS), comma-separated, e.g."
+          + " https://app.example.com; * for any (default: none).")
+  java.util.List<String> allowedOrigins = new java.util.ArrayList<>();
+
   @Option(names = "--served-model-name", paramLabel = "NAME",
       description = "The model name clients send (default: --model as given).")
   @Nullable String servedModelName;
@@ -126,6 +131,7 @@ final class ServeCommand implements Callable<Integer> {
           .servedModelName(servedModelName != null ? servedModelName : model.model)
           .maxBodyBytes(maxBodyBytes)
           .drainTimeout(Duration.ofSeconds(drainSeconds))
+          .allowedOrigins(allowedOrigins)
           .build();
     } catch (IllegalArgumentException e) {
       throw GemmaCli.usage(spec, e.getMessage());

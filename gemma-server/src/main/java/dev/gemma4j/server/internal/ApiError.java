@@ -45,6 +45,10 @@ public final class ApiError extends RuntimeException {
   }
 
   /** 404 for a model this server does not serve. */
+  public static ApiError forbidden(String message) {
+    return new ApiError(403, "permission_error", message, null, "forbidden", 0);
+  }
+
   public static ApiError unknownModel(String requested, String served) {
     return new ApiError(
         404, "invalid_request_error", "The model `" + requested + "` does not exist; this server serves `" + served + "`",
