@@ -11,6 +11,7 @@ import dev.gemma4j.server.internal.ApiError;
 import dev.gemma4j.server.internal.ApiKey;
 import dev.gemma4j.server.internal.CompletionEndpoint;
 import dev.gemma4j.server.internal.Cors;
+import dev.gemma4j.server.internal.ResponsesEndpoint;
 import dev.gemma4j.server.internal.HttpIo;
 import dev.gemma4j.server.internal.HttpLimits;
 import dev.gemma4j.server.internal.InFlight;
@@ -62,6 +63,7 @@ public final class GemmaServer implements AutoCloseable {
   private final InFlight inFlight = new InFlight();
   private final ModelHealth health;
   private final CompletionEndpoint completions;
+  private final ResponsesEndpoint responses;
   private final TokenizeEndpoint tokenize;
   private final HttpServer http;
   private final ExecutorService executor;
@@ -79,6 +81,7 @@ public final class GemmaServer implements AutoCloseable {
     this.health = new ModelHealth(this::probe);
     this.completions = new CompletionEndpoint(
         gemma, servedModel, metrics, inFlight, health, options.defaultMaxTokens(), options.requestTimeout());
+    this.responses = new ResponsesEndpoint(completions, servedModel);
     this.tokenize = new TokenizeEndpoint(gemma, servedModel);
     this.http = http;
     this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("gemma-http-", 0).factory());
@@ -300,6 +303,10 @@ public final class GemmaServer implements AutoCloseable {
       }
       case "/v1/chat/completions" -> generate(exchange, method, path, Operation.CHAT);
       case "/v1/completions" -> generate(exchange, method, path, Operation.TEXT_COMPLETION);
+      case "/v1/responses" -> {
+        requireMethod(method, path, "POST");
+        responses.handle(exchange, HttpIo.body(exchange, options.maxBodyBytes()));
+      }
       default -> {
         if (path.equals("/v1/models/" + servedModel)) {
           requireMethod(method, path, "GET");

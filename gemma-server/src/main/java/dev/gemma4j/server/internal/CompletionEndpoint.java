@@ -79,9 +79,14 @@ public final class CompletionEndpoint {
     this.requestTimeout = requestTimeout;
   }
 
-  /** Answers one request whose body was read; errors before the first byte are thrown as {@link ApiError}. */
-  public void handle(HttpExchange exchange, Operation operation, String body) throws IOException {
-    long start = System.nanoTime();
+  /**
+   * A parsed request, its prompt's ids and the config it runs with (length settled, the server's timeout
+   * applied).
+   */
+  record Prepared(CompletionRequest request, int[] promptIds, GenerationConfig config) {}
+
+  /** Parses and prepares a request body; errors are thrown as {@link ApiError}. */
+  Prepared prepare(Operation operation, String body) {
     CompletionRequest request = parser.parse(operation, body);
     int[] promptIds;
     try {
@@ -94,6 +99,21 @@ public final class CompletionEndpoint {
     if (config.timeout() == null && requestTimeout != null) {
       config = config.toBuilder().timeout(requestTimeout).build();
     }
+    return new Prepared(request, promptIds, config);
+  }
+
+  /** Submits one generation, tracked for draining and measured; for the other APIs' endpoints. */
+  Generator.Handle submitTracked(Prepared prepared, java.util.function.Consumer<TokenEvent> listener, long start) {
+    return submit(prepared.request().operation(), prepared.promptIds(), prepared.config(), listener, start).handle();
+  }
+
+  /** Answers one request whose body was read; errors before the first byte are thrown as {@link ApiError}. */
+  public void handle(HttpExchange exchange, Operation operation, String body) throws IOException {
+    long start = System.nanoTime();
+    Prepared prepared = prepare(operation, body);
+    CompletionRequest request = prepared.request();
+    int[] promptIds = prepared.promptIds();
+    GenerationConfig config = prepared.config();
     var header =
         new Responses.ResponseHeader(
             operation, operation.idPrefix() + HexFormat.of().formatHex(randomBytes()),

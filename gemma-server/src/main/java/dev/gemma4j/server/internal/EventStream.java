@@ -23,6 +23,11 @@ final class EventStream implements AutoCloseable {
     write("data: " + json + "\n\n");
   }
 
+  /** One named event, as OpenAI's Responses API streams them: {@code event: TYPE} then its data. */
+  void event(String type, JsonElement json) throws IOException {
+    write("event: " + type + "\ndata: " + json + "\n\n");
+  }
+
   /** A comment line: keeps proxies from timing out and shows whether the client is still there. */
   void keepAlive() throws IOException {
     write(": keep-alive\n\n");
