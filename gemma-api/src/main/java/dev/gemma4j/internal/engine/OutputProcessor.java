@@ -83,28 +83,8 @@ final class OutputProcessor {
       maskStopIds(request, logits);
     }
     GrammarMatcher grammar = request.grammar();
-    // A sampler may change the row in place: keep the raw one when the grammar or log probabilities read it later.
-    boolean keepRow = grammar != null || request.config().logprobs() >= 0;
-    int id = sample(request, keepRow ? logits.clone() : logits);
-    if (grammar != null && !(id >= 0 && id < vocabSize && grammar.allows(id))) {
-      // Sample first, mask only when the grammar refuses the choice (llama.cpp's order): the same
-      // distribution as masking first, and most steps of a model that follows the format skip the mask.
-      float[] masked = logits.clone();
-      int allowed = grammar.mask(masked);
-      if (request.generated() < request.config().minNewTokens()) {
-        maskStopIds(request, masked);
-      }
-      if (allowed == 0) {
-        throw new GemmaException("the response format allows no token at this point of the output (generated token "
-            + request.generated() + "); the request failed. The format may need characters this vocabulary can"
-            + " only spell with byte pieces, which a constrained output does not use");
-      }
-      id = sample(request, masked);
-      if (id >= 0 && id < vocabSize && !grammar.allows(id)) {
-        throw new GemmaException("the custom Sampler of this request chose token id " + id + ", which its response"
-            + " format does not allow: a Sampler must choose among the finite logits it is given");
-      }
-    }
+    int id = grammar == null ? sample(request, request.config().logprobs() >= 0 ? logits.clone() : logits)
+        : chooseUnderGrammar(request, grammar, logits);
     if (id < 0 || id >= vocabSize) {
       if (request.config().sampler() == null) {
         throw new GemmaException(
@@ -120,6 +100,66 @@ final class OutputProcessor {
     }
     request.recordLogprobs(output.logits(chunk), id);
     return id;
+  }
+
+  /**
+   * Chooses a token the grammar allows. When the allowed tokens are few and known, the sampler draws among
+   * them alone (the masked distribution, over a short row); otherwise it draws from the whole row first and
+   * the mask is applied only when the grammar refuses the draw (llama.cpp's order: the same distribution,
+   * and a model that follows the format rarely needs the mask).
+   */
+  private int chooseUnderGrammar(Request request, GrammarMatcher grammar, float[] logits) {
+    // A penalty or a sampler of the caller's reads token ids: those need the whole row.
+    boolean compact = request.config().sampler() == null && request.config().repetitionPenalty() == 1.0;
+    int[] few = compact ? grammar.fewAllowed(false) : null;
+    if (few != null) {
+      return sampleAmong(request, logits, few);
+    }
+    int id = sample(request, logits.clone());
+    if (id >= 0 && id < vocabSize && grammar.allows(id)) {
+      return id;
+    }
+    few = compact ? grammar.fewAllowed(true) : null;
+    if (few != null) {
+      return sampleAmong(request, logits, few);
+    }
+    float[] masked = logits.clone();
+    int allowed = grammar.mask(masked);
+    if (request.generated() < request.config().minNewTokens()) {
+      maskStopIds(request, masked);
+    }
+    if (allowed == 0) {
+      throw nothingAllowed(request);
+    }
+    id = sample(request, masked);
+    if (id >= 0 && id < vocabSize && !grammar.allows(id)) {
+      throw new GemmaException("the custom Sampler of this request chose token id " + id + ", which its response"
+          + " format does not allow: a Sampler must choose among the finite logits it is given");
+    }
+    return id;
+  }
+
+  /** Draws among {@code candidates} only: the sampler sees their logits as a short row. */
+  private int sampleAmong(Request request, float[] logits, int[] candidates) {
+    float[] row = new float[candidates.length];
+    boolean early = request.generated() < request.config().minNewTokens();
+    int usable = 0;
+    for (int i = 0; i < candidates.length; i++) {
+      boolean stop = early && request.stopIds().contains(candidates[i]);
+      row[i] = candidates[i] >= logits.length || stop ? Float.NEGATIVE_INFINITY : logits[candidates[i]];
+      usable += row[i] == Float.NEGATIVE_INFINITY ? 0 : 1;
+    }
+    if (usable == 0) {
+      throw nothingAllowed(request);
+    }
+    int k = sample(request, row);
+    return k >= 0 && k < candidates.length ? candidates[k] : -1;
+  }
+
+  private static GemmaException nothingAllowed(Request request) {
+    return new GemmaException("the response format allows no token at this point of the output (generated token "
+        + request.generated() + "); the request failed. The format may need characters this vocabulary can only"
+        + " spell with byte pieces, which a constrained output does not use");
   }
 
   private static void maskStopIds(Request request, float[] logits) {

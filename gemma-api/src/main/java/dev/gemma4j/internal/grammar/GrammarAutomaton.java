@@ -161,6 +161,11 @@ public final class GrammarAutomaton {
     return result;
   }
 
+  /** The mask of {@code state} if it was computed and kept, else {@code null}. */
+  TokenMask cachedMask(int state) {
+    return masks.get(state);
+  }
+
   /** Time spent walking the trie, and how many walks: what the cache saves. */
   long maskWalkNanos() {
     return maskWalkNanos;

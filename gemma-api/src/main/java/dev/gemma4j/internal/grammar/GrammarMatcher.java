@@ -73,6 +73,33 @@ public final class GrammarMatcher {
     return allowed;
   }
 
+  /**
+   * The tokens that may come next, in increasing order, when they are few (a list, not a bitmap): then a
+   * sampler can draw among them alone instead of over the whole vocabulary. {@code null} when the grammar is
+   * not active, its mask is dense, or ({@code compute} false) its mask was not computed yet.
+   */
+  public int @org.jspecify.annotations.Nullable [] fewAllowed(boolean compute) {
+    if (!active) {
+      return null;
+    }
+    boolean stops = automaton.accepting(state) || state == GrammarAutomaton.DEAD;
+    int[] ids = new int[0];
+    if (state != GrammarAutomaton.DEAD) {
+      TokenMask mask = compute ? automaton.mask(state) : automaton.cachedMask(state);
+      if (mask == null || mask.sparseIds() == null) {
+        return null;
+      }
+      ids = mask.sparseIds();
+    }
+    if (!stops) {
+      return ids;
+    }
+    int[] merged = java.util.Arrays.copyOf(ids, ids.length + stopTokens.length);
+    System.arraycopy(stopTokens, 0, merged, ids.length, stopTokens.length);
+    java.util.Arrays.sort(merged);
+    return merged;
+  }
+
   /** Advances past {@code token}, which the request took. */
   public void accept(int token) {
     if (isStop(token)) {

@@ -29,6 +29,11 @@ final class TokenMask {
     return count;
   }
 
+  /** The allowed tokens in increasing order when they are few, else {@code null}. */
+  int[] sparseIds() {
+    return allowed;
+  }
+
   /** Sets every logit the mask does not allow to negative infinity. */
   void apply(float[] logits) {
     if (bits != null) {

@@ -1,6 +1,7 @@
 package dev.gemma4j.examples.cli;
 
 import dev.gemma4j.GemmaException;
+import dev.gemma4j.ResponseFormat;
 import dev.gemma4j.examples.bench.BenchReport;
 import dev.gemma4j.examples.bench.ServingBenchmark;
 import dev.gemma4j.examples.bench.Workload;
@@ -54,17 +55,32 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "End with one JSON object of the results.")
   boolean json;
 
+  @Option(names = "--json-schema", paramLabel = "FILE|order",
+      description = "Also run every workload constrained to this JSON schema (order: a built-in 20-property order"
+          + " schema, nested 3 deep), alternating with unconstrained runs, and compare milliseconds per token.")
+  @Nullable String jsonSchema;
+
+  @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+      description = "With --json-schema: unconstrained/constrained pairs per workload (default 1).")
+  int rounds = 1;
+
   @Override
   public Integer call() throws Exception {
     List<Workload> workloads = workloads();
+    ResponseFormat format = jsonSchema == null ? null : ResponseFormat.jsonSchema(schemaText(jsonSchema));
     List<BenchReport.Result> results = new ArrayList<>();
     try (ServingBenchmark bench = ServingBenchmark.open(model.modelOrBundled(spec.commandLine().getErr()), model.toOptions(spec))) {
       for (Workload w : workloads) {
-        BenchReport.Result result = bench.run(w, seed, spec.commandLine().getErr());
-        results.add(result);
-        spec.commandLine().getOut().println(BenchReport.table(result));
-        spec.commandLine().getOut().println();
-        spec.commandLine().getOut().flush();
+        for (int round = 0; round < (format == null ? 1 : Math.max(1, rounds)); round++) {
+          BenchReport.Result plain = bench.run(w, seed, spec.commandLine().getErr());
+          print(results, plain);
+          if (format != null) {
+            BenchReport.Result constrained = bench.run(w, seed, spec.commandLine().getErr(), format);
+            print(results, constrained);
+            spec.commandLine().getOut().printf("constrained / unconstrained ms per token (p50): %.3f / %.3f = %.3f%n%n",
+                constrained.msPerTokenP50(), plain.msPerTokenP50(), constrained.msPerTokenP50() / plain.msPerTokenP50());
+          }
+        }
       }
     }
     if (report != null) {
@@ -75,6 +91,27 @@ final class BenchCommand implements Callable<Integer> {
       spec.commandLine().getOut().println(BenchReport.json(results));
     }
     return 0;
+  }
+
+  private void print(List<BenchReport.Result> results, BenchReport.Result result) {
+    results.add(result);
+    spec.commandLine().getOut().println(BenchReport.table(result));
+    spec.commandLine().getOut().println();
+    spec.commandLine().getOut().flush();
+  }
+
+  private String schemaText(String source) throws java.io.IOException {
+    if (source.equals("order")) {
+      try (var in = ServingBenchmark.class.getResourceAsStream("order-schema.json")) {
+        return new String(java.util.Objects.requireNonNull(in, "order-schema.json").readAllBytes(),
+            java.nio.charset.StandardCharsets.UTF_8);
+      }
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(source);
+    if (!java.nio.file.Files.isRegularFile(file) || java.nio.file.Files.size(file) > (1 << 20)) {
+      throw GemmaCli.usage(spec, "--json-schema " + source + ": give a JSON schema file of at most 1 MiB, or 'order'");
+    }
+    return java.nio.file.Files.readString(file);
   }
 
   private List<Workload> workloads() {
