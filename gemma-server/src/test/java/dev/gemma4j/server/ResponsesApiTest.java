@@ -12,9 +12,6 @@ import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseOutputItem;
 import com.openai.models.responses.ResponseStreamEvent;
 import com.openai.models.responses.ToolChoiceOptions;
-import dev.gemma4j.Gemma;
-import dev.gemma4j.GemmaOptions;
-import dev.gemma4j.testkit.BundledModel;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,22 +28,18 @@ import org.junit.jupiter.api.Test;
 class ResponsesApiTest {
   static final String MODEL = OpenAiConformanceTest.MODEL;
   static final ReferenceGoldens GOLDEN = ReferenceGoldens.load();
-  static Gemma gemma;
-  static GemmaServer server;
+  static BundledServer served;
   static OpenAIClient client;
 
   @BeforeAll
   static void start() {
-    gemma = Gemma.open(BundledModel.path(), GemmaOptions.builder().backend("cpu").build());
-    server = GemmaServer.start(gemma, ServerOptions.builder().port(0).servedModelName(MODEL).build());
-    client = OpenAiConformanceTest.client(server, null);
+    served = BundledServer.start();
+    client = served.client;
   }
 
   @AfterAll
   static void stop() {
-    client.close();
-    server.close();
-    gemma.close();
+    served.close();
   }
 
   static ResponseCreateParams.Builder request(long maxTokens) {
@@ -132,9 +125,7 @@ class ResponsesApiTest {
   }
 
   static HttpResponse<String> post(String path, String body) throws Exception {
-    var request = java.net.http.HttpRequest.newBuilder(server.baseUri().resolve(path))
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build();
-    return ServerBehaviourTest.http.send(request, HttpResponse.BodyHandlers.ofString());
+    return served.post(path, body);
   }
 
   private static String type(ResponseStreamEvent event) {

@@ -19,9 +19,6 @@ import com.openai.models.chat.completions.ChatCompletionFunctionTool;
 import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
 import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
 import com.openai.models.chat.completions.StructuredChatCompletion;
-import dev.gemma4j.Gemma;
-import dev.gemma4j.GemmaOptions;
-import dev.gemma4j.testkit.BundledModel;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,8 +38,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class StructuredOutputConformanceTest {
   static final String MODEL = OpenAiConformanceTest.MODEL;
-  static Gemma gemma;
-  static GemmaServer server;
+  static BundledServer served;
   static OpenAIClient client;
 
   enum Sky { CLEAR, CLOUDY, RAIN, SNOW }
@@ -70,16 +66,13 @@ class StructuredOutputConformanceTest {
 
   @BeforeAll
   static void start() {
-    gemma = Gemma.open(BundledModel.path(), GemmaOptions.builder().backend("cpu").build());
-    server = GemmaServer.start(gemma, ServerOptions.builder().port(0).servedModelName(MODEL).build());
-    client = OpenAiConformanceTest.client(server, null);
+    served = BundledServer.start();
+    client = served.client;
   }
 
   @AfterAll
   static void stop() {
-    client.close();
-    server.close();
-    gemma.close();
+    served.close();
   }
 
   @ParameterizedTest
@@ -257,8 +250,6 @@ class StructuredOutputConformanceTest {
   }
 
   static HttpResponse<String> post(String path, String body) throws Exception {
-    var request = java.net.http.HttpRequest.newBuilder(server.baseUri().resolve(path))
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build();
-    return ServerBehaviourTest.http.send(request, HttpResponse.BodyHandlers.ofString());
+    return served.post(path, body);
   }
 }

@@ -1,5 +1,6 @@
 package dev.gemma4j.internal.grammar;
 
+import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -36,7 +37,8 @@ public final class GrammarAutomaton {
   private int[] nodeParent = new int[256];
   private int nodeCount = 1; // node 0 is ACCEPT
 
-  private final Map<StateKey, Integer> stateIds = new HashMap<>();
+  /** States by their sorted nodes (an {@link IntBuffer} compares by content). */
+  private final Map<IntBuffer, Integer> stateIds = new HashMap<>();
   private final List<State> states = new ArrayList<>();
   private final Map<Long, int[]> expansions = new HashMap<>();
   private final Map<Integer, TokenMask> masks = new HashMap<>();
@@ -51,7 +53,7 @@ public final class GrammarAutomaton {
     this.grammar = grammar;
     this.trie = trie;
     states.add(new State(new int[0], new CharSet[0], false)); // DEAD
-    stateIds.put(new StateKey(new int[0]), DEAD);
+    stateIds.put(IntBuffer.wrap(new int[0]), DEAD);
     IntList start = new IntList();
     for (int alternative : grammar.alternatives(grammar.root())) {
       expand(alternative, NO_PARENT, start, 0);
@@ -228,7 +230,7 @@ public final class GrammarAutomaton {
 
   private int state(IntList nodes) {
     int[] sorted = nodes.toSortedUniqueArray();
-    StateKey key = new StateKey(sorted);
+    IntBuffer key = IntBuffer.wrap(sorted);
     Integer id = stateIds.get(key);
     if (id != null) {
       return id;
@@ -262,18 +264,6 @@ public final class GrammarAutomaton {
       this.sets = sets;
       this.accepting = accepting;
       Arrays.fill(ascii, -1);
-    }
-  }
-
-  private record StateKey(int[] nodes) {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof StateKey other && Arrays.equals(nodes, other.nodes);
-    }
-
-    @Override
-    public int hashCode() {
-      return Arrays.hashCode(nodes);
     }
   }
 

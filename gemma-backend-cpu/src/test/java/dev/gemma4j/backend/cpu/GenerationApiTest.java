@@ -10,6 +10,7 @@ import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TokenEvent;
+import dev.gemma4j.TokenLogprobs;
 import dev.gemma4j.TokenStream;
 import dev.gemma4j.spi.Generator;
 import java.nio.charset.StandardCharsets;
@@ -235,5 +236,41 @@ class GenerationApiTest {
             List.of(dev.gemma4j.ChatMessage.user("The capital of France is")),
             GenerationConfig.builder().maxNewTokens(20).ignoreEos(true).build());
     assertEquals(chat.generatedText(), g.text());
+  }
+
+  /**
+   * Log probabilities against the reference: on the golden greedy runs, each step's most likely tokens are
+   * the golden top logits, log probabilities differ exactly as those logits do, and the chosen token is the best.
+   */
+  @Test
+  void logprobsFollowTheGoldenLogits() {
+    for (Golden.Case c : golden.cases()) {
+      GenerationConfig config = GenerationGoldenTest.greedy(c).toBuilder().logprobs(5).build();
+      List<TokenLogprobs> streamed = new CopyOnWriteArrayList<>();
+      Generation g = gemma.stream(Prompt.ids(c.inputIds()), config, e -> streamed.add(e.logprobs())).result().join();
+      assertEquals(c.greedyNewIds().length, g.logprobs().size());
+      assertEquals(g.logprobs(), streamed, "each event carries its token's log probabilities");
+      for (int step = 0; step < g.logprobs().size(); step++) {
+        TokenLogprobs lp = g.logprobs().get(step);
+        var top = g.topLogits().get(step);
+        assertEquals(c.greedyNewIds()[step], lp.id());
+        assertEquals(top.ids(), lp.topIds(), "step " + step);
+        assertEquals(lp.topLogprobs().getFirst(), lp.logprob(), 1e-6, "greedy takes the most likely token");
+        double mass = 0;
+        for (int k = 0; k < lp.topIds().size(); k++) {
+          assertEquals(top.logits().get(k) - top.logits().getFirst(), lp.topLogprobs().get(k) - lp.topLogprobs().getFirst(),
+              1e-4, "step " + step + " rank " + k);
+          assertTrue(lp.topLogprobs().get(k) <= 0);
+          mass += Math.exp(lp.topLogprobs().get(k));
+        }
+        assertTrue(mass <= 1 + 1e-5, "probabilities sum past 1: " + mass);
+      }
+    }
+  }
+
+  @Test
+  void noLogprobsUnlessAsked() {
+    Golden.Case c = golden.cases().getFirst();
+    assertTrue(gemma.generate(Prompt.ids(c.inputIds()), GenerationGoldenTest.greedy(c)).logprobs().isEmpty());
   }
 }

@@ -456,30 +456,20 @@ public final class CompletionEndpoint {
      */
     @Nullable JsonObject flush(@Nullable String finishReason) {
       hasPending = false;
-      if (text.isEmpty() && finishReason == null) {
-        return null;
-      }
-      var chunk = chunk(null, text.toString(), finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
-      sent.append(text);
-      text.setLength(0);
-      ids.clear();
-      return chunk;
+      return text.isEmpty() && finishReason == null ? null : takeText(finishReason);
     }
 
     /** Everything not sent yet, ignoring the hold-back, or {@code null} when nothing is left. */
     @Nullable JsonObject flushHeld() {
-      if (text.isEmpty()) {
-        return null;
-      }
-      var chunk = chunk(null, text.toString(), null, request.returnTokenIds() ? List.copyOf(ids) : null);
-      sent.append(text);
-      text.setLength(0);
-      ids.clear();
-      return chunk;
+      return text.isEmpty() ? null : takeText(null);
     }
 
     /** The last chunk: the rest of the text and the finish reason. */
     JsonObject finishWithText(String finishReason) {
+      return takeText(finishReason);
+    }
+
+    private JsonObject takeText(@Nullable String finishReason) {
       var chunk = chunk(null, text.toString(), finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
       sent.append(text);
       text.setLength(0);
