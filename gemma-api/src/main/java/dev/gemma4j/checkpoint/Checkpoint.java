@@ -35,22 +35,22 @@ public final class Checkpoint implements AutoCloseable {
   private final ModelConfig config;
   private final GenerationDefaults generationDefaults;
   private final Optional<Quantization> quantization;
-  private final List<SafetensorsFile> files;
+  private final List<WeightFile> files;
   private final Map<String, TensorInfo> tensors;
-  private final Map<Path, SafetensorsFile> fileByPath;
+  private final Map<Path, WeightFile> fileByPath;
   private boolean closed;
 
   private Checkpoint(
       Path folder, ModelConfig config, GenerationDefaults defaults, Optional<Quantization> quantization,
-      List<SafetensorsFile> files) {
+      List<? extends WeightFile> files) {
     this.folder = folder;
     this.config = config;
     this.generationDefaults = defaults;
     this.quantization = quantization;
     this.files = List.copyOf(files);
     Map<String, TensorInfo> all = new TreeMap<>();
-    Map<Path, SafetensorsFile> byPath = new LinkedHashMap<>();
-    for (SafetensorsFile f : files) {
+    Map<Path, WeightFile> byPath = new LinkedHashMap<>();
+    for (WeightFile f : files) {
       all.putAll(f.tensors());
       byPath.put(f.path(), f);
     }
@@ -59,12 +59,26 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   /**
-   * Opens a checkpoint folder.
+   * Opens a checkpoint folder, or a GGUF file (or a folder holding one and no safetensors): its weights are
+   * read under the Hugging Face names, its config from its metadata.
    *
    * @throws ModelFormatException when the folder, {@code config.json} or the weights are missing or
    *     invalid; the message names the file and the problem
    */
   public static Checkpoint open(Path folder) {
+    Path gguf = GgufWeights.find(folder);
+    if (gguf != null) {
+      GgufWeights weights = GgufWeights.open(gguf);
+      try {
+        Checkpoint checkpoint = new Checkpoint(weights.folder(), weights.config(), weights.generationDefaults(),
+            Optional.empty(), List.of(weights));
+        checkpoint.checkLayers();
+        return checkpoint;
+      } catch (RuntimeException e) {
+        weights.close();
+        throw e;
+      }
+    }
     if (!Files.isDirectory(folder)) {
       throw new ModelFormatException(
           "model folder " + folder + " does not exist or is not a folder; pass a Hugging Face checkpoint"
@@ -176,7 +190,7 @@ public final class Checkpoint implements AutoCloseable {
    * Mapped checkpoint files must not change while a model is loaded; this names what did.
    */
   public Optional<Path> changedFile() {
-    return files.stream().filter(f -> !f.unchanged()).map(SafetensorsFile::path).findFirst();
+    return files.stream().filter(f -> !f.unchanged()).map(WeightFile::path).findFirst();
   }
 
   private void checkIndex() {
@@ -287,7 +301,7 @@ public final class Checkpoint implements AutoCloseable {
 
   /** A read-only, zero-copy view of bytes {@code [offset, offset + length)} of a tensor's data. */
   public MemorySegment segment(TensorInfo tensor, long offset, long length) {
-    SafetensorsFile file = fileByPath.get(tensor.file());
+    WeightFile file = fileByPath.get(tensor.file());
     if (file == null) {
       throw new IllegalArgumentException(tensor.name() + " is not part of " + folder);
     }
@@ -301,6 +315,6 @@ public final class Checkpoint implements AutoCloseable {
       return;
     }
     closed = true;
-    files.forEach(SafetensorsFile::close);
+    files.forEach(WeightFile::close);
   }
 }

@@ -35,7 +35,7 @@ import java.util.Map;
  * tensor name to {@code dtype}, {@code shape} and {@code data_offsets} relative to the data section
  * that follows the header.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements WeightFile {
   /** Larger headers are corrupt: even a 27B shard's header is a few tens of kilobytes. */
   private static final long MAX_HEADER_BYTES = 100L << 20;
 

@@ -42,7 +42,7 @@ public final class ModelResolver {
   }
 
   /**
-   * The checkpoint folder for a folder path or model id.
+   * The checkpoint folder (or GGUF file) for a folder path, a {@code .gguf} file or a model id.
    *
    * @throws GemmaException when the folder does not exist, the id is not cached while offline, or the
    *     download fails (gated model without a token, unknown repository, corrupt transfer ...)
@@ -61,9 +61,12 @@ public final class ModelResolver {
       throw new GemmaException(local + " is a symbolic link that leads nowhere (dangling, or a loop); point --model at"
           + " a checkpoint folder");
     }
+    if (Files.isRegularFile(local) && local.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
+      return local;
+    }
     if (Files.exists(local)) {
-      throw new GemmaException(local + " is a file, not a checkpoint folder; point --model at the folder that holds"
-          + " config.json and the *.safetensors files");
+      throw new GemmaException(local + " is a file, not a checkpoint folder or a .gguf file; give the folder that"
+          + " holds config.json and the *.safetensors files, or a GGUF file");
     }
     if (!RepoId.looksLikeRepoId(model) || local.isAbsolute() || model.startsWith(".") || model.startsWith("~")) {
       throw new GemmaException(

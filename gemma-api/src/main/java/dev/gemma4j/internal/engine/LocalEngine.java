@@ -133,8 +133,9 @@ public final class LocalEngine implements Engine {
     List<AutoCloseable> opened = new ArrayList<>();
     opened.add(checkpoint);
     try {
-      GemmaTokenizer tokenizer =
-          GemmaTokenizer.presentIn(folder) ? GemmaTokenizer.load(folder) : null;
+      // A GGUF file's tokenizer.json lies beside it, in the checkpoint's folder.
+      GemmaTokenizer tokenizer = GemmaTokenizer.presentIn(checkpoint.folder())
+          ? GemmaTokenizer.load(checkpoint.folder()) : null;
       if (tokenizer != null) {
         opened.addFirst(tokenizer);
       }

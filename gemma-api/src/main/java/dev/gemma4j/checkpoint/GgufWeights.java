@@ -1,0 +1,284 @@
+package dev.gemma4j.checkpoint;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.gemma4j.config.GenerationDefaults;
+import dev.gemma4j.config.ModelConfig;
+import dev.gemma4j.config.ModelFormatException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A GGUF file of a Gemma 2 model read as a checkpoint: the config from its {@code gemma2.*} metadata, and its
+ * tensors under the Hugging Face names with llama.cpp's conventions undone. Float tensors are read in place
+ * from the mapping; norms (stored as {@code 1 + w}) and quantized tensors (Q8_0, Q4_0, Q4_K, Q6_K) are
+ * dequantized to float32 at open, so a quantized file decodes exactly as a float32 file of its dequantized
+ * values (and takes float32's memory: quantized kernels that read the blocks in place are issue 26's next
+ * step). llama.cpp's attention scale for {@code gemma2} is kept: queries are scaled by
+ * {@code 1/sqrt(head_dim)}, by {@code 1/sqrt(hidden/heads)} for the 46-layer (27B) model.
+ */
+final class GgufWeights implements WeightFile {
+  private static final Pattern LAYER = Pattern.compile("blk\\.(\\d{1,4})\\.(.+)");
+  private static final Map<String, String> LAYER_NAMES = Map.ofEntries(
+      Map.entry("attn_norm.weight", "input_layernorm.weight"),
+      Map.entry("attn_q.weight", "self_attn.q_proj.weight"),
+      Map.entry("attn_k.weight", "self_attn.k_proj.weight"),
+      Map.entry("attn_v.weight", "self_attn.v_proj.weight"),
+      Map.entry("attn_output.weight", "self_attn.o_proj.weight"),
+      Map.entry("post_attention_norm.weight", "post_attention_layernorm.weight"),
+      Map.entry("ffn_norm.weight", "pre_feedforward_layernorm.weight"),
+      Map.entry("ffn_gate.weight", "mlp.gate_proj.weight"),
+      Map.entry("ffn_up.weight", "mlp.up_proj.weight"),
+      Map.entry("ffn_down.weight", "mlp.down_proj.weight"),
+      Map.entry("post_ffw_norm.weight", "post_feedforward_layernorm.weight"));
+
+  private final GgufFile file;
+  private final Arena converted;
+  private final Map<String, TensorInfo> tensors;
+  private final Map<String, MemorySegment> convertedData;
+  private final ModelConfig config;
+  private final GenerationDefaults defaults;
+
+  private GgufWeights(GgufFile file, Arena converted, Map<String, TensorInfo> tensors,
+      Map<String, MemorySegment> convertedData, ModelConfig config, GenerationDefaults defaults) {
+    this.file = file;
+    this.converted = converted;
+    this.tensors = tensors;
+    this.convertedData = convertedData;
+    this.config = config;
+    this.defaults = defaults;
+  }
+
+  /**
+   * The GGUF file to open for {@code path}: the path itself when it names a {@code .gguf} file, the one GGUF
+   * file of a folder that holds no safetensors, else {@code null}.
+   *
+   * @throws ModelFormatException when a folder holds several GGUF files and no safetensors
+   */
+  static @Nullable Path find(Path path) {
+    if (Files.isRegularFile(path) && path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
+      return path;
+    }
+    if (!Files.isDirectory(path)) {
+      return null;
+    }
+    try (Stream<Path> list = Files.list(path)) {
+      List<Path> files = list.filter(Files::isRegularFile).sorted().toList();
+      if (files.stream().anyMatch(p -> p.getFileName().toString().endsWith(".safetensors"))) {
+        return null;
+      }
+      List<Path> gguf = files.stream().filter(p -> p.getFileName().toString().endsWith(".gguf")).toList();
+      if (gguf.size() > 1) {
+        throw new ModelFormatException(path + " holds several GGUF files " + gguf.stream().map(Path::getFileName)
+            .toList() + " and no safetensors; open one of them by its path");
+      }
+      return gguf.isEmpty() ? null : gguf.getFirst();
+    } catch (IOException e) {
+      throw new ModelFormatException("cannot list " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Opens a GGUF file as a checkpoint's weights. */
+  static GgufWeights open(Path path) {
+    GgufFile file = GgufFile.open(path);
+    Arena arena = Arena.ofShared();
+    try {
+      Object architecture = file.metadata().get("general.architecture");
+      if (!"gemma2".equals(architecture)) {
+        throw new ModelFormatException(path + " is a GGUF file of the architecture '" + architecture + "'; gemma4j"
+            + " reads GGUF files of Gemma 2 ('gemma2'); open the safetensors checkpoint of other Gemma models");
+      }
+      ModelConfig config = ModelConfig.parse(configJson(file).toString(), path + " (its gemma2 metadata)");
+      Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+      Map<String, MemorySegment> data = new LinkedHashMap<>();
+      for (GgufFile.Tensor t : file.tensors().values()) {
+        String name = hfName(t.name());
+        if (name == null) {
+          if (t.name().equals("output.weight")) {
+            continue; // an untied copy of the head; Gemma ties it to the embedding
+          }
+          throw new ModelFormatException(path + " has the tensor " + t.name() + ", which is not part of a Gemma 2"
+              + " model in llama.cpp's naming");
+        }
+        boolean norm = t.dims().size() == 1 && name.endsWith("norm.weight");
+        if (!norm && !t.type().quantized()) {
+          DType dtype = switch (t.type()) {
+            case F32 -> DType.F32;
+            case F16 -> DType.F16;
+            case BF16 -> DType.BF16;
+            default -> throw new IllegalStateException(t.type().name());
+          };
+          tensors.put(name, new TensorInfo(name, dtype, t.shape(), path, t.offset(), t.byteLength()));
+          continue;
+        }
+        long count = t.elementCount();
+        MemorySegment floats = arena.allocate(count * 4, 64);
+        GgufDequantizer.toFloat32(t.type(), file.segment(t.offset(), t.byteLength()), floats, count);
+        if (norm) {
+          // llama.cpp stores Gemma's RMSNorm weight as 1 + w (its norm multiplies by w)
+          for (long i = 0; i < count; i++) {
+            floats.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i,
+                floats.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i) - 1f);
+          }
+        }
+        tensors.put(name, new TensorInfo(name, DType.F32, t.shape(), path, 0, count * 4));
+        data.put(name, floats);
+      }
+      Path folder = path.toAbsolutePath().getParent();
+      return new GgufWeights(file, arena, java.util.Collections.unmodifiableMap(tensors), data, config,
+          GenerationDefaults.load(folder, config));
+    } catch (RuntimeException e) {
+      arena.close();
+      file.close();
+      throw e;
+    }
+  }
+
+  /** The Hugging Face name of a GGUF tensor, or {@code null} for one Gemma 2 does not have. */
+  static @Nullable String hfName(String gguf) {
+    switch (gguf) {
+      case "token_embd.weight" -> {
+        return "model.embed_tokens.weight";
+      }
+      case "output_norm.weight" -> {
+        return "model.norm.weight";
+      }
+      default -> {
+        Matcher m = LAYER.matcher(gguf);
+        if (!m.matches() || !LAYER_NAMES.containsKey(m.group(2))) {
+          return null;
+        }
+        return "model.layers." + Integer.parseInt(m.group(1)) + "." + LAYER_NAMES.get(m.group(2));
+      }
+    }
+  }
+
+  /** A {@code config.json} of the model the metadata describes, in transformers' keys. */
+  private static JsonObject configJson(GgufFile file) {
+    Metadata m = new Metadata(file);
+    int layers = m.integer("gemma2.block_count");
+    int hidden = m.integer("gemma2.embedding_length");
+    int heads = m.integer("gemma2.attention.head_count");
+    int headDim = m.has("gemma2.attention.key_length") ? m.integer("gemma2.attention.key_length") : hidden / heads;
+    GgufFile.Tensor embedding = file.tensors().get("token_embd.weight");
+    if (embedding == null || embedding.dims().size() != 2) {
+      throw new ModelFormatException(file.path() + " has no two-dimensional token_embd.weight; it is not a whole model");
+    }
+    JsonObject c = new JsonObject();
+    JsonArray architectures = new JsonArray();
+    architectures.add("Gemma2ForCausalLM");
+    c.add("architectures", architectures);
+    c.addProperty("model_type", "gemma2");
+    c.addProperty("vocab_size", embedding.dims().get(1));
+    c.addProperty("hidden_size", hidden);
+    c.addProperty("intermediate_size", m.integer("gemma2.feed_forward_length"));
+    c.addProperty("num_hidden_layers", layers);
+    c.addProperty("num_attention_heads", heads);
+    c.addProperty("num_key_value_heads", m.has("gemma2.attention.head_count_kv")
+        ? m.integer("gemma2.attention.head_count_kv") : heads);
+    c.addProperty("head_dim", headDim);
+    c.addProperty("max_position_embeddings", m.integer("gemma2.context_length"));
+    c.addProperty("rms_norm_eps", m.decimal("gemma2.attention.layer_norm_rms_epsilon", 1e-6));
+    c.addProperty("rope_theta", m.decimal("gemma2.rope.freq_base", 10000));
+    c.addProperty("sliding_window", m.integer("gemma2.attention.sliding_window"));
+    c.addProperty("attn_logit_softcapping", m.decimal("gemma2.attn_logit_softcapping", 50));
+    c.addProperty("final_logit_softcapping", m.decimal("gemma2.final_logit_softcapping", 30));
+    // llama.cpp's gemma2 graph scales queries by 1/sqrt(head_dim), by 1/sqrt(hidden/heads) for 46 layers (27B)
+    c.addProperty("query_pre_attn_scalar", layers == 46 ? hidden / heads : headDim);
+    c.addProperty("hidden_activation", "gelu_pytorch_tanh");
+    c.addProperty("tie_word_embeddings", true);
+    c.addProperty("bos_token_id", m.has("tokenizer.ggml.bos_token_id") ? m.integer("tokenizer.ggml.bos_token_id") : 2);
+    c.addProperty("eos_token_id", m.has("tokenizer.ggml.eos_token_id") ? m.integer("tokenizer.ggml.eos_token_id") : 1);
+    c.addProperty("pad_token_id", m.has("tokenizer.ggml.padding_token_id")
+        ? m.integer("tokenizer.ggml.padding_token_id") : 0);
+    c.addProperty("torch_dtype", embedding.type() == GgufType.BF16 ? "bfloat16"
+        : embedding.type() == GgufType.F16 ? "float16" : "float32");
+    return c;
+  }
+
+  /** Typed reads of metadata, with errors that name the key. */
+  private record Metadata(GgufFile file) {
+    boolean has(String key) {
+      return file.metadata().get(key) instanceof Number;
+    }
+
+    int integer(String key) {
+      if (!(file.metadata().get(key) instanceof Number n) || n.longValue() < 0 || n.longValue() > Integer.MAX_VALUE
+          || n.doubleValue() != Math.rint(n.doubleValue())) {
+        throw new ModelFormatException(file.path() + ": the metadata " + key + " is "
+            + (file.metadata().containsKey(key) ? "'" + file.metadata().get(key) + "'" : "missing")
+            + "; a Gemma 2 GGUF file gives it as a non-negative integer");
+      }
+      return n.intValue();
+    }
+
+    double decimal(String key, double absent) {
+      Object v = file.metadata().get(key);
+      if (v == null) {
+        return absent;
+      }
+      if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue())) {
+        throw new ModelFormatException(file.path() + ": the metadata " + key + " is '" + v + "', not a number");
+      }
+      return n.doubleValue();
+    }
+  }
+
+  Path folder() {
+    return file.path().toAbsolutePath().getParent();
+  }
+
+  ModelConfig config() {
+    return config;
+  }
+
+  GenerationDefaults generationDefaults() {
+    return defaults;
+  }
+
+  @Override
+  public Path path() {
+    return file.path();
+  }
+
+  @Override
+  public Map<String, TensorInfo> tensors() {
+    return tensors;
+  }
+
+  @Override
+  public MemorySegment segment(TensorInfo tensor, long offset, long length) {
+    if (offset < 0 || length < 0 || offset + length > tensor.byteLength()) {
+      throw new IndexOutOfBoundsException("bytes [" + offset + ", " + (offset + length) + ") of " + tensor.name());
+    }
+    MemorySegment own = convertedData.get(tensor.name());
+    if (own != null) {
+      return own.asSlice(offset, length).asReadOnly();
+    }
+    return file.segment(tensor.fileOffset() + offset, length).asReadOnly();
+  }
+
+  @Override
+  public boolean unchanged() {
+    return file.unchanged();
+  }
+
+  @Override
+  public void close() {
+    try {
+      converted.close();
+    } finally {
+      file.close();
+    }
+  }
+}
