@@ -213,6 +213,12 @@ public final class Checkpoint implements AutoCloseable {
     return folder;
   }
 
+  /** The metadata of a checkpoint read from a GGUF file, or empty for safetensors. */
+  public Optional<Map<String, Object>> ggufMetadata() {
+    return files.size() == 1 && files.getFirst() instanceof GgufWeights gguf ? Optional.of(gguf.metadata())
+        : Optional.empty();
+  }
+
   /** The parsed {@code config.json}. */
   public ModelConfig config() {
     return config;

@@ -242,6 +242,10 @@ final class GgufWeights implements WeightFile {
     return config;
   }
 
+  Map<String, Object> metadata() {
+    return file.metadata();
+  }
+
   GenerationDefaults generationDefaults() {
     return defaults;
   }

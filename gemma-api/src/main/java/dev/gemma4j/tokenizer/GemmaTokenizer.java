@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -81,6 +82,33 @@ public final class GemmaTokenizer implements AutoCloseable {
       return new GemmaTokenizer(tokenizer, vocabulary, bos, eos, specials);
     } catch (IOException | RuntimeException e) {
       throw new ModelFormatException("cannot load " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The tokenizer of a GGUF file's vocabulary (its {@code tokenizer.ggml.*} metadata), for a file with no
+   * {@code tokenizer.json} beside it; see {@link GgufVocabulary}.
+   *
+   * @throws ModelFormatException when the file has no usable SentencePiece vocabulary
+   */
+  public static GemmaTokenizer fromGguf(Map<String, Object> metadata, Path source) {
+    String json = GgufVocabulary.tokenizerJson(metadata, source);
+    Path folder = null;
+    try {
+      folder = Files.createTempDirectory("gemma4j-gguf-tokenizer");
+      Files.writeString(folder.resolve("tokenizer.json"), json);
+      return load(folder);
+    } catch (IOException e) {
+      throw new ModelFormatException("cannot build the tokenizer of " + source + ": " + e.getMessage(), e);
+    } finally {
+      if (folder != null) {
+        try {
+          Files.deleteIfExists(folder.resolve("tokenizer.json"));
+          Files.deleteIfExists(folder);
+        } catch (IOException ignored) {
+          // a temporary file the system cleans up
+        }
+      }
     }
   }
 

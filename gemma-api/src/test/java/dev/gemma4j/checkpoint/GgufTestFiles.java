@@ -67,8 +67,8 @@ public final class GgufTestFiles {
   }
 
   /**
-   * Converts a Gemma 2 fixture folder to GGUF with its 2-D layer weights in {@code type} (the embedding stays
-   * float32). With {@code dequantizedTwin}, the layer weights are instead the float32 values a {@code type}
+   * Converts a Gemma 2 fixture folder to GGUF with its 2-D layer weights in {@code type} ({@code F32}: the
+   * fixture's own float type; the embedding always keeps it). With {@code dequantizedTwin}, the layer weights are instead the float32 values a {@code type}
    * file dequantizes to, computed here. Queries are rescaled as the shared converter does when the config's
    * {@code query_pre_attn_scalar} is not the head size (llama.cpp scales by the head size).
    */
@@ -96,6 +96,10 @@ public final class GgufTestFiles {
     metadata.put("gemma2.rope.freq_base", 10000f);
     metadata.put("tokenizer.ggml.bos_token_id", config.get("bos_token_id").getAsInt());
     metadata.put("tokenizer.ggml.eos_token_id", config.get("eos_token_id").getAsInt());
+    Path tokenizer = fixture.resolve("tokenizer.json");
+    if (Files.isRegularFile(tokenizer)) {
+      vocabulary(JsonParser.parseString(Files.readString(tokenizer)).getAsJsonObject(), metadata);
+    }
     List<Tensor> tensors = new ArrayList<>();
     try (Checkpoint checkpoint = Checkpoint.open(fixture)) {
       for (TensorInfo t : checkpoint.tensors().values()) {
@@ -120,7 +124,7 @@ public final class GgufTestFiles {
           }
         }
         if (name.equals("token_embd.weight") || type == GgufType.F32) {
-          tensors.add(new Tensor(name, GgufType.F32, dims, f32(values)));
+          tensors.add(asStored(name, dims, t, values));
         } else if (dequantizedTwin) {
           tensors.add(new Tensor(name, GgufType.F32, dims, f32(dequantized(type, values))));
         } else {
@@ -129,6 +133,46 @@ public final class GgufTestFiles {
       }
     }
     write(out, metadata, tensors);
+  }
+
+  /**
+   * A tokenizer.json's vocabulary as convert_hf_to_gguf.py and the shared converter write it: pieces by id,
+   * a piece's score minus one less than the rank of its first merge (0 when no merge makes it), byte pieces
+   * typed BYTE, added tokens CONTROL (special) or USER_DEFINED at score -1000.
+   */
+  static void vocabulary(JsonObject tokenizer, Map<String, Object> metadata) {
+    JsonObject model = tokenizer.getAsJsonObject("model");
+    JsonObject vocab = model.getAsJsonObject("vocab");
+    int size = vocab.entrySet().stream().mapToInt(e -> e.getValue().getAsInt()).max().orElse(-1) + 1;
+    Map<String, Integer> firstRank = new java.util.HashMap<>();
+    var merges = model.getAsJsonArray("merges");
+    for (int rank = 0; rank < merges.size(); rank++) {
+      var m = merges.get(rank);
+      String merged = m.isJsonArray() ? m.getAsJsonArray().get(0).getAsString() + m.getAsJsonArray().get(1).getAsString()
+          : m.getAsString().replaceFirst(" ", "");
+      firstRank.putIfAbsent(merged, rank);
+    }
+    String[] tokens = new String[size];
+    float[] scores = new float[size];
+    int[] types = new int[size];
+    for (var e : vocab.entrySet()) {
+      int id = e.getValue().getAsInt();
+      tokens[id] = e.getKey();
+      Integer rank = firstRank.get(e.getKey());
+      scores[id] = rank == null ? 0f : -(rank + 1f);
+      types[id] = e.getKey().matches("<0x[0-9A-F]{2}>") ? 6 : 1;
+    }
+    for (var t : tokenizer.getAsJsonArray("added_tokens")) {
+      int id = t.getAsJsonObject().get("id").getAsInt();
+      tokens[id] = t.getAsJsonObject().get("content").getAsString();
+      scores[id] = -1000f;
+      types[id] = t.getAsJsonObject().get("special").getAsBoolean() ? 3 : 4;
+    }
+    metadata.put("tokenizer.ggml.model", "llama");
+    metadata.put("tokenizer.ggml.tokens", java.util.Arrays.asList(tokens));
+    metadata.put("tokenizer.ggml.scores", scores);
+    metadata.put("tokenizer.ggml.token_type", types);
+    metadata.put("tokenizer.ggml.unknown_token_id", vocab.get(model.get("unk_token").getAsString()).getAsInt());
   }
 
   /** gemma4j's dequantization of blocks (checked against gguf-py by {@code GgufFileTest}), as float32 bytes. */
@@ -201,6 +245,18 @@ public final class GgufTestFiles {
       w[i] = 1f + (float) random.nextGaussian() * 0.1f;
     }
     return new Tensor(name, GgufType.F32, new long[] {size}, f32(w));
+  }
+
+  /** A float tensor in the fixture's own type (bf16 stays bf16, bit for bit), so its goldens still hold. */
+  private static Tensor asStored(String name, long[] dims, TensorInfo t, float[] values) {
+    if (t.dtype() != DType.BF16) {
+      return new Tensor(name, GgufType.F32, dims, f32(values));
+    }
+    ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      b.putShort((short) (Float.floatToRawIntBits(v) >>> 16)); // exact: the values came from bf16
+    }
+    return new Tensor(name, GgufType.BF16, dims, b.array());
   }
 
   /** The GGUF name of a Hugging Face tensor name, or {@code null} for the tied head. */
@@ -367,6 +423,22 @@ public final class GgufTestFiles {
         int32(out, 8);
         int64(out, list.size());
         list.forEach(s -> string(out, (String) s));
+      }
+      case float[] floats -> {
+        int32(out, 9);
+        int32(out, 6);
+        int64(out, floats.length);
+        for (float f : floats) {
+          out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(f).array());
+        }
+      }
+      case int[] ints -> {
+        int32(out, 9);
+        int32(out, 5);
+        int64(out, ints.length);
+        for (int i : ints) {
+          int32(out, i);
+        }
       }
       default -> throw new IllegalArgumentException(v.getClass().getName());
     }

@@ -133,9 +133,11 @@ public final class LocalEngine implements Engine {
     List<AutoCloseable> opened = new ArrayList<>();
     opened.add(checkpoint);
     try {
-      // A GGUF file's tokenizer.json lies beside it, in the checkpoint's folder.
+      // A GGUF file's tokenizer.json lies beside it, in the checkpoint's folder; without one, its vocabulary.
       GemmaTokenizer tokenizer = GemmaTokenizer.presentIn(checkpoint.folder())
-          ? GemmaTokenizer.load(checkpoint.folder()) : null;
+          ? GemmaTokenizer.load(checkpoint.folder())
+          : checkpoint.ggufMetadata().filter(m -> m.containsKey("tokenizer.ggml.tokens"))
+              .map(m -> GemmaTokenizer.fromGguf(m, folder)).orElse(null);
       if (tokenizer != null) {
         opened.addFirst(tokenizer);
       }

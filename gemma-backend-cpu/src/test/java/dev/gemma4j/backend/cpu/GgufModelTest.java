@@ -47,6 +47,25 @@ class GgufModelTest {
     }
   }
 
+  /**
+   * A GGUF file alone, without tokenizer.json: its SentencePiece vocabulary becomes the tokenizer, which
+   * encodes the reference's prompts and chats to the reference's ids and decodes to its text.
+   */
+  @Test
+  void theVocabularyOfAGgufFileIsTheTokenizer() throws Exception {
+    Golden golden = Golden.load("tiny-gemma2-tok");
+    Path gguf = dir.resolve("alone").resolve("model.gguf");
+    Files.createDirectories(gguf.getParent());
+    GgufTestFiles.fromFixture(golden.folder(), GgufType.F32, false, gguf);
+    try (Gemma gemma = Gemma.open(gguf.toString(), GenerationGoldenTest.cpu())) {
+      for (Golden.Case c : golden.cases()) {
+        assertArrayEquals(c.inputIds(), gemma.encode(Prompt.text(c.prompt())), c.prompt());
+        Generation g = gemma.generate(Prompt.text(c.prompt()), GenerationGoldenTest.greedy(c));
+        assertEquals(c.generatedText(), g.text(), c.prompt());
+      }
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(value = GgufType.class, names = {"Q8_0", "Q4_0"})
   void aQuantizedGgufDecodesAsItsDequantizedValues(GgufType type) throws Exception {
