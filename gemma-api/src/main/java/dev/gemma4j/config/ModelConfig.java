@@ -508,7 +508,7 @@ public final class ModelConfig {
         JsonFields.read(
             configJson,
             "a Hugging Face checkpoint folder holds config.json next to its *.safetensors files;"
-                + " point --model at such a folder"));
+                + " open such a folder"));
   }
 
   /** Parses the text of a {@code config.json}; {@code source} names it in error messages. */

@@ -255,7 +255,7 @@ final class HuggingFaceHub {
               + (settings.token() == null ? "; no token is set now" : "; the token set now is not accepted");
       case 404 ->
           "repository " + repo + " or its revision \"" + settings.revision() + "\" was not found at "
-              + settings.endpoint() + "; check the model id and --revision";
+              + settings.endpoint() + "; check the model id and the revision (GemmaOptions.revision)";
       default -> null;
     };
   }

@@ -58,7 +58,7 @@ public final class ModelResolver {
       return local;
     }
     if (SafeFiles.isBrokenLink(local)) {
-      throw new GemmaException(local + " is a symbolic link that leads nowhere (dangling, or a loop); point --model at"
+      throw new GemmaException(local + " is a symbolic link that leads nowhere (dangling, or a loop); give"
           + " a checkpoint folder");
     }
     if (Files.isRegularFile(local) && local.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
@@ -86,7 +86,7 @@ public final class ModelResolver {
       throw new GemmaException(
           repo + " (revision " + settings.revision() + ") is not in the cache "
               + (modelScope ? settings.modelScopeCacheDir() : settings.cacheDir())
-              + " and offline mode (HF_HUB_OFFLINE=1 or --offline) forbids downloading it;"
+              + " and offline mode (HF_HUB_OFFLINE=1 or GemmaOptions.offline) forbids downloading it;"
               + " download it once with network access, or pass a checkpoint folder");
     }
     LOG.info("{} is not cached; downloading from {}", repo, modelScope ? settings.modelScopeEndpoint() : settings.endpoint());

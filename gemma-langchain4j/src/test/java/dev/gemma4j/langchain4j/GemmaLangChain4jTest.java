@@ -207,7 +207,8 @@ class GemmaLangChain4jTest {
     // LangChain4j 1.19 keeps REQUIRED for it (langchain4j#3481).
     @dev.langchain4j.agent.tool.Tool(value = "The temperature of a city in degrees, over the coming days",
         returnBehavior = dev.langchain4j.agent.tool.ReturnBehavior.IMMEDIATE)
-    String temperature(@dev.langchain4j.agent.tool.P("the city") Sky sky, @dev.langchain4j.agent.tool.P("days ahead") int days) {
+    String temperature(@dev.langchain4j.agent.tool.P(name = "sky", value = "the sky") Sky sky,
+        @dev.langchain4j.agent.tool.P(name = "days", value = "days ahead") int days) {
       calls.add(sky + "/" + days);
       return "21";
     }

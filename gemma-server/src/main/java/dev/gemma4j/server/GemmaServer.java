@@ -109,7 +109,7 @@ public final class GemmaServer implements AutoCloseable {
     } catch (IOException e) {
       throw new GemmaException(
           "cannot serve on " + options.host() + ":" + options.port() + ": " + e.getMessage()
-              + "; choose another port (--port) or stop what uses it", e);
+              + "; choose another port (ServerOptions.port; gemma serve --port) or stop what uses it", e);
     }
   }
 

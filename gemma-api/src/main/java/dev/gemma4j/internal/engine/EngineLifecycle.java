@@ -52,7 +52,7 @@ final class EngineLifecycle {
           if (incoming.size() + waiting >= queueCapacity) {
             throw new QueueFullException(
                 "the request queue is full (" + queueCapacity + " waiting); retry later, keep fewer requests"
-                    + " in flight, or raise EngineOptions.queueCapacity (gemma: --queue-capacity)");
+                    + " in flight, or raise EngineOptions.queueCapacity");
           }
           incoming.add(request);
           changed.signalAll();

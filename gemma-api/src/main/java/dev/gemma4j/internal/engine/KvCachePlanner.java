@@ -45,7 +45,7 @@ final class KvCachePlanner {
         throw new GemmaException(
             "a KV cache of " + options.kvCacheTokens() + " tokens needs " + ByteSizes.format(bytes) + " ("
                 + bytesPerToken(layout, bytesPerElement) + " bytes per token over all layers) but only "
-                + ByteSizes.format(freeBytes) + " are free; lower kvCacheTokens (--kv-cache-tokens) or leave it"
+                + ByteSizes.format(freeBytes) + " are free; lower EngineOptions.kvCacheTokens or leave it"
                 + " at 0 to size the cache from free memory");
       }
     } else {

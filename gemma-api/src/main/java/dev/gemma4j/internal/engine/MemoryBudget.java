@@ -49,9 +49,9 @@ record MemoryBudget(long weights, long kvCache, long working) {
               + ByteSizes.format(weights) + ", KV cache " + ByteSizes.format(kvCache) + ", working memory "
               + ByteSizes.format(working) + ") but only " + ByteSizes.format(available) + " are available."
               + " Ways out: " + (kvCache > weights
-                  ? "a smaller KV cache (EngineOptions.kvCacheTokens, --kv-cache-tokens), " : "")
+                  ? "a smaller KV cache (EngineOptions.kvCacheTokens), " : "")
               + "the model's AWQ 4-bit checkpoint (about a third of the bf16 size), a smaller model (such as"
-              + " gemma-3-4b-it or gemma-2-2b-it), another backend (--backend npu), or freeing"
+              + " gemma-3-4b-it or gemma-2-2b-it), another backend (GemmaOptions.backend(\"npu\")), or freeing"
               + " memory; -Dgemma.memory.check=false skips this check");
     }
   }

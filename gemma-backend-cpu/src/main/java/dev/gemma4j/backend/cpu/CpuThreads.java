@@ -36,7 +36,7 @@ final class CpuThreads {
     if (requested > processors) {
       throw new GemmaException(
           "threads = " + requested + " but this process can use " + processors + " processors; ask for at most "
-              + processors + " (--threads), or 0 for one per physical core (" + physicalCores(processors) + " here)");
+              + processors + " (GemmaOptions.threads), or 0 for one per physical core (" + physicalCores(processors) + " here)");
     }
     return requested > 0 ? requested : physicalCores(processors);
   }

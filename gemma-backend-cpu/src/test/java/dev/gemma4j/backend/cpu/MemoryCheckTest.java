@@ -71,7 +71,7 @@ class MemoryCheckTest {
     String m = e.getMessage();
     assertTrue(m.contains("needs about") && m.contains("GiB") && m.contains("are available"), m);
     assertTrue(m.contains("weights 50.") || m.contains("weights 5"), "the weights' size is named: " + m);
-    assertTrue(m.contains("smaller model") && m.contains("--backend npu") && m.contains("AWQ 4-bit checkpoint"), m);
+    assertTrue(m.contains("smaller model") && m.contains("GemmaOptions.backend(\"npu\")") && m.contains("AWQ 4-bit checkpoint"), m);
   }
 
   /**

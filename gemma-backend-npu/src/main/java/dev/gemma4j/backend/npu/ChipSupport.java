@@ -44,6 +44,6 @@ final class ChipSupport {
       why = soc + " is not an Atlas A2 (Ascend910B1 to B4) or A3 (Ascend910_93xx) chip, the ones whose operators"
           + " this backend calls";
     }
-    return Optional.of(why + "; run on the CPU (--backend cpu), or set " + OVERRIDE + "=1 to try this chip anyway");
+    return Optional.of(why + "; run on the CPU (GemmaOptions.backend(\"cpu\")), or set " + OVERRIDE + "=1 to try this chip anyway");
   }
 }

@@ -94,7 +94,7 @@ class NpuAvailabilityTest {
       Path toolkit = Emulator.copy(dir.resolve(soc), "soc_name = " + soc + "\n");
       Availability a = Emulator.provider(toolkit).availability();
       assertFalse(a.available(), soc);
-      assertTrue(a.detail().contains(soc) && a.detail().contains("--backend cpu") && a.detail().contains(ChipSupport.OVERRIDE), a.detail());
+      assertTrue(a.detail().contains(soc) && a.detail().contains("GemmaOptions.backend(\"cpu\")") && a.detail().contains(ChipSupport.OVERRIDE), a.detail());
     }
     assertTrue(Emulator.provider(Emulator.copy(dir.resolve("a3"), "soc_name = Ascend910_9391\n")).availability().available());
     for (String soc : List.of("Ascend910B1", "Ascend910B2C", "Ascend910B4-1")) {

@@ -98,7 +98,7 @@ public final class GemmaCli implements Runnable {
       t = t.getCause();
     }
     if (t instanceof GemmaException || t instanceof IllegalArgumentException) {
-      return t.getMessage();
+      return CliFlags.annotate(t.getMessage());
     }
     return t.toString();
   }

@@ -69,7 +69,7 @@ public final class ApiError extends RuntimeException {
   public static ApiError tooLarge(long limit) {
     return new ApiError(
         413, "invalid_request_error", "the request body is larger than " + limit + " bytes; send a shorter prompt or"
-            + " start the server with a larger limit (--max-body-bytes)", null, "request_too_large", 0);
+            + " start the server with a larger limit (ServerOptions.maxBodyBytes; gemma serve --max-body-bytes)", null, "request_too_large", 0);
   }
 
   /** 429: the engine's queue is full; the client should retry after {@code seconds}. */

@@ -42,7 +42,7 @@ public final class Cors {
     String origin = allowedOrigin(exchange);
     if (origin == null) {
       HttpIo.error(exchange, ApiError.forbidden("the origin " + request.getFirst("Origin") + " may not call this server"
-          + " from a browser; start it with --allowed-origins naming that origin"));
+          + " from a browser; list that origin in ServerOptions.allowedOrigins (gemma serve --allowed-origins)"));
       return true;
     }
     Headers headers = exchange.getResponseHeaders();
