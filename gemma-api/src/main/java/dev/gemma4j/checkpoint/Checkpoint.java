@@ -71,7 +71,7 @@ public final class Checkpoint implements AutoCloseable {
       GgufWeights weights = GgufWeights.open(gguf);
       try {
         Checkpoint checkpoint = new Checkpoint(weights.folder(), weights.config(), weights.generationDefaults(),
-            Optional.empty(), List.of(weights));
+            weights.quantization(), List.of(weights));
         checkpoint.checkLayers();
         return checkpoint;
       } catch (RuntimeException e) {

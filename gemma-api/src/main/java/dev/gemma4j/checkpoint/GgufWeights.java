@@ -5,6 +5,8 @@ import com.google.gson.JsonObject;
 import dev.gemma4j.config.GenerationDefaults;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.config.ModelFormatException;
+import dev.gemma4j.config.Quantization;
+import java.util.Optional;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,10 +23,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * A GGUF file of a Gemma 2 model read as a checkpoint: the config from its {@code gemma2.*} metadata, and its
  * tensors under the Hugging Face names with llama.cpp's conventions undone. Float tensors are read in place
- * from the mapping; norms (stored as {@code 1 + w}) and quantized tensors (Q8_0, Q4_0, Q4_K, Q6_K) are
- * dequantized to float32 at open, so a quantized file decodes exactly as a float32 file of its dequantized
- * values (and takes float32's memory: quantized kernels that read the blocks in place are issue 26's next
- * step). llama.cpp's attention scale for {@code gemma2} is kept: queries are scaled by
+ * from the mapping. A file whose linear layers are all Q4_0 is the AWQ checkpoint it exactly is (groups of
+ * 32, zero point 8, float16 scales: {@link Q4_0Repacking}) and runs on the 4-bit kernels. Norms (stored as
+ * {@code 1 + w}) and other quantized tensors (Q8_0, Q4_K, Q6_K, a Q4_0 embedding) are dequantized to float32 at
+ * open, so such a file decodes exactly as a float32 file of its dequantized values (and takes float32's
+ * memory: kernels that read those blocks in place are issue 26's next step). llama.cpp's attention scale for {@code gemma2} is kept: queries are scaled by
  * {@code 1/sqrt(head_dim)}, by {@code 1/sqrt(hidden/heads)} for the 46-layer (27B) model.
  */
 final class GgufWeights implements WeightFile {
@@ -48,9 +51,12 @@ final class GgufWeights implements WeightFile {
   private final Map<String, MemorySegment> convertedData;
   private final ModelConfig config;
   private final GenerationDefaults defaults;
+  private final Optional<Quantization> quantization;
 
   private GgufWeights(GgufFile file, Arena converted, Map<String, TensorInfo> tensors,
-      Map<String, MemorySegment> convertedData, ModelConfig config, GenerationDefaults defaults) {
+      Map<String, MemorySegment> convertedData, ModelConfig config, GenerationDefaults defaults,
+      Optional<Quantization> quantization) {
+    this.quantization = quantization;
     this.file = file;
     this.converted = converted;
     this.tensors = tensors;
@@ -101,6 +107,7 @@ final class GgufWeights implements WeightFile {
       ModelConfig config = ModelConfig.parse(configJson(file).toString(), path + " (its gemma2 metadata)");
       Map<String, TensorInfo> tensors = new LinkedHashMap<>();
       Map<String, MemorySegment> data = new LinkedHashMap<>();
+      boolean awq = allLinearQ4_0(file);
       for (GgufFile.Tensor t : file.tensors().values()) {
         String name = hfName(t.name());
         if (name == null) {
@@ -111,6 +118,10 @@ final class GgufWeights implements WeightFile {
               + " model in llama.cpp's naming");
         }
         boolean norm = t.dims().size() == 1 && name.endsWith("norm.weight");
+        if (awq && isLinear(t)) {
+          Q4_0Repacking.toAwq(file, t, name.substring(0, name.length() - ".weight".length()), path, arena, tensors, data);
+          continue;
+        }
         if (!norm && !t.type().quantized()) {
           DType dtype = switch (t.type()) {
             case F32 -> DType.F32;
@@ -136,12 +147,27 @@ final class GgufWeights implements WeightFile {
       }
       Path folder = path.toAbsolutePath().getParent();
       return new GgufWeights(file, arena, java.util.Collections.unmodifiableMap(tensors), data, config,
-          GenerationDefaults.load(folder, config));
+          GenerationDefaults.load(folder, config), awq ? Optional.of(new Quantization(4, Q4_0Repacking.GROUP))
+              : Optional.empty());
     } catch (RuntimeException e) {
       arena.close();
       file.close();
       throw e;
     }
+  }
+
+  /** A layer's two-dimensional weight (not the embedding, not a norm). */
+  private static boolean isLinear(GgufFile.Tensor t) {
+    return t.dims().size() == 2 && t.name().startsWith("blk.");
+  }
+
+  /**
+   * Whether every linear layer is Q4_0: then the file runs as the AWQ 4-bit checkpoint it is exactly (groups of
+   * 32 inputs, zero point 8, float16 scales), at 4 bits a weight on the 4-bit kernels.
+   */
+  private static boolean allLinearQ4_0(GgufFile file) {
+    List<GgufFile.Tensor> linear = file.tensors().values().stream().filter(GgufWeights::isLinear).toList();
+    return !linear.isEmpty() && linear.stream().allMatch(t -> t.type() == GgufType.Q4_0 && t.dims().get(1) % 8 == 0);
   }
 
   /** The Hugging Face name of a GGUF tensor, or {@code null} for one Gemma 2 does not have. */
@@ -248,6 +274,11 @@ final class GgufWeights implements WeightFile {
 
   GenerationDefaults generationDefaults() {
     return defaults;
+  }
+
+  /** AWQ 4-bit groups of 32 when every linear layer is Q4_0, else empty. */
+  Optional<Quantization> quantization() {
+    return quantization;
   }
 
   @Override

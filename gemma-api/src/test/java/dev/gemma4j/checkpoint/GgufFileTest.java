@@ -85,7 +85,10 @@ class GgufFileTest {
     }
   }
 
-  /** A quantized file's weights, as read, are the float32 twin's to the bit, K-quants included. */
+  /**
+   * A quantized file's weights, as read, are the float32 twin's to the bit, K-quants included; an all-Q4_0
+   * file reads as AWQ 4-bit tensors whose {@code (q - zero) * scale} are the twin's values to the bit.
+   */
   @ParameterizedTest
   @EnumSource(value = GgufType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
   void quantizedWeightsReadAsTheirDequantizedTwin(GgufType type) throws IOException {
@@ -99,6 +102,15 @@ class GgufFileTest {
       GgufTestFiles.fromFixture(TestFixtures.path("tiny-gemma2"), type, true, twin);
     }
     try (Checkpoint a = Checkpoint.open(quantized); Checkpoint b = Checkpoint.open(twin)) {
+      if (type == GgufType.Q4_0) {
+        assertEquals(java.util.Optional.of(new dev.gemma4j.config.Quantization(4, 32)), a.quantization());
+        for (String name : b.tensors().keySet()) {
+          if (name.endsWith("_proj.weight")) {
+            assertAwqEquals(a, name.substring(0, name.length() - ".weight".length()), GgufTestFiles.floats(b, b.tensors().get(name)));
+          }
+        }
+        return;
+      }
       assertEquals(b.tensors().keySet(), a.tensors().keySet());
       for (String name : a.tensors().keySet()) {
         TensorInfo x = a.tensors().get(name);
@@ -106,6 +118,34 @@ class GgufFileTest {
         assertEquals(y.shape(), x.shape(), name);
         assertArrayEquals(b.segment(y, 0, y.byteLength()).toArray(ValueLayout.JAVA_BYTE),
             a.segment(x, 0, x.byteLength()).toArray(ValueLayout.JAVA_BYTE), name);
+      }
+    }
+  }
+
+  /** AutoAWQ's GEMM layout read back: nibble k of word [i, j] is output 8j + ORDER[k]. */
+  private static void assertAwqEquals(Checkpoint c, String layer, float[] expected) {
+    int[] order = {0, 2, 4, 6, 1, 3, 5, 7};
+    TensorInfo qweight = c.tensors().get(layer + ".qweight");
+    TensorInfo qzeros = c.tensors().get(layer + ".qzeros");
+    TensorInfo scales = c.tensors().get(layer + ".scales");
+    int in = qweight.shape().get(0).intValue();
+    int packed = qweight.shape().get(1).intValue();
+    int out = packed * 8;
+    var w = c.segment(qweight, 0, qweight.byteLength());
+    var z = c.segment(qzeros, 0, qzeros.byteLength());
+    var s = c.segment(scales, 0, scales.byteLength());
+    ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < in; i++) {
+      for (int j = 0; j < packed; j++) {
+        for (int k = 0; k < 8; k++) {
+          int o = 8 * j + order[k];
+          int q = w.getAtIndex(INT, (long) i * packed + j) >>> (4 * k) & 0xF;
+          int zero = z.getAtIndex(INT, (long) (i / 32) * packed + j) >>> (4 * k) & 0xF;
+          float scale = Float.float16ToFloat(s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+              (long) (i / 32) * out + o));
+          assertEquals(Float.floatToIntBits(expected[o * in + i]), Float.floatToIntBits((q - zero) * scale),
+              layer + " [" + o + ", " + i + "]");
+        }
       }
     }
   }
