@@ -3,18 +3,13 @@ package dev.gemma4j.checkpoint;
 import dev.gemma4j.config.ModelFormatException;
 import dev.gemma4j.internal.SafeFiles;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -67,25 +62,16 @@ public final class GgufFile implements AutoCloseable {
     }
   }
 
-  private final Path path;
-  private final Arena arena;
-  private final MemorySegment mapped;
+  private final MappedFile mapping;
   private final int version;
   private final Map<String, Object> metadata;
   private final Map<String, Tensor> tensors;
-  private final long size;
-  private final FileTime modified;
 
-  private GgufFile(Path path, Arena arena, MemorySegment mapped, int version, Map<String, Object> metadata,
-      Map<String, Tensor> tensors, long size, FileTime modified) {
-    this.path = path;
-    this.arena = arena;
-    this.mapped = mapped;
+  private GgufFile(MappedFile mapping, int version, Map<String, Object> metadata, Map<String, Tensor> tensors) {
+    this.mapping = mapping;
     this.version = version;
     this.metadata = Collections.unmodifiableMap(metadata);
     this.tensors = Collections.unmodifiableMap(tensors);
-    this.size = size;
-    this.modified = modified;
   }
 
   /**
@@ -95,12 +81,15 @@ public final class GgufFile implements AutoCloseable {
    */
   public static GgufFile open(Path path) {
     SafeFiles.requireRegularFile(path, "GGUF file", ModelFormatException::new);
-    Arena arena = Arena.ofShared();
-    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-      long size = channel.size();
-      FileTime modified = Files.getLastModifiedTime(path);
-      MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-      Reader reader = new Reader(path, mapped);
+    MappedFile mapping;
+    try {
+      mapping = MappedFile.map(path);
+    } catch (IOException e) {
+      throw new ModelFormatException("cannot read GGUF file " + path + ": " + e.getMessage(), e);
+    }
+    try {
+      long size = mapping.data().byteSize();
+      Reader reader = new Reader(path, mapping.data());
       int magic = reader.u32();
       if (magic != MAGIC) {
         throw new ModelFormatException(path + " is not a GGUF file (it does not begin with \"GGUF\")");
@@ -147,18 +136,15 @@ public final class GgufFile implements AutoCloseable {
           throw new ModelFormatException(path + " names the tensor " + t.name() + " twice");
         }
       }
-      return new GgufFile(path, arena, mapped, version, metadata, tensors, size, modified);
-    } catch (IOException e) {
-      arena.close();
-      throw new ModelFormatException("cannot read GGUF file " + path + ": " + e.getMessage(), e);
+      return new GgufFile(mapping, version, metadata, tensors);
     } catch (RuntimeException e) {
-      arena.close();
+      mapping.close();
       throw e;
     }
   }
 
   public Path path() {
-    return path;
+    return mapping.path();
   }
 
   public int version() {
@@ -177,21 +163,17 @@ public final class GgufFile implements AutoCloseable {
 
   /** A read-only view of {@code length} bytes from absolute offset {@code offset}. */
   public MemorySegment segment(long offset, long length) {
-    return mapped.asSlice(offset, length);
+    return mapping.data().asSlice(offset, length);
   }
 
   /** Whether the file on disk is still the one mapped (same size and modification time). */
   public boolean unchanged() {
-    try {
-      return Files.size(path) == size && Files.getLastModifiedTime(path).equals(modified);
-    } catch (IOException e) {
-      return false;
-    }
+    return mapping.unchanged();
   }
 
   @Override
   public void close() {
-    arena.close();
+    mapping.close();
   }
 
   /** Reads the header with every length checked against what is left of the file. */

@@ -7,18 +7,13 @@ import dev.gemma4j.config.ModelFormatException;
 import dev.gemma4j.internal.SafeFiles;
 import dev.gemma4j.internal.StrictJson;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -40,32 +35,21 @@ public final class SafetensorsFile implements WeightFile {
   private static final long MAX_HEADER_BYTES = 100L << 20;
 
   private final Path file;
-  private final Arena arena;
+  private final MappedFile mapping;
   private final MemorySegment mapped;
   private final Map<String, TensorInfo> tensors;
-  private final long size;
-  private final FileTime modified;
 
-  private SafetensorsFile(
-      Path file, Arena arena, MemorySegment mapped, Map<String, TensorInfo> tensors, long size, FileTime modified) {
+  private SafetensorsFile(Path file, MappedFile mapping, Map<String, TensorInfo> tensors) {
     this.file = file;
-    this.arena = arena;
-    this.mapped = mapped;
+    this.mapping = mapping;
+    this.mapped = mapping.data();
     this.tensors = tensors;
-    this.size = size;
-    this.modified = modified;
   }
 
-  /**
-   * Whether the file on disk is still the one mapped: same size and modification time. A mapped file that
-   * is truncated or rewritten while in use makes reads fault, so a fault is checked against this.
-   */
+  /** Whether the file on disk is still the one mapped (see {@link MappedFile#unchanged()}). */
+  @Override
   public boolean unchanged() {
-    try {
-      return Files.size(file) == size && Files.getLastModifiedTime(file).equals(modified);
-    } catch (IOException e) {
-      return false;
-    }
+    return mapping.unchanged();
   }
 
   /**
@@ -76,21 +60,18 @@ public final class SafetensorsFile implements WeightFile {
    */
   public static SafetensorsFile open(Path file) {
     SafeFiles.requireRegularFile(file, "safetensors file", ModelFormatException::new);
-    Arena arena = Arena.ofShared();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = channel.size();
-      FileTime modified = Files.getLastModifiedTime(file);
-      MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-      Map<String, TensorInfo> tensors = parseHeader(file, mapped);
-      return new SafetensorsFile(file, arena, mapped, tensors, size, modified);
+    MappedFile mapping;
+    try {
+      mapping = MappedFile.map(file);
     } catch (NoSuchFileException e) {
-      arena.close();
       throw new ModelFormatException("safetensors file " + file + " does not exist", e);
     } catch (IOException e) {
-      arena.close();
       throw new ModelFormatException("cannot read safetensors file " + file + ": " + e.getMessage(), e);
+    }
+    try {
+      return new SafetensorsFile(file, mapping, parseHeader(file, mapping.data()));
     } catch (RuntimeException e) {
-      arena.close();
+      mapping.close();
       throw e;
     }
   }
@@ -246,6 +227,6 @@ public final class SafetensorsFile implements WeightFile {
   /** Unmaps the file. */
   @Override
   public void close() {
-    arena.close();
+    mapping.close();
   }
 }
