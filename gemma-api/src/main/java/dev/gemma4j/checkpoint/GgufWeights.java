@@ -21,7 +21,8 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A GGUF file of a Gemma 2 model read as a checkpoint: the config from its {@code gemma2.*} metadata, and its
+ * A GGUF file of a Gemma 2 or 3 model read as a checkpoint: the config from its {@code gemma2.*} or
+ * {@code gemma3.*} metadata, and its
  * tensors under the Hugging Face names with llama.cpp's conventions undone. Float tensors are read in place
  * from the mapping. A file whose linear layers are all Q4_0 is the AWQ checkpoint it exactly is (groups of
  * 32, zero point 8, float16 scales: {@link Q4_0Repacking}) and runs on the 4-bit kernels. Norms (stored as
@@ -43,7 +44,11 @@ final class GgufWeights implements WeightFile {
       Map.entry("ffn_gate.weight", "mlp.gate_proj.weight"),
       Map.entry("ffn_up.weight", "mlp.up_proj.weight"),
       Map.entry("ffn_down.weight", "mlp.down_proj.weight"),
-      Map.entry("post_ffw_norm.weight", "post_feedforward_layernorm.weight"));
+      Map.entry("post_ffw_norm.weight", "post_feedforward_layernorm.weight"),
+      Map.entry("attn_q_norm.weight", "self_attn.q_norm.weight"),
+      Map.entry("attn_k_norm.weight", "self_attn.k_norm.weight"));
+  /** llama.cpp's Gemma 3: every sixth layer attends to the whole context, the others to a window. */
+  private static final int GEMMA3_PATTERN = 6;
 
   private final GgufFile file;
   private final Arena converted;
@@ -100,11 +105,12 @@ final class GgufWeights implements WeightFile {
     Arena arena = Arena.ofShared();
     try {
       Object architecture = file.metadata().get("general.architecture");
-      if (!"gemma2".equals(architecture)) {
+      if (!"gemma2".equals(architecture) && !"gemma3".equals(architecture)) {
         throw new ModelFormatException(path + " is a GGUF file of the architecture '" + architecture + "'; gemma4j"
-            + " reads GGUF files of Gemma 2 ('gemma2'); open the safetensors checkpoint of other Gemma models");
+            + " reads GGUF files of Gemma 2 and 3 ('gemma2', 'gemma3')");
       }
-      ModelConfig config = ModelConfig.parse(configJson(file).toString(), path + " (its gemma2 metadata)");
+      ModelConfig config = ModelConfig.parse(configJson(file, (String) architecture).toString(),
+          path + " (its " + architecture + " metadata)");
       Map<String, TensorInfo> tensors = new LinkedHashMap<>();
       Map<String, MemorySegment> data = new LinkedHashMap<>();
       boolean awq = allLinearQ4_0(file);
@@ -114,7 +120,7 @@ final class GgufWeights implements WeightFile {
           if (t.name().equals("output.weight")) {
             continue; // an untied copy of the head; Gemma ties it to the embedding
           }
-          throw new ModelFormatException(path + " has the tensor " + t.name() + ", which is not part of a Gemma 2"
+          throw new ModelFormatException(path + " has the tensor " + t.name() + ", which is not part of a Gemma"
               + " model in llama.cpp's naming");
         }
         boolean norm = t.dims().size() == 1 && name.endsWith("norm.weight");
@@ -170,7 +176,7 @@ final class GgufWeights implements WeightFile {
     return !linear.isEmpty() && linear.stream().allMatch(t -> t.type() == GgufType.Q4_0 && t.dims().get(1) % 8 == 0);
   }
 
-  /** The Hugging Face name of a GGUF tensor, or {@code null} for one Gemma 2 does not have. */
+  /** The Hugging Face name of a GGUF tensor, or {@code null} for one Gemma does not have. */
   static @Nullable String hfName(String gguf) {
     switch (gguf) {
       case "token_embd.weight" -> {
@@ -189,47 +195,87 @@ final class GgufWeights implements WeightFile {
     }
   }
 
-  /** A {@code config.json} of the model the metadata describes, in transformers' keys. */
-  private static JsonObject configJson(GgufFile file) {
+  /**
+   * A {@code config.json} of the model the metadata describes, in transformers' keys, with llama.cpp's rules
+   * for what GGUF leaves out: the query scale {@code 1/sqrt(head_dim)} ({@code 1/sqrt(hidden/heads)} for the
+   * 27B models, 46 layers in Gemma 2 and 62 in Gemma 3); for Gemma 3, every sixth layer global, local RoPE
+   * base 10,000, the file's scaling on global layers only.
+   */
+  private static JsonObject configJson(GgufFile file, String arch) {
     Metadata m = new Metadata(file);
-    int layers = m.integer("gemma2.block_count");
-    int hidden = m.integer("gemma2.embedding_length");
-    int heads = m.integer("gemma2.attention.head_count");
-    int headDim = m.has("gemma2.attention.key_length") ? m.integer("gemma2.attention.key_length") : hidden / heads;
+    int layers = m.integer(arch + ".block_count");
+    int hidden = m.integer(arch + ".embedding_length");
+    int heads = m.integer(arch + ".attention.head_count");
+    int headDim = m.has(arch + ".attention.key_length") ? m.integer(arch + ".attention.key_length") : hidden / heads;
     GgufFile.Tensor embedding = file.tensors().get("token_embd.weight");
     if (embedding == null || embedding.dims().size() != 2) {
       throw new ModelFormatException(file.path() + " has no two-dimensional token_embd.weight; it is not a whole model");
     }
+    boolean gemma3 = arch.equals("gemma3");
     JsonObject c = new JsonObject();
     JsonArray architectures = new JsonArray();
-    architectures.add("Gemma2ForCausalLM");
+    architectures.add(gemma3 ? "Gemma3ForCausalLM" : "Gemma2ForCausalLM");
     c.add("architectures", architectures);
-    c.addProperty("model_type", "gemma2");
+    c.addProperty("model_type", gemma3 ? "gemma3_text" : "gemma2");
     c.addProperty("vocab_size", embedding.dims().get(1));
     c.addProperty("hidden_size", hidden);
-    c.addProperty("intermediate_size", m.integer("gemma2.feed_forward_length"));
+    c.addProperty("intermediate_size", m.integer(arch + ".feed_forward_length"));
     c.addProperty("num_hidden_layers", layers);
     c.addProperty("num_attention_heads", heads);
-    c.addProperty("num_key_value_heads", m.has("gemma2.attention.head_count_kv")
-        ? m.integer("gemma2.attention.head_count_kv") : heads);
+    c.addProperty("num_key_value_heads", m.has(arch + ".attention.head_count_kv")
+        ? m.integer(arch + ".attention.head_count_kv") : heads);
     c.addProperty("head_dim", headDim);
-    c.addProperty("max_position_embeddings", m.integer("gemma2.context_length"));
-    c.addProperty("rms_norm_eps", m.decimal("gemma2.attention.layer_norm_rms_epsilon", 1e-6));
-    c.addProperty("rope_theta", m.decimal("gemma2.rope.freq_base", 10000));
-    c.addProperty("sliding_window", m.integer("gemma2.attention.sliding_window"));
-    c.addProperty("attn_logit_softcapping", m.decimal("gemma2.attn_logit_softcapping", 50));
-    c.addProperty("final_logit_softcapping", m.decimal("gemma2.final_logit_softcapping", 30));
-    // llama.cpp's gemma2 graph scales queries by 1/sqrt(head_dim), by 1/sqrt(hidden/heads) for 46 layers (27B)
-    c.addProperty("query_pre_attn_scalar", layers == 46 ? hidden / heads : headDim);
+    c.addProperty("max_position_embeddings", m.integer(arch + ".context_length"));
+    c.addProperty("rms_norm_eps", m.decimal(arch + ".attention.layer_norm_rms_epsilon", 1e-6));
+    c.addProperty("sliding_window", m.integer(arch + ".attention.sliding_window"));
+    boolean large = layers == (gemma3 ? 62 : 46);
+    c.addProperty("query_pre_attn_scalar", large ? hidden / heads : headDim);
     c.addProperty("hidden_activation", "gelu_pytorch_tanh");
     c.addProperty("tie_word_embeddings", true);
+    if (gemma3) {
+      c.addProperty("rope_theta", m.decimal("gemma3.rope.freq_base", 1_000_000));
+      c.addProperty("rope_local_base_freq", 10_000);
+      JsonArray types = new JsonArray();
+      for (int i = 0; i < layers; i++) {
+        types.add((i + 1) % GEMMA3_PATTERN == 0 ? "full_attention" : "sliding_attention");
+      }
+      c.add("layer_types", types);
+      double factor = m.decimal("gemma3.rope.scaling.factor", 1);
+      if (factor != 1) {
+        JsonObject scaling = new JsonObject();
+        scaling.addProperty("rope_type", "linear");
+        scaling.addProperty("factor", factor);
+        c.add("rope_scaling", scaling);
+      }
+      if (file.metadata().containsKey("gemma3.final_logit_softcapping")) {
+        c.addProperty("final_logit_softcapping", m.decimal("gemma3.final_logit_softcapping", 0));
+      }
+    } else {
+      c.addProperty("rope_theta", m.decimal("gemma2.rope.freq_base", 10000));
+      c.addProperty("attn_logit_softcapping", m.decimal("gemma2.attn_logit_softcapping", 50));
+      c.addProperty("final_logit_softcapping", m.decimal("gemma2.final_logit_softcapping", 30));
+    }
     c.addProperty("bos_token_id", m.has("tokenizer.ggml.bos_token_id") ? m.integer("tokenizer.ggml.bos_token_id") : 2);
-    c.addProperty("eos_token_id", m.has("tokenizer.ggml.eos_token_id") ? m.integer("tokenizer.ggml.eos_token_id") : 1);
+    JsonArray eos = new JsonArray();
+    eos.add(m.has("tokenizer.ggml.eos_token_id") ? m.integer("tokenizer.ggml.eos_token_id") : 1);
+    int endOfTurn = endOfTurn(file);
+    if (endOfTurn >= 0 && !eos.contains(new com.google.gson.JsonPrimitive(endOfTurn))) {
+      eos.add(endOfTurn); // the chat turn's end, which generation_config.json lists beside <eos>
+    }
+    c.add("eos_token_id", eos);
     c.addProperty("pad_token_id", m.has("tokenizer.ggml.padding_token_id")
         ? m.integer("tokenizer.ggml.padding_token_id") : 0);
     c.addProperty("torch_dtype", embedding.type() == GgufType.BF16 ? "bfloat16"
         : embedding.type() == GgufType.F16 ? "float16" : "float32");
     return c;
+  }
+
+  /** The id of {@code <end_of_turn>} in the file's vocabulary, or -1. */
+  private static int endOfTurn(GgufFile file) {
+    if (file.metadata().get("tokenizer.ggml.eot_token_id") instanceof Number n) {
+      return n.intValue();
+    }
+    return file.metadata().get("tokenizer.ggml.tokens") instanceof List<?> tokens ? tokens.indexOf("<end_of_turn>") : -1;
   }
 
   /** Typed reads of metadata, with errors that name the key. */
@@ -243,7 +289,7 @@ final class GgufWeights implements WeightFile {
           || n.doubleValue() != Math.rint(n.doubleValue())) {
         throw new ModelFormatException(file.path() + ": the metadata " + key + " is "
             + (file.metadata().containsKey(key) ? "'" + file.metadata().get(key) + "'" : "missing")
-            + "; a Gemma 2 GGUF file gives it as a non-negative integer");
+            + "; a Gemma GGUF file gives it as a non-negative integer");
       }
       return n.intValue();
     }

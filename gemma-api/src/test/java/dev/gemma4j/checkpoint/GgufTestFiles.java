@@ -78,24 +78,39 @@ public final class GgufTestFiles {
     int heads = config.get("num_attention_heads").getAsInt();
     int headDim = config.has("head_dim") ? config.get("head_dim").getAsInt() : hidden / heads;
     double scalar = config.has("query_pre_attn_scalar") ? config.get("query_pre_attn_scalar").getAsDouble() : headDim;
+    boolean gemma3 = config.get("model_type").getAsString().startsWith("gemma3");
+    String arch = gemma3 ? "gemma3" : "gemma2";
     Map<String, Object> metadata = new LinkedHashMap<>();
-    metadata.put("general.architecture", "gemma2");
+    metadata.put("general.architecture", arch);
     metadata.put("general.name", fixture.getFileName().toString());
-    metadata.put("gemma2.context_length", config.get("max_position_embeddings").getAsInt());
-    metadata.put("gemma2.embedding_length", hidden);
-    metadata.put("gemma2.block_count", config.get("num_hidden_layers").getAsInt());
-    metadata.put("gemma2.feed_forward_length", config.get("intermediate_size").getAsInt());
-    metadata.put("gemma2.attention.head_count", heads);
-    metadata.put("gemma2.attention.head_count_kv", config.get("num_key_value_heads").getAsInt());
-    metadata.put("gemma2.attention.key_length", headDim);
-    metadata.put("gemma2.attention.value_length", headDim);
-    metadata.put("gemma2.attention.layer_norm_rms_epsilon", config.get("rms_norm_eps").getAsFloat());
-    metadata.put("gemma2.attn_logit_softcapping", config.get("attn_logit_softcapping").getAsFloat());
-    metadata.put("gemma2.final_logit_softcapping", config.get("final_logit_softcapping").getAsFloat());
-    metadata.put("gemma2.attention.sliding_window", config.get("sliding_window").getAsInt());
-    metadata.put("gemma2.rope.freq_base", 10000f);
+    metadata.put(arch + ".context_length", config.get("max_position_embeddings").getAsInt());
+    metadata.put(arch + ".embedding_length", hidden);
+    metadata.put(arch + ".block_count", config.get("num_hidden_layers").getAsInt());
+    metadata.put(arch + ".feed_forward_length", config.get("intermediate_size").getAsInt());
+    metadata.put(arch + ".attention.head_count", heads);
+    metadata.put(arch + ".attention.head_count_kv", config.get("num_key_value_heads").getAsInt());
+    metadata.put(arch + ".attention.key_length", headDim);
+    metadata.put(arch + ".attention.value_length", headDim);
+    metadata.put(arch + ".attention.layer_norm_rms_epsilon", config.get("rms_norm_eps").getAsFloat());
+    metadata.put(arch + ".attention.sliding_window", config.get("sliding_window").getAsInt());
+    if (gemma3) {
+      JsonObject global = config.has("rope_parameters")
+          ? config.getAsJsonObject("rope_parameters").getAsJsonObject("full_attention") : config;
+      metadata.put("gemma3.rope.freq_base", global.get("rope_theta").getAsFloat());
+      JsonObject scaling = config.has("rope_parameters") ? global
+          : config.get("rope_scaling") instanceof JsonObject o ? o : new JsonObject();
+      if (scaling.has("factor")) {
+        metadata.put("gemma3.rope.scaling.type", "linear");
+        metadata.put("gemma3.rope.scaling.factor", scaling.get("factor").getAsFloat());
+      }
+    } else {
+      metadata.put("gemma2.attn_logit_softcapping", config.get("attn_logit_softcapping").getAsFloat());
+      metadata.put("gemma2.final_logit_softcapping", config.get("final_logit_softcapping").getAsFloat());
+      metadata.put("gemma2.rope.freq_base", 10000f);
+    }
     metadata.put("tokenizer.ggml.bos_token_id", config.get("bos_token_id").getAsInt());
-    metadata.put("tokenizer.ggml.eos_token_id", config.get("eos_token_id").getAsInt());
+    metadata.put("tokenizer.ggml.eos_token_id", config.get("eos_token_id").isJsonArray()
+        ? config.getAsJsonArray("eos_token_id").get(0).getAsInt() : config.get("eos_token_id").getAsInt());
     Path tokenizer = fixture.resolve("tokenizer.json");
     if (Files.isRegularFile(tokenizer)) {
       vocabulary(JsonParser.parseString(Files.readString(tokenizer)).getAsJsonObject(), metadata);
@@ -110,17 +125,22 @@ public final class GgufTestFiles {
         float[] values = floats(checkpoint, t);
         long[] dims = t.shape().size() == 1 ? new long[] {t.shape().getFirst()}
             : new long[] {t.shape().get(1), t.shape().getFirst()};
+        // llama.cpp scales queries by 1/sqrt(head_dim); the config's scalar is folded into what makes q: Gemma 3's
+        // q_norm weight (its norm would undo a scale of attn_q), Gemma 2's attn_q.
+        float fold = (float) Math.sqrt(headDim / scalar);
         if (t.shape().size() == 1) {
           for (int i = 0; i < values.length; i++) {
             values[i] += 1f; // llama.cpp's norm multiplies by w; Gemma's by 1 + w
+            if (name.endsWith("attn_q_norm.weight") && scalar != headDim) {
+              values[i] *= fold;
+            }
           }
           tensors.add(new Tensor(name, GgufType.F32, dims, f32(values)));
           continue;
         }
-        if (name.endsWith("attn_q.weight") && scalar != headDim) {
-          float factor = (float) Math.sqrt(headDim / scalar);
+        if (!gemma3 && name.endsWith("attn_q.weight") && scalar != headDim) {
           for (int i = 0; i < values.length; i++) {
-            values[i] *= factor;
+            values[i] *= fold;
           }
         }
         if (name.equals("token_embd.weight") || type == GgufType.F32) {
@@ -274,7 +294,7 @@ public final class GgufTestFiles {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("model\\.layers\\.(\\d+)\\..*").matcher(hf);
     if (m.matches()) {
       for (String part : List.of("attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "post_attention_norm",
-          "ffn_norm", "ffn_gate", "ffn_up", "ffn_down", "post_ffw_norm")) {
+          "ffn_norm", "ffn_gate", "ffn_up", "ffn_down", "post_ffw_norm", "attn_q_norm", "attn_k_norm")) {
         out.add("blk." + m.group(1) + "." + part + ".weight");
       }
     }

@@ -25,10 +25,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 class GgufModelTest {
   @TempDir Path dir;
 
-  @Test
-  void aFloat32GgufReproducesTheReference() throws Exception {
-    Golden golden = Golden.load("tiny-gemma2");
-    Path gguf = dir.resolve("tiny-gemma2-f32.gguf");
+  /** tiny-gemma3 has llama.cpp's Gemma 3 layout (every sixth layer global, local base 10,000), which GGUF implies. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"tiny-gemma2", "tiny-gemma3"})
+  void aFloat32GgufReproducesTheReference(String fixture) throws Exception {
+    Golden golden = Golden.load(fixture);
+    Path gguf = dir.resolve(fixture + "-f32.gguf");
     GgufTestFiles.fromFixture(golden.folder(), GgufType.F32, false, gguf);
     try (Gemma gemma = Gemma.open(gguf.toString(), GenerationGoldenTest.cpu())) {
       for (Golden.Case c : golden.cases()) {
