@@ -9,55 +9,10 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How to generate: length, greedy or sampled decoding, stop conditions. Immutable; build one with
+ * How to generate: length, greedy or sampled decoding, stop conditions. Immutable (a class, not a record, so it can gain settings without breaking callers); build one with
  * {@link #builder()} or start from a model's defaults with {@link #from(GenerationDefaults)}.
- *
- * @param maxNewTokens the most tokens to generate
- * @param sample sample from the distribution rather than take the most likely token
- * @param temperature divides the logits before sampling; positive and finite (temperatures so small that
- *     the division overflows choose the most likely token, as greedy decoding does)
- * @param topK keep only the {@code topK} most likely tokens when sampling; 0 keeps all
- * @param topP keep the smallest set of most likely tokens whose probability reaches {@code topP}
- * @param minP drop tokens less likely than {@code minP} times the most likely one; 0 keeps all
- * @param repetitionPenalty divides positive (multiplies negative) logits of tokens already present, in
- *     [{@value #MIN_REPETITION_PENALTY}, {@value #MAX_REPETITION_PENALTY}]; 1 is none
- * @param seed the random seed of sampling; the same seed gives the same tokens
- * @param stopStrings generation ends when the text contains one; the text ends before it
- * @param stopTokenIds generation ends after one of these tokens, besides the model's end-of-sequence ids
- * @param ignoreEos do not stop at the model's end-of-sequence ids (benchmarks use it for fixed lengths)
- * @param topLogits record the {@code topLogits} highest logits of each step; 0 records none
- * @param timeout end the request with {@link FinishReason#TIMEOUT} after this long, or {@code null};
- *     durations too long to count in nanoseconds mean no timeout
- * @param minNewTokens the fewest tokens to generate: until then the end-of-sequence and stop ids cannot be
- *     chosen and stop strings do not end the text (vLLM's {@code min_tokens}); 0 (the default) for none
- * @param includeStopString the text ends with the stop string that ended it instead of before it (vLLM's
- *     {@code include_stop_str_in_output})
- * @param sampler chooses every token instead of the built-in greedy or sampled decoding, or {@code null};
- *     see {@link Builder#sampler(Sampler)}
- * @param logprobs record each generated token's log probability and the {@code logprobs} most likely tokens of
- *     its step (0 to {@value #MAX_LOGPROBS}); -1 (the default) records none
- * @param responseFormat the shape the output must have (JSON Schema, JSON, regex, choice, tool calls), applied
- *     as a token mask at each step; {@link ResponseFormat#text()} for free text
  */
-public record GenerationConfig(
-    int maxNewTokens,
-    boolean sample,
-    double temperature,
-    int topK,
-    double topP,
-    double minP,
-    double repetitionPenalty,
-    @Nullable Long seed,
-    List<String> stopStrings,
-    Set<Integer> stopTokenIds,
-    boolean ignoreEos,
-    int topLogits,
-    @Nullable Duration timeout,
-    @Nullable Sampler sampler,
-    int minNewTokens,
-    boolean includeStopString,
-    int logprobs,
-    ResponseFormat responseFormat) {
+public final class GenerationConfig {
 
   /** The default length: 256 new tokens. */
   public static final int DEFAULT_MAX_NEW_TOKENS = 256;
@@ -70,10 +25,44 @@ public record GenerationConfig(
   /** The largest repetition penalty. */
   public static final double MAX_REPETITION_PENALTY = 100;
 
-  /** Validates every field; the message names the field and its valid range. */
-  public GenerationConfig {
-    stopStrings = List.copyOf(stopStrings);
-    stopTokenIds = Set.copyOf(stopTokenIds);
+  private final int maxNewTokens;
+  private final boolean sample;
+  private final double temperature;
+  private final int topK;
+  private final double topP;
+  private final double minP;
+  private final double repetitionPenalty;
+  private final @Nullable Long seed;
+  private final List<String> stopStrings;
+  private final Set<Integer> stopTokenIds;
+  private final boolean ignoreEos;
+  private final int topLogits;
+  private final @Nullable Duration timeout;
+  private final @Nullable Sampler sampler;
+  private final int minNewTokens;
+  private final boolean includeStopString;
+  private final int logprobs;
+  private final ResponseFormat responseFormat;
+
+  private GenerationConfig(Builder b) {
+    this.maxNewTokens = b.maxNewTokens;
+    this.sample = b.sample;
+    this.temperature = b.temperature;
+    this.topK = b.topK;
+    this.topP = b.topP;
+    this.minP = b.minP;
+    this.repetitionPenalty = b.repetitionPenalty;
+    this.seed = b.seed;
+    this.stopStrings = List.copyOf(b.stopStrings);
+    this.stopTokenIds = Set.copyOf(b.stopTokenIds);
+    this.ignoreEos = b.ignoreEos;
+    this.topLogits = b.topLogits;
+    this.timeout = b.timeout;
+    this.sampler = b.sampler;
+    this.minNewTokens = b.minNewTokens;
+    this.includeStopString = b.includeStopString;
+    this.logprobs = b.logprobs;
+    this.responseFormat = b.responseFormat;
     require(maxNewTokens >= 1, "maxNewTokens must be at least 1, was " + maxNewTokens);
     require(temperature > 0 && Double.isFinite(temperature), "temperature must be positive, was " + temperature);
     require(topK >= 0, "topK must be 0 (off) or positive, was " + topK);
@@ -94,6 +83,154 @@ public record GenerationConfig(
     require(minNewTokens >= 0 && minNewTokens <= maxNewTokens,
         "minNewTokens must be from 0 to maxNewTokens (" + maxNewTokens + "), was " + minNewTokens);
   }
+
+  /** The most tokens to generate. */
+  public int maxNewTokens() {
+    return maxNewTokens;
+  }
+
+  /** Sample from the distribution rather than take the most likely token. */
+  public boolean sample() {
+    return sample;
+  }
+
+  /**
+   * Divides the logits before sampling; positive and finite (temperatures so small that the division overflows
+   * choose the most likely token, as greedy decoding does).
+   */
+  public double temperature() {
+    return temperature;
+  }
+
+  /** Keep only the {@code topK} most likely tokens when sampling; 0 keeps all. */
+  public int topK() {
+    return topK;
+  }
+
+  /** Keep the smallest set of most likely tokens whose probability reaches {@code topP}. */
+  public double topP() {
+    return topP;
+  }
+
+  /** Drop tokens less likely than {@code minP} times the most likely one; 0 keeps all. */
+  public double minP() {
+    return minP;
+  }
+
+  /**
+   * Divides positive (multiplies negative) logits of tokens already present, in [{@value #MIN_REPETITION_PENALTY},
+   * {@value #MAX_REPETITION_PENALTY}]; 1 is none.
+   */
+  public double repetitionPenalty() {
+    return repetitionPenalty;
+  }
+
+  /** The random seed of sampling; the same seed gives the same tokens. */
+  public @Nullable Long seed() {
+    return seed;
+  }
+
+  /** Generation ends when the text contains one; the text ends before it. */
+  public List<String> stopStrings() {
+    return stopStrings;
+  }
+
+  /** Generation ends after one of these tokens, besides the model's end-of-sequence ids. */
+  public Set<Integer> stopTokenIds() {
+    return stopTokenIds;
+  }
+
+  /** Do not stop at the model's end-of-sequence ids (benchmarks use it for fixed lengths). */
+  public boolean ignoreEos() {
+    return ignoreEos;
+  }
+
+  /** Record the {@code topLogits} highest logits of each step; 0 records none. */
+  public int topLogits() {
+    return topLogits;
+  }
+
+  /**
+   * End the request with {@link FinishReason#TIMEOUT} after this long, or {@code null}; durations too long to
+   * count in nanoseconds mean no timeout.
+   */
+  public @Nullable Duration timeout() {
+    return timeout;
+  }
+
+  /**
+   * Chooses every token instead of the built-in greedy or sampled decoding, or {@code null}; see {@link
+   * Builder#sampler(Sampler)}.
+   */
+  public @Nullable Sampler sampler() {
+    return sampler;
+  }
+
+  /**
+   * The fewest tokens to generate: until then the end-of-sequence and stop ids cannot be chosen and stop strings
+   * do not end the text (vLLM's {@code min_tokens}); 0 (the default) for none.
+   */
+  public int minNewTokens() {
+    return minNewTokens;
+  }
+
+  /**
+   * The text ends with the stop string that ended it instead of before it (vLLM's {@code
+   * include_stop_str_in_output}).
+   */
+  public boolean includeStopString() {
+    return includeStopString;
+  }
+
+  /**
+   * Record each generated token's log probability and the {@code logprobs} most likely tokens of its step (0 to
+   * {@value #MAX_LOGPROBS}); -1 (the default) records none.
+   */
+  public int logprobs() {
+    return logprobs;
+  }
+
+  /**
+   * The shape the output must have (JSON Schema, JSON, regex, choice, tool calls), applied as a token mask at each
+   * step; {@link ResponseFormat#text()} for free text.
+   */
+  public ResponseFormat responseFormat() {
+    return responseFormat;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof GenerationConfig other
+        && maxNewTokens == other.maxNewTokens
+        && sample == other.sample
+        && Double.compare(temperature, other.temperature) == 0
+        && topK == other.topK
+        && Double.compare(topP, other.topP) == 0
+        && Double.compare(minP, other.minP) == 0
+        && Double.compare(repetitionPenalty, other.repetitionPenalty) == 0
+        && java.util.Objects.equals(seed, other.seed)
+        && java.util.Objects.equals(stopStrings, other.stopStrings)
+        && java.util.Objects.equals(stopTokenIds, other.stopTokenIds)
+        && ignoreEos == other.ignoreEos
+        && topLogits == other.topLogits
+        && java.util.Objects.equals(timeout, other.timeout)
+        && java.util.Objects.equals(sampler, other.sampler)
+        && minNewTokens == other.minNewTokens
+        && includeStopString == other.includeStopString
+        && logprobs == other.logprobs
+        && java.util.Objects.equals(responseFormat, other.responseFormat);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(maxNewTokens, sample, temperature, topK, topP, minP, repetitionPenalty, seed, stopStrings, stopTokenIds, ignoreEos, topLogits, timeout, sampler, minNewTokens, includeStopString, logprobs, responseFormat);
+  }
+
+  @Override
+  public String toString() {
+    return "GenerationConfig[" + "maxNewTokens=" + maxNewTokens + ", " + "sample=" + sample + ", " + "temperature=" + temperature + ", " + "topK=" + topK + ", " + "topP=" + topP + ", " + "minP=" + minP + ", " + "repetitionPenalty=" + repetitionPenalty + ", " + "seed=" + seed + ", " + "stopStrings=" + stopStrings + ", " + "stopTokenIds=" + stopTokenIds + ", " + "ignoreEos=" + ignoreEos + ", " + "topLogits=" + topLogits + ", " + "timeout=" + timeout + ", " + "sampler=" + sampler + ", " + "minNewTokens=" + minNewTokens + ", " + "includeStopString=" + includeStopString + ", " + "logprobs=" + logprobs + ", " + "responseFormat=" + responseFormat + "]";
+  }
+
 
   private static void require(boolean condition, String message) {
     if (!condition) {
@@ -309,25 +446,7 @@ public record GenerationConfig(
      * @throws IllegalArgumentException when a value is out of range, naming it
      */
     public GenerationConfig build() {
-      return new GenerationConfig(
-          maxNewTokens,
-          sample,
-          temperature,
-          topK,
-          topP,
-          minP,
-          repetitionPenalty,
-          seed,
-          stopStrings,
-          stopTokenIds,
-          ignoreEos,
-          topLogits,
-          timeout,
-          sampler,
-          minNewTokens,
-          includeStopString,
-          logprobs,
-          responseFormat);
+      return new GenerationConfig(this);
     }
   }
 }
