@@ -12,54 +12,40 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How {@link Gemma#open(String, GemmaOptions)} finds, loads and runs a model. Immutable; build with
+ * How {@link Gemma#open(String, GemmaOptions)} finds, loads and runs a model. Immutable (a class, so it can gain options without breaking callers); build with
  * {@link #builder()}.
- *
- * @param backend a backend name ({@code cpu}, {@code npu}, {@code npu:1}) or {@code null} to pick the
- *     best available one (see {@link dev.gemma4j.spi.Backends})
- * @param deviceIndex which device of the backend ({@code npu:1} is index 1); -1 takes it from the
- *     backend name, else 0
- * @param precision activation precision, or {@code null} for the backend's default (float32 math on the CPU,
- *     bfloat16 activations with float32 norms and softmax on the NPU, as deployments run)
- * @param threads compute threads for the CPU; 0 uses every core
- * @param revision the hub revision (branch, tag or commit) to resolve
- * @param cacheDir the Hugging Face cache folder, or {@code null} for {@code HF_HUB_CACHE}, then
- *     {@code HF_HOME/hub}, then {@code ~/.cache/huggingface/hub}
- * @param offline never touch the network (also set by {@code HF_HUB_OFFLINE=1})
- * @param engine KV-cache and batching sizes
- * @param endpoints OpenAI-compatible servers ({@code http://host:8000/v1}) that serve the model; when there
- *     are any, {@link Gemma#open(String, GemmaOptions)} opens a remote engine over them instead of loading
- *     the model here, balancing requests to the server with the fewest in flight
- * @param apiKey the bearer token the servers require, or {@code null}; never printed
- * @param remote timeouts, retries and ejection of the remote engine
- * @param quantize whether the linear layers of a float checkpoint are quantized while loading
  */
-public record GemmaOptions(
-    @Nullable String backend,
-    int deviceIndex,
-    @Nullable Precision precision,
-    int threads,
-    String revision,
-    @Nullable Path cacheDir,
-    boolean offline,
-    EngineOptions engine,
-    List<URI> endpoints,
-    @Nullable String apiKey,
-    RemoteOptions remote,
-    WeightQuantization quantize) {
+public final class GemmaOptions {
+  private final @Nullable String backend;
+  private final int deviceIndex;
+  private final @Nullable Precision precision;
+  private final int threads;
+  private final String revision;
+  private final @Nullable Path cacheDir;
+  private final boolean offline;
+  private final EngineOptions engine;
+  private final List<URI> endpoints;
+  private final @Nullable String apiKey;
+  private final RemoteOptions remote;
+  private final WeightQuantization quantize;
 
-  /** The device index to open: the explicit one, else the one in the backend name, else 0. */
-  public int resolvedDeviceIndex() {
-    return deviceIndex >= 0 ? deviceIndex : Backends.deviceIndex(backend);
-  }
-
-  /** Checks the fields. */
-  public GemmaOptions {
+  private GemmaOptions(Builder b) {
+    this.backend = b.backend;
+    this.deviceIndex = b.deviceIndex;
+    this.precision = b.precision;
+    this.threads = b.threads;
+    this.revision = b.revision;
+    this.cacheDir = b.cacheDir;
+    this.offline = b.offline;
+    this.engine = b.engine;
+    this.endpoints = List.copyOf(b.endpoints);
+    this.apiKey = b.apiKey;
+    this.remote = b.remote;
+    this.quantize = b.quantize;
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(remote, "remote");
     Objects.requireNonNull(quantize, "quantize");
-    endpoints = List.copyOf(endpoints);
     endpoints.forEach(GemmaOptions::checkEndpoint);
     if (apiKey != null && (apiKey.isBlank() || apiKey.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
       throw new IllegalArgumentException("apiKey must be non-blank printable text");
@@ -76,6 +62,107 @@ public record GemmaOptions(
               + " '/' between names); a revision is never a path");
     }
   }
+
+  /** The device index to open: the explicit one, else the one in the backend name, else 0. */
+  public int resolvedDeviceIndex() {
+    return deviceIndex >= 0 ? deviceIndex : Backends.deviceIndex(backend);
+  }
+
+  /**
+   * A backend name ({@code cpu}, {@code npu}, {@code npu:1}) or {@code null} to pick the best available one (see
+   * {@link dev.gemma4j.spi.Backends}).
+   */
+  public @Nullable String backend() {
+    return backend;
+  }
+
+  /** Which device of the backend ({@code npu:1} is index 1); -1 takes it from the backend name, else 0. */
+  public int deviceIndex() {
+    return deviceIndex;
+  }
+
+  /**
+   * Activation precision, or {@code null} for the backend's default (float32 math on the CPU, bfloat16 activations
+   * with float32 norms and softmax on the NPU, as deployments run).
+   */
+  public @Nullable Precision precision() {
+    return precision;
+  }
+
+  /** Compute threads for the CPU; 0 uses every core. */
+  public int threads() {
+    return threads;
+  }
+
+  /** The hub revision (branch, tag or commit) to resolve. */
+  public String revision() {
+    return revision;
+  }
+
+  /**
+   * The Hugging Face cache folder, or {@code null} for {@code HF_HUB_CACHE}, then {@code HF_HOME/hub}, then {@code
+   * ~/.cache/huggingface/hub}.
+   */
+  public @Nullable Path cacheDir() {
+    return cacheDir;
+  }
+
+  /** Never touch the network (also set by {@code HF_HUB_OFFLINE=1}). */
+  public boolean offline() {
+    return offline;
+  }
+
+  /** KV-cache and batching sizes. */
+  public EngineOptions engine() {
+    return engine;
+  }
+
+  /**
+   * OpenAI-compatible servers ({@code http://host:8000/v1}) that serve the model; when there are any, {@link
+   * Gemma#open(String, GemmaOptions)} opens a remote engine over them instead of loading the model here, balancing
+   * requests to the server with the fewest in flight.
+   */
+  public List<URI> endpoints() {
+    return endpoints;
+  }
+
+  /** The bearer token the servers require, or {@code null}; never printed. */
+  public @Nullable String apiKey() {
+    return apiKey;
+  }
+
+  /** Timeouts, retries and ejection of the remote engine. */
+  public RemoteOptions remote() {
+    return remote;
+  }
+
+  /** Whether the linear layers of a float checkpoint are quantized while loading. */
+  public WeightQuantization quantize() {
+    return quantize;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof GemmaOptions other
+        && Objects.equals(backend, other.backend)
+        && deviceIndex == other.deviceIndex
+        && Objects.equals(precision, other.precision)
+        && threads == other.threads
+        && Objects.equals(revision, other.revision)
+        && Objects.equals(cacheDir, other.cacheDir)
+        && offline == other.offline
+        && Objects.equals(engine, other.engine)
+        && Objects.equals(endpoints, other.endpoints)
+        && Objects.equals(apiKey, other.apiKey)
+        && Objects.equals(remote, other.remote)
+        && Objects.equals(quantize, other.quantize);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(backend, deviceIndex, precision, threads, revision, cacheDir, offline, engine, endpoints, apiKey, remote, quantize);
+  }
+
 
   private static void checkEndpoint(URI endpoint) {
     String scheme = endpoint.getScheme();
@@ -231,9 +318,7 @@ public record GemmaOptions(
      * @throws IllegalArgumentException when a value is out of range, naming it
      */
     public GemmaOptions build() {
-      return new GemmaOptions(
-          backend, deviceIndex, precision, threads, revision, cacheDir, offline, engine, endpoints, apiKey, remote,
-          quantize);
+      return new GemmaOptions(this);
     }
   }
 }
