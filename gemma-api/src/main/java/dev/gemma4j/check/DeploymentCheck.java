@@ -4,7 +4,7 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
-import dev.gemma4j.spi.MemorySnapshot;
+import dev.gemma4j.engine.MemorySnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -1,6 +1,6 @@
 package dev.gemma4j.engine;
 
-import dev.gemma4j.spi.DeviceCounters;
+import dev.gemma4j.engine.DeviceCounters;
 import java.util.List;
 
 /**

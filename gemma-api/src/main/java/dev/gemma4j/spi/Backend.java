@@ -1,5 +1,7 @@
 package dev.gemma4j.spi;
 
+import dev.gemma4j.engine.DeviceCounters;
+
 /**
  * An opened backend: one device, the tensor operations that run on it, and its memory probe. Closing it
  * frees everything it allocated.

@@ -1,5 +1,6 @@
 package dev.gemma4j.spi;
 
+import dev.gemma4j.engine.EngineInfo;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TokenEvent;

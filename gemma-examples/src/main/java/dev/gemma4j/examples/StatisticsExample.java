@@ -5,7 +5,7 @@ import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.Prompt;
-import dev.gemma4j.spi.MemorySnapshot;
+import dev.gemma4j.engine.MemorySnapshot;
 
 /** Reading speed and memory: per-request statistics and the backend's memory probe. */
 public final class StatisticsExample {

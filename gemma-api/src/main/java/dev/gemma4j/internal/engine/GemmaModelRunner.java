@@ -5,7 +5,7 @@ import dev.gemma4j.TopLogits;
 import dev.gemma4j.internal.model.ForwardBatch;
 import dev.gemma4j.internal.model.ForwardResult;
 import dev.gemma4j.internal.model.DecoderModel;
-import dev.gemma4j.spi.DeviceCounters;
+import dev.gemma4j.engine.DeviceCounters;
 import dev.gemma4j.spi.KvCache;
 import java.nio.file.Path;
 import java.util.List;

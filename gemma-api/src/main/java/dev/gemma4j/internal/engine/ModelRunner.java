@@ -2,7 +2,7 @@ package dev.gemma4j.internal.engine;
 
 import dev.gemma4j.TopLogits;
 import dev.gemma4j.spi.Backend;
-import dev.gemma4j.spi.DeviceCounters;
+import dev.gemma4j.engine.DeviceCounters;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 

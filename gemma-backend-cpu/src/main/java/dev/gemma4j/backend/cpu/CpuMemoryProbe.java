@@ -1,7 +1,7 @@
 package dev.gemma4j.backend.cpu;
 
 import dev.gemma4j.spi.MemoryProbe;
-import dev.gemma4j.spi.MemorySnapshot;
+import dev.gemma4j.engine.MemorySnapshot;
 import dev.gemma4j.spi.TensorOps;
 import java.io.IOException;
 import java.nio.file.Files;

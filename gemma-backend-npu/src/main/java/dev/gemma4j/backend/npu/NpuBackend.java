@@ -1,7 +1,7 @@
 package dev.gemma4j.backend.npu;
 
 import dev.gemma4j.spi.Backend;
-import dev.gemma4j.spi.DeviceCounters;
+import dev.gemma4j.engine.DeviceCounters;
 import dev.gemma4j.spi.MemoryProbe;
 import dev.gemma4j.spi.Precision;
 import dev.gemma4j.spi.TensorOps;

@@ -1,7 +1,7 @@
 package dev.gemma4j.backend.npu;
 
 import dev.gemma4j.spi.MemoryProbe;
-import dev.gemma4j.spi.MemorySnapshot;
+import dev.gemma4j.engine.MemorySnapshot;
 
 /**
  * Device memory from {@code aclrtGetMemInfo(ACL_HBM_MEM)} (total and free HBM) and the bytes this backend

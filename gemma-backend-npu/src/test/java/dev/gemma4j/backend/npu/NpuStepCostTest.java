@@ -15,7 +15,7 @@ import dev.gemma4j.Prompt;
 import dev.gemma4j.TestFixtures;
 import dev.gemma4j.engine.EngineStats;
 import dev.gemma4j.internal.engine.LocalEngine;
-import dev.gemma4j.spi.DeviceCounters;
+import dev.gemma4j.engine.DeviceCounters;
 import dev.gemma4j.spi.Precision;
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -8,7 +8,7 @@ import dev.gemma4j.ResponseFormat;
 import org.jspecify.annotations.Nullable;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.engine.EngineStats;
-import dev.gemma4j.spi.MemorySnapshot;
+import dev.gemma4j.engine.MemorySnapshot;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.gemma4j.spi;
+package dev.gemma4j.engine;
 
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.config.ModelConfig;

@@ -1,4 +1,4 @@
-package dev.gemma4j.spi;
+package dev.gemma4j.engine;
 
 /**
  * Memory at one moment, as a backend sees it.

@@ -1,4 +1,4 @@
-package dev.gemma4j.spi;
+package dev.gemma4j.engine;
 
 /**
  * What a device backend has done since it opened, counted where it costs host time or bandwidth: operator
