@@ -3,7 +3,7 @@ package dev.gemma4j;
 /**
  * Whether the linear layers of a float checkpoint (bf16, f16, f32) are quantized while loading. The
  * embedding, the output head tied to it and the norms stay as stored. Quantized weights answer close to,
- * not exactly as, the reference; the README reports how close.
+ * not exactly as, the reference; docs/backends.md reports how close.
  */
 public enum WeightQuantization {
   /** The weights as the checkpoint stores them. */
