@@ -114,7 +114,6 @@ public final class GrammarMatcher {
       return;
     }
     String trigger = constraint.trigger();
-    int before = recentText.length();
     recentText.append(new String(text, 0, text.length));
     int found = recentText.indexOf(trigger);
     if (found >= 0) {
@@ -129,7 +128,7 @@ public final class GrammarMatcher {
       return;
     }
     int keep = trigger.length() - 1;
-    if (recentText.length() > keep && before >= 0) {
+    if (recentText.length() > keep) { // only the last characters can begin the trigger
       recentText.delete(0, recentText.length() - keep);
     }
   }
