@@ -90,12 +90,12 @@ public final class Gemma implements AutoCloseable {
    * the result after the last token was delivered; cancelling the future or the handle cancels the
    * generation.
    */
-  public Generator.Handle submit(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
+  public GenerationHandle submit(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
     return engine.submit(prompt, config, listener);
   }
 
   /** Like {@link #submit}: streams tokens to {@code listener} as they are generated. */
-  public Generator.Handle stream(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
+  public GenerationHandle stream(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
     return submit(prompt, config, listener);
   }
 

@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 final class TokenPublisher implements Flow.Publisher<TokenEvent> {
   private static final Logger LOG = LoggerFactory.getLogger(TokenPublisher.class);
 
-  private final Function<Consumer<TokenEvent>, Generator.Handle> start;
+  private final Function<Consumer<TokenEvent>, GenerationHandle> start;
 
-  TokenPublisher(Function<Consumer<TokenEvent>, Generator.Handle> start) {
+  TokenPublisher(Function<Consumer<TokenEvent>, GenerationHandle> start) {
     this.start = start;
   }
 
@@ -44,7 +44,7 @@ final class TokenPublisher implements Flow.Publisher<TokenEvent> {
       return; // cancelled or given a bad request in onSubscribe: nothing to start
     }
     try {
-      Generator.Handle handle = start.apply(subscription::offer);
+      GenerationHandle handle = start.apply(subscription::offer);
       subscription.started(handle);
       handle.result().whenComplete((g, e) -> subscription.finish(e));
     } catch (RuntimeException e) {
@@ -57,7 +57,7 @@ final class TokenPublisher implements Flow.Publisher<TokenEvent> {
     private final Queue<TokenEvent> buffer = new ConcurrentLinkedQueue<>();
     private final AtomicLong demand = new AtomicLong();
     private final AtomicInteger drains = new AtomicInteger();
-    private volatile Generator.@Nullable Handle handle;
+    private volatile @Nullable GenerationHandle handle;
     /** The generation ended (with {@link #error} when it failed). */
     private volatile boolean done;
     private volatile @Nullable Throwable error;
@@ -75,7 +75,7 @@ final class TokenPublisher implements Flow.Publisher<TokenEvent> {
       return cancelled || badRequest != null;
     }
 
-    void started(Generator.Handle h) {
+    void started(GenerationHandle h) {
       handle = h;
       if (stopped()) {
         h.cancel(); // cancelled while the generation was being started
@@ -112,7 +112,7 @@ final class TokenPublisher implements Flow.Publisher<TokenEvent> {
     }
 
     private void cancelGeneration() {
-      Generator.Handle h = handle;
+      GenerationHandle h = handle;
       if (h != null) {
         h.cancel();
       }

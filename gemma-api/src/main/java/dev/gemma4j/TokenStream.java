@@ -23,9 +23,9 @@ public final class TokenStream implements AutoCloseable, Iterable<TokenEvent> {
   private static final Object END = new Object();
 
   private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
-  private final Generator.Handle handle;
+  private final GenerationHandle handle;
 
-  TokenStream(Function<Consumer<TokenEvent>, Generator.Handle> start) {
+  TokenStream(Function<Consumer<TokenEvent>, GenerationHandle> start) {
     this.handle = start.apply(queue::add);
     handle.result().whenComplete((g, e) -> queue.add(END));
   }

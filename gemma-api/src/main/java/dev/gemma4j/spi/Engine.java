@@ -1,5 +1,6 @@
 package dev.gemma4j.spi;
 
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.engine.EngineInfo;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
@@ -29,7 +30,7 @@ public interface Engine extends Generator {
    * @throws dev.gemma4j.GemmaException when the request cannot be served (see
    *     {@link Generator#submit(int[], GenerationConfig, Consumer)})
    */
-  Handle submit(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener);
+  GenerationHandle submit(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener);
 
   /** What the engine serves and where. */
   EngineInfo info();

@@ -1,5 +1,6 @@
 package dev.gemma4j.langchain4j;
 
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.spi.Generator;
@@ -32,8 +33,8 @@ public final class GemmaStreamingChatModel extends GemmaModelBase implements Str
 
   @Override
   public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
-    Generator.Handle generation;
-    GenerationHandle handle = new GenerationHandle();
+    GenerationHandle generation;
+    StreamHandle handle = new StreamHandle();
     try {
       GenerationConfig config = settings.config(request.parameters());
       // With tools, the text of a call is not streamed: the call arrives parsed in the complete response.
@@ -65,14 +66,14 @@ public final class GemmaStreamingChatModel extends GemmaModelBase implements Str
   }
 
   /** Cancels its generation. */
-  private static final class GenerationHandle implements StreamingHandle {
-    final AtomicReference<Generator.@Nullable Handle> generation = new AtomicReference<>();
+  private static final class StreamHandle implements StreamingHandle {
+    final AtomicReference<@Nullable GenerationHandle> generation = new AtomicReference<>();
     private volatile boolean cancelled;
 
     @Override
     public void cancel() {
       cancelled = true;
-      Generator.Handle running = generation.get();
+      GenerationHandle running = generation.get();
       if (running != null) {
         running.cancel();
       }

@@ -1,5 +1,6 @@
 package dev.gemma4j.server;
 
+import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -438,7 +439,7 @@ class RemoteEngineTest {
       down = URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/v1");
     }
     try (Gemma gemma = Gemma.open(MODEL, remote(server.baseUri(), second.baseUri(), down).build())) {
-      var handles = new ArrayList<dev.gemma4j.spi.Generator.Handle>();
+      var handles = new ArrayList<dev.gemma4j.GenerationHandle>();
       for (int i = 0; i < 6; i++) {
         handles.add(gemma.submit(Prompt.text(GOLDEN.prompt()), twenty(), e -> {}));
       }

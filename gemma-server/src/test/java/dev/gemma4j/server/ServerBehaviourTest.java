@@ -1,5 +1,6 @@
 package dev.gemma4j.server;
 
+import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -206,10 +207,10 @@ class ServerBehaviourTest {
   void fullQueueIs429WithRetryAfter() throws Exception {
     GenerationConfig endless = GenerationConfig.builder().maxNewTokens(4000).ignoreEos(true).build();
     CountDownLatch running = new CountDownLatch(1);
-    Generator.Handle first = gemma.submit(Prompt.text("a"), endless, event -> running.countDown());
+    GenerationHandle first = gemma.submit(Prompt.text("a"), endless, event -> running.countDown());
     try (GemmaServer server = serve(ServerOptions.builder())) {
       assertTrue(running.await(30, TimeUnit.SECONDS));
-      Generator.Handle second = gemma.submit(Prompt.text("b"), endless, event -> {});
+      GenerationHandle second = gemma.submit(Prompt.text("b"), endless, event -> {});
       try {
         var full = post(server, "/chat/completions", chatBody("c", 2, false));
         assertEquals(429, full.statusCode(), full.body());

@@ -1,5 +1,6 @@
 package dev.gemma4j.testkit;
 
+import dev.gemma4j.GenerationHandle;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
@@ -41,7 +42,7 @@ final class Scripted {
               if (next == null) {
                 throw new AssertionError("the script ran out of generations");
               }
-              Generator.Handle handle = mock(Generator.Handle.class);
+              GenerationHandle handle = mock(GenerationHandle.class);
               when(handle.result()).thenReturn(CompletableFuture.completedFuture(next));
               return handle;
             });

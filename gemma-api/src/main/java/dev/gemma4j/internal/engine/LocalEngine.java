@@ -1,5 +1,6 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GemmaOptions;
@@ -222,12 +223,12 @@ public final class LocalEngine implements Engine {
   // ---- submission (any thread) ----
 
   @Override
-  public Handle submit(Prompt prompt, GenerationConfig request, Consumer<TokenEvent> listener) {
+  public GenerationHandle submit(Prompt prompt, GenerationConfig request, Consumer<TokenEvent> listener) {
     return submit(encode(prompt), request, listener);
   }
 
   @Override
-  public Handle submit(int[] promptIds, GenerationConfig request, Consumer<TokenEvent> listener) {
+  public GenerationHandle submit(int[] promptIds, GenerationConfig request, Consumer<TokenEvent> listener) {
     validatePrompt(promptIds);
     Set<Integer> stopIds = new LinkedHashSet<>(request.stopTokenIds());
     if (!request.ignoreEos()) {

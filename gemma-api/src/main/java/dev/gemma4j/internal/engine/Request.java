@@ -1,5 +1,6 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
@@ -28,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  * prefill stands and which KV blocks it holds belong to the {@link Scheduler}. Touched by the engine
  * thread only, except {@link #cancel()}.
  */
-final class Request implements Generator.Handle, Sampler.TokenHistory {
+final class Request implements GenerationHandle, Sampler.TokenHistory {
   private final int[] promptIds;
   private final GenerationConfig config;
   private final Set<Integer> stopIds;

@@ -1,5 +1,6 @@
 package dev.gemma4j.internal.remote;
 
+import dev.gemma4j.GenerationHandle;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.gemma4j.EngineClosedException;
@@ -200,7 +201,7 @@ public final class RemoteEngine implements Engine {
   }
 
   @Override
-  public Handle submit(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
+  public GenerationHandle submit(Prompt prompt, GenerationConfig config, Consumer<TokenEvent> listener) {
     JsonObject body = RequestBodies.body(model, prompt, config);
     RemoteRequest request =
         new RemoteRequest(context, RequestBodies.path(prompt), body, prompt.tokenIds(), config, listener);
@@ -215,7 +216,7 @@ public final class RemoteEngine implements Engine {
   }
 
   @Override
-  public Handle submit(int[] promptIds, GenerationConfig config, Consumer<TokenEvent> listener) {
+  public GenerationHandle submit(int[] promptIds, GenerationConfig config, Consumer<TokenEvent> listener) {
     return submit(Prompt.ids(promptIds), config, listener);
   }
 

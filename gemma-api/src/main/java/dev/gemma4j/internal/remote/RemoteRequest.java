@@ -1,5 +1,6 @@
 package dev.gemma4j.internal.remote;
 
+import dev.gemma4j.GenerationHandle;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -34,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  * a {@link Generation}. Cancelling, the request's timeout and the engine's timeouts abort it by closing the
  * connection, which tells the server to stop generating.
  */
-final class RemoteRequest implements Generator.Handle {
+final class RemoteRequest implements GenerationHandle {
   /** Why a request was stopped from outside its thread. */
   private enum Abort {
     CANCELLED,

@@ -1,5 +1,6 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -60,7 +61,7 @@ class LocalEngineTest {
   void requestsGetWhatTheModelGivesThemWhateverTheyAreBatchedWith() {
     FakeRunner runner = new FakeRunner();
     try (LocalEngine engine = runner.engine(EngineOptions.defaults().withMaxBatchTokens(9))) {
-      List<Generator.Handle> handles = new ArrayList<>();
+      List<GenerationHandle> handles = new ArrayList<>();
       for (int i = 0; i < 12; i++) {
         handles.add(engine.submit(prompt(i, 3 + i * 2), tokens(5 + i), RequestDelivery.NONE));
       }
@@ -86,7 +87,7 @@ class LocalEngineTest {
           go.await();
           for (int i = 0; i < 20; i++) {
             try {
-              Generator.Handle h = engine.submit(prompt(seed * 20 + i, 4), tokens(50), RequestDelivery.NONE);
+              GenerationHandle h = engine.submit(prompt(seed * 20 + i, 4), tokens(50), RequestDelivery.NONE);
               futures.add(h.result());
               if (i % 3 == 0) {
                 h.cancel();
@@ -118,12 +119,12 @@ class LocalEngineTest {
     LocalEngine engine = runner.engine(EngineOptions.defaults());
     Error cause = new OutOfMemoryError("simulated: the device ran out of memory");
     CountDownLatch first = new CountDownLatch(1);
-    Generator.Handle streaming = engine.submit(prompt(1, 4), tokens(1000), e -> first.countDown());
+    GenerationHandle streaming = engine.submit(prompt(1, 4), tokens(1000), e -> first.countDown());
     assertTrue(first.await(10, TimeUnit.SECONDS));
-    Generator.Handle other = engine.submit(prompt(2, 4), tokens(10), RequestDelivery.NONE);
+    GenerationHandle other = engine.submit(prompt(2, 4), tokens(10), RequestDelivery.NONE);
     runner.failure = plan -> cause;
     gate.release(1000);
-    for (Generator.Handle h : List.of(streaming, other)) {
+    for (GenerationHandle h : List.of(streaming, other)) {
       GemmaException e = assertThrows(GemmaException.class, h::await);
       assertTrue(e.getMessage().contains("the engine failed"), e.getMessage());
       assertSame(cause, rootCause(e));
@@ -148,7 +149,7 @@ class LocalEngineTest {
       // The bad request's prompt is the only one of 7 tokens, run as one chunk from position 0.
       runner.failure = plan -> plan.stream().anyMatch(c -> c.start() == 0 && c.count() == 7)
           ? new IllegalStateException("operator aclnnSoftmax failed") : null;
-      Generator.Handle bad = engine.submit(prompt(1, 7), tokens(5), RequestDelivery.NONE);
+      GenerationHandle bad = engine.submit(prompt(1, 7), tokens(5), RequestDelivery.NONE);
       GemmaException e = assertThrows(GemmaException.class, bad::await);
       assertTrue(e.getMessage().contains("forward step failed") && e.getMessage().contains("aclnnSoftmax"), e.getMessage());
       Generation good = engine.submit(prompt(2, 4), tokens(5), RequestDelivery.NONE).await();
@@ -175,7 +176,7 @@ class LocalEngineTest {
     try (LocalEngine engine = withSlow.engine(EngineOptions.defaults())) {
       // Its listener blocks its delivery thread until every other request has finished: if the engine
       // waited for it, the others could never finish and the test would time out.
-      Generator.Handle slow = engine.submit(prompt(99, 5), tokens(20), e -> {
+      GenerationHandle slow = engine.submit(prompt(99, 5), tokens(20), e -> {
         try {
           othersDone.await();
         } catch (InterruptedException interrupted) {
@@ -204,8 +205,8 @@ class LocalEngineTest {
   void aListenerThatThrowsAnErrorFailsOnlyItsOwnRequest() {
     FakeRunner runner = new FakeRunner();
     try (LocalEngine engine = runner.engine(EngineOptions.defaults())) {
-      Generator.Handle other = engine.submit(prompt(1, 4), tokens(30), RequestDelivery.NONE);
-      Generator.Handle bad = engine.submit(prompt(2, 4), tokens(30), e -> {
+      GenerationHandle other = engine.submit(prompt(1, 4), tokens(30), RequestDelivery.NONE);
+      GenerationHandle bad = engine.submit(prompt(2, 4), tokens(30), e -> {
         if (e.index() == 2) {
           throw new AssertionError("a test's assertion inside a listener");
         }
@@ -223,8 +224,8 @@ class LocalEngineTest {
     try (LocalEngine engine = runner.engine(EngineOptions.defaults())) {
       GenerationConfig forever = GenerationConfig.builder().maxNewTokens(8).ignoreEos(true)
           .timeout(Duration.ofSeconds(Long.MAX_VALUE)).build();
-      Generator.Handle a = engine.submit(prompt(1, 4), forever, RequestDelivery.NONE);
-      Generator.Handle b = engine.submit(prompt(2, 4), tokens(8), RequestDelivery.NONE);
+      GenerationHandle a = engine.submit(prompt(1, 4), forever, RequestDelivery.NONE);
+      GenerationHandle b = engine.submit(prompt(2, 4), tokens(8), RequestDelivery.NONE);
       assertEquals(FinishReason.LENGTH, a.await().finishReason());
       assertEquals(FinishReason.LENGTH, b.await().finishReason());
     }
@@ -235,9 +236,9 @@ class LocalEngineTest {
     FakeRunner runner = new FakeRunner();
     runner.stepMillis = 1;
     LocalEngine engine = runner.engine(EngineOptions.defaults());
-    Generator.Handle other = engine.submit(prompt(1, 4), tokens(10_000), RequestDelivery.NONE);
+    GenerationHandle other = engine.submit(prompt(1, 4), tokens(10_000), RequestDelivery.NONE);
     AtomicReference<Throwable> problem = new AtomicReference<>();
-    Generator.Handle closer = engine.submit(prompt(2, 4), tokens(10_000), e -> {
+    GenerationHandle closer = engine.submit(prompt(2, 4), tokens(10_000), e -> {
       if (e.index() == 3) {
         try {
           engine.close();
@@ -317,7 +318,7 @@ class LocalEngineTest {
       assertArrayEquals(new int[] {42, 42, 42, 42, 42}, ids(g));
 
       Sampler outOfRange = (logits, history) -> logits.length;
-      Generator.Handle good = engine.submit(prompt(2, 4), tokens(20), RequestDelivery.NONE);
+      GenerationHandle good = engine.submit(prompt(2, 4), tokens(20), RequestDelivery.NONE);
       GemmaException e = assertThrows(GemmaException.class,
           () -> engine.submit(prompt(3, 4), tokens(5).toBuilder().sampler(outOfRange).build(), RequestDelivery.NONE).await());
       assertTrue(e.getMessage().contains("outside the vocabulary"), e.getMessage());
@@ -336,14 +337,14 @@ class LocalEngineTest {
     FakeRunner runner = new FakeRunner();
     runner.stepMillis = 1;
     try (LocalEngine engine = runner.engine(EngineOptions.defaults().withMaxBatchSize(1).withQueueCapacity(3))) {
-      List<Generator.Handle> accepted = new ArrayList<>();
+      List<GenerationHandle> accepted = new ArrayList<>();
       GemmaException e = assertThrows(GemmaException.class, () -> {
         for (int i = 0; i < 50; i++) {
           accepted.add(engine.submit(prompt(i, 4), tokens(100_000), RequestDelivery.NONE));
         }
       });
       assertTrue(e.getMessage().contains("queue is full") && e.getMessage().contains("queueCapacity"), e.getMessage());
-      accepted.forEach(Generator.Handle::cancel);
+      accepted.forEach(GenerationHandle::cancel);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.gemma4j.backend.cpu;
 
+import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -140,7 +141,7 @@ class GenerationApiTest {
   void cancellingAHandleEndsTheRequestWithWhatItHas() {
     Golden.Case c = golden.cases().getFirst();
     CountDownLatch three = new CountDownLatch(3);
-    Generator.Handle handle =
+    GenerationHandle handle =
         gemma.stream(
             Prompt.ids(c.inputIds()),
             GenerationConfig.builder().maxNewTokens(2000).ignoreEos(true).build(),

@@ -1,5 +1,6 @@
 package dev.gemma4j.backend.cpu;
 
+import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -185,14 +186,14 @@ class SchedulingTest {
   @Test
   void cancelledRequestsReturnTheirBlocks() throws InterruptedException {
     try (Gemma gemma = open(EngineOptions.defaults().withKvCacheTokens(1024).withBlockSize(4))) {
-      List<Generator.Handle> handles = new ArrayList<>();
+      List<GenerationHandle> handles = new ArrayList<>();
       CountDownLatch started = new CountDownLatch(8);
       for (int i = 0; i < 8; i++) {
         handles.add(gemma.stream(Prompt.ids(REQUESTS.get(i).prompt()), greedy(200), e -> started.countDown()));
       }
       assertTrue(started.await(60, TimeUnit.SECONDS));
-      handles.forEach(Generator.Handle::cancel);
-      for (Generator.Handle h : handles) {
+      handles.forEach(GenerationHandle::cancel);
+      for (GenerationHandle h : handles) {
         assertEquals(FinishReason.CANCELLED, h.result().join().finishReason());
       }
       assertEquals(0, gemma.engineStats().kvCacheGroups().get(0).blocksInUse());
@@ -203,7 +204,7 @@ class SchedulingTest {
   @Test
   void aFullQueueRejectsWithAClearMessage() {
     try (Gemma gemma = open(EngineOptions.defaults().withKvCacheTokens(1024).withMaxBatchSize(1).withQueueCapacity(2))) {
-      List<Generator.Handle> accepted = new ArrayList<>();
+      List<GenerationHandle> accepted = new ArrayList<>();
       GemmaException e =
           assertThrows(
               GemmaException.class,
@@ -213,7 +214,7 @@ class SchedulingTest {
                 }
               });
       assertTrue(e.getMessage().contains("queue is full"), e.getMessage());
-      accepted.forEach(Generator.Handle::cancel);
+      accepted.forEach(GenerationHandle::cancel);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.gemma4j.examples.cli;
 
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.Generation;
@@ -159,7 +160,7 @@ final class GenerateCommand implements Callable<Integer> {
       slots.acquireUninterruptibly();
       Consumer<TokenEvent> listener = streamPrinter(out, prompts.size());
       try {
-        Generator.Handle handle = gemma.submit(prompt, config, listener);
+        GenerationHandle handle = gemma.submit(prompt, config, listener);
         futures.add(handle.result().whenComplete((g, e) -> slots.release()));
       } catch (GemmaException e) {
         slots.release();

@@ -1,5 +1,6 @@
 package dev.gemma4j.examples.cli;
 
+import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,11 +63,11 @@ class RemoteEngineJarIT {
     try (ServeProcess a = new ServeProcess(fixture, "tiny");
         ServeProcess b = new ServeProcess(fixture, "tiny");
         Gemma gemma = Gemma.open("tiny", GemmaOptions.builder().endpoint(a.baseUri).endpoint(b.baseUri).build())) {
-      List<Generator.Handle> handles = new ArrayList<>();
+      List<GenerationHandle> handles = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         handles.add(gemma.submit(Prompt.text(prompt), twenty, e -> {}));
       }
-      for (Generator.Handle h : handles) {
+      for (GenerationHandle h : handles) {
         assertEquals(text, h.await().text());
       }
       String requests = "gen_ai_server_request_duration_seconds_count{gen_ai_operation_name=\"text_completion\"";
@@ -76,7 +77,7 @@ class RemoteEngineJarIT {
       assertTrue(onA >= 2 && onB >= 2, "both servers took requests: " + onA + " and " + onB);
 
       CountDownLatch streaming = new CountDownLatch(1);
-      Generator.Handle endless = gemma.submit(Prompt.text("a"),
+      GenerationHandle endless = gemma.submit(Prompt.text("a"),
           GenerationConfig.builder().maxNewTokens(5000).ignoreEos(true).build(), e -> streaming.countDown());
       assertTrue(streaming.await(60, TimeUnit.SECONDS));
       ServeProcess serving = running(a.baseUri) > 0 ? a : b;

@@ -1,5 +1,6 @@
 package dev.gemma4j.server.internal;
 
+import dev.gemma4j.GenerationHandle;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
@@ -103,7 +104,7 @@ public final class CompletionEndpoint {
   }
 
   /** Submits one generation, tracked for draining and measured; for the other APIs' endpoints. */
-  Generator.Handle submitTracked(Prepared prepared, java.util.function.Consumer<TokenEvent> listener, long start) {
+  GenerationHandle submitTracked(Prepared prepared, java.util.function.Consumer<TokenEvent> listener, long start) {
     return submit(prepared.request().operation(), prepared.promptIds(), prepared.config(), listener, start).handle();
   }
 
@@ -138,14 +139,14 @@ public final class CompletionEndpoint {
    * A submitted generation and the moment its metrics are recorded: answers wait for it, so that a client
    * that reads {@code /metrics} after its answer sees its request counted.
    */
-  private record Submitted(Generator.Handle handle, java.util.concurrent.CompletableFuture<?> measured) {}
+  private record Submitted(GenerationHandle handle, java.util.concurrent.CompletableFuture<?> measured) {}
 
   /** Submits; the generation is tracked for draining and measured however it ends. */
   private Submitted submit(
       Operation operation, int[] promptIds, GenerationConfig config, java.util.function.Consumer<TokenEvent> listener,
       long start) {
     try {
-      Generator.Handle handle = gemma.submit(Prompt.ids(promptIds), config, listener);
+      GenerationHandle handle = gemma.submit(Prompt.ids(promptIds), config, listener);
       inFlight.add(handle);
       var measured = handle.result().handle((generation, error) -> {
         inFlight.remove(handle);

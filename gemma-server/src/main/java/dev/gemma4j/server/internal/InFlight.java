@@ -1,5 +1,6 @@
 package dev.gemma4j.server.internal;
 
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.spi.Generator;
 import java.time.Duration;
 import java.util.Set;
@@ -11,7 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class InFlight {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition idle = lock.newCondition();
-  private final Set<Generator.Handle> generations = ConcurrentHashMap.newKeySet();
+  private final Set<GenerationHandle> generations = ConcurrentHashMap.newKeySet();
   private int exchanges;
 
   /** An exchange began. */
@@ -36,11 +37,11 @@ public final class InFlight {
     }
   }
 
-  void add(Generator.Handle handle) {
+  void add(GenerationHandle handle) {
     generations.add(handle);
   }
 
-  void remove(Generator.Handle handle) {
+  void remove(GenerationHandle handle) {
     generations.remove(handle);
   }
 
@@ -70,6 +71,6 @@ public final class InFlight {
 
   /** Cancels every generation in flight; their exchanges then end with what was generated. */
   public void cancelAll() {
-    generations.forEach(Generator.Handle::cancel);
+    generations.forEach(GenerationHandle::cancel);
   }
 }

@@ -1,5 +1,6 @@
 package dev.gemma4j.server.internal;
 
+import dev.gemma4j.GenerationHandle;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
@@ -50,7 +51,7 @@ public final class ResponsesEndpoint {
       stream(exchange, prepared, shape, start);
       return;
     }
-    Generator.Handle handle = completions.submitTracked(prepared, event -> {}, start);
+    GenerationHandle handle = completions.submitTracked(prepared, event -> {}, start);
     try {
       Generation generation = handle.result().get();
       HttpIo.json(exchange, 200, shape.response(generation));
@@ -72,7 +73,7 @@ public final class ResponsesEndpoint {
   private void stream(HttpExchange exchange, CompletionEndpoint.Prepared prepared, Shape shape, long start)
       throws IOException {
     BlockingQueue<Item> items = new LinkedBlockingQueue<>();
-    Generator.Handle handle = completions.submitTracked(prepared, event -> items.add(new Token(event)), start);
+    GenerationHandle handle = completions.submitTracked(prepared, event -> items.add(new Token(event)), start);
     handle.result().whenComplete((g, e) -> items.add(new End(g, e)));
     ToolCallTextFilter visible = prepared.request().toolCalls() ? new ToolCallTextFilter() : null;
     Events events = new Events(new EventStream(exchange));
