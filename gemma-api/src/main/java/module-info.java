@@ -22,6 +22,8 @@ module dev.gemma4j.api {
   exports dev.gemma4j.tokenizer;
   exports dev.gemma4j.tools;
 
+  // Qualified exports name modules built after this one, so javac warns "module not found" here; DJL's
+  // tokenizers are an automatic module, hence the warning on that requires.
   exports dev.gemma4j.internal to dev.gemma4j.server;
   exports dev.gemma4j.internal.quant to dev.gemma4j.backend.cpu, dev.gemma4j.backend.npu;
   exports dev.gemma4j.internal.vector to dev.gemma4j.backend.cpu;
