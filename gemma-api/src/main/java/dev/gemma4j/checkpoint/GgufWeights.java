@@ -155,11 +155,24 @@ final class GgufWeights implements WeightFile {
       return new GgufWeights(file, arena, java.util.Collections.unmodifiableMap(tensors), data, config,
           GenerationDefaults.load(folder, config), awq ? Optional.of(new Quantization(4, Q4_0Repacking.GROUP))
               : Optional.empty());
+    } catch (OutOfMemoryError e) {
+      arena.close();
+      file.close();
+      throw new ModelFormatException(path + " needs about " + dev.gemma4j.internal.ByteSizes.format(convertedBytes(file))
+          + " of memory for the tensors gemma4j widens to float32 when it opens a GGUF file (quantized kernels that"
+          + " read those blocks in place are not there yet), and the machine could not give it (" + e.getMessage()
+          + "); use a Q4_0 file (it runs at 4 bits), the safetensors checkpoint, or a machine with more memory", e);
     } catch (RuntimeException e) {
       arena.close();
       file.close();
       throw e;
     }
+  }
+
+  /** Bytes of float32 that opening {@code file} allocates at most: every quantized tensor and norm, widened. */
+  private static long convertedBytes(GgufFile file) {
+    return file.tensors().values().stream().filter(t -> t.type().quantized() || t.dims().size() == 1)
+        .mapToLong(t -> t.elementCount() * 4).sum();
   }
 
   /** A layer's two-dimensional weight (not the embedding, not a norm). */
