@@ -41,6 +41,7 @@ public final class GgufFile implements AutoCloseable {
    * @param byteLength bytes of its data
    */
   public record Tensor(String name, GgufType type, List<Long> dims, long offset, long byteLength) {
+    /** Copies the dimensions. */
     public Tensor {
       dims = List.copyOf(dims);
     }

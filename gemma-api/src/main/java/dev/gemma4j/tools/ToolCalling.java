@@ -132,6 +132,7 @@ public final class ToolCalling {
    *     such as one cut off by the length limit: then the whole output is the content)
    */
   public record Parsed(@Nullable String content, List<ToolCall> calls) {
+    /** Copies the calls. */
     public Parsed {
       calls = List.copyOf(calls);
     }

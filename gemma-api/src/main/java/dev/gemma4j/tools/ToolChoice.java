@@ -30,14 +30,17 @@ public record ToolChoice(Mode mode, @Nullable String function) {
     }
   }
 
+  /** No tool calls. */
   public static ToolChoice none() {
     return new ToolChoice(Mode.NONE, null);
   }
 
+  /** The model chooses between text and calls. */
   public static ToolChoice auto() {
     return new ToolChoice(Mode.AUTO, null);
   }
 
+  /** At least one call. */
   public static ToolChoice required() {
     return new ToolChoice(Mode.REQUIRED, null);
   }
