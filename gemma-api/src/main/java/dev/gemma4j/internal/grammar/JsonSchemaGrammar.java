@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -260,26 +261,16 @@ final class JsonSchemaGrammar {
     return min == 0 && max == Expr.Repeat.UNBOUNDED ? Expr.ref(JsonGrammar.STRING) : JsonGrammar.string(min, max);
   }
 
+  /** The integers the bounds allow: {@code x >= minimum}, {@code x > exclusiveMinimum}, and the upper twins. */
   private Expr integer(JsonObject s, String where) {
-    BigInteger lo = bound(s, "minimum", where, true);
-    BigInteger hi = bound(s, "maximum", where, true);
-    BigInteger exclusiveLo = bound(s, "exclusiveMinimum", where, true);
-    BigInteger exclusiveHi = bound(s, "exclusiveMaximum", where, true);
-    if (exclusiveLo != null) {
-      lo = lo == null ? exclusiveLo.add(BigInteger.ONE) : lo.max(exclusiveLo.add(BigInteger.ONE));
-    }
-    if (exclusiveHi != null) {
-      hi = hi == null ? exclusiveHi.subtract(BigInteger.ONE) : hi.min(exclusiveHi.subtract(BigInteger.ONE));
-    }
+    BigInteger lo = tighter(rounded(decimal(s, "minimum", where), RoundingMode.CEILING, 0),
+        rounded(decimal(s, "exclusiveMinimum", where), RoundingMode.FLOOR, 1), BigInteger::max);
+    BigInteger hi = tighter(rounded(decimal(s, "maximum", where), RoundingMode.FLOOR, 0),
+        rounded(decimal(s, "exclusiveMaximum", where), RoundingMode.CEILING, -1), BigInteger::min);
     if (lo == null && hi == null) {
       return JsonGrammar.integer();
     }
-    lo = lo == null ? INTEGER_LIMIT.negate() : lo;
-    hi = hi == null ? INTEGER_LIMIT : hi;
-    if (lo.compareTo(hi) > 0) {
-      throw refuse(where, "has no integer between its minimum and maximum");
-    }
-    return IntegerRanges.range(lo, hi);
+    return IntegerRanges.range(lowest(lo), highest(hi, lo, where, "has no integer between its minimum and maximum"));
   }
 
   private Expr number(JsonObject s, String where) {
@@ -288,21 +279,49 @@ final class JsonSchemaGrammar {
         throw refuse(where, "uses '" + exclusive + "' on a number; it is supported on integers");
       }
     }
-    BigInteger lo = bound(s, "minimum", where, false);
-    BigInteger hi = bound(s, "maximum", where, false);
+    BigInteger lo = whole(decimal(s, "minimum", where), where + "/minimum");
+    BigInteger hi = whole(decimal(s, "maximum", where), where + "/maximum");
     if (lo == null && hi == null) {
       return JsonGrammar.number();
     }
-    lo = lo == null ? INTEGER_LIMIT.negate() : lo;
-    hi = hi == null ? INTEGER_LIMIT : hi;
-    if (lo.compareTo(hi) > 0) {
-      throw refuse(where, "has its minimum above its maximum");
-    }
-    return IntegerRanges.decimalRange(lo, hi);
+    return IntegerRanges.decimalRange(lowest(lo), highest(hi, lo, where, "has its minimum above its maximum"));
   }
 
-  /** A bound as an integer; {@code integral} bounds of an integer schema may be decimals only when whole. */
-  private BigInteger bound(JsonObject s, String key, String where, boolean integerSchema) {
+  /** {@code bound} rounded to an integer in {@code mode}, then moved by {@code step}; {@code null} stays. */
+  private static BigInteger rounded(BigDecimal bound, RoundingMode mode, int step) {
+    return bound == null ? null : bound.setScale(0, mode).toBigInteger().add(BigInteger.valueOf(step));
+  }
+
+  private static BigInteger tighter(BigInteger a, BigInteger b, java.util.function.BinaryOperator<BigInteger> pick) {
+    return a == null ? b : b == null ? a : pick.apply(a, b);
+  }
+
+  private static BigInteger lowest(BigInteger lo) {
+    return lo == null ? INTEGER_LIMIT.negate() : lo;
+  }
+
+  private static BigInteger highest(BigInteger hi, BigInteger lo, String where, String empty) {
+    BigInteger high = hi == null ? INTEGER_LIMIT : hi;
+    if (lowest(lo).compareTo(high) > 0) {
+      throw refuse(where, empty);
+    }
+    return high;
+  }
+
+  /** A number's bound, which must be whole. */
+  private static BigInteger whole(BigDecimal bound, String where) {
+    if (bound == null) {
+      return null;
+    }
+    try {
+      return bound.stripTrailingZeros().toBigIntegerExact();
+    } catch (ArithmeticException fraction) {
+      throw refuse(where, "is " + bound + "; on a number only whole bounds are supported");
+    }
+  }
+
+  /** A numeric keyword's value, within the magnitude the grammar's digits reach, or {@code null}. */
+  private static BigDecimal decimal(JsonObject s, String key, String where) {
     JsonElement e = s.get(key);
     if (e == null) {
       return null;
@@ -314,16 +333,7 @@ final class JsonSchemaGrammar {
     if (value.abs().compareTo(new BigDecimal(INTEGER_LIMIT)) > 0) {
       throw refuse(where + "/" + key, "is " + value + "; bounds up to " + INTEGER_LIMIT + " in magnitude are supported");
     }
-    try {
-      return value.stripTrailingZeros().toBigIntegerExact();
-    } catch (ArithmeticException fraction) {
-      if (integerSchema) {
-        BigInteger rounded = key.contains("inimum") ? value.setScale(0, java.math.RoundingMode.CEILING).toBigInteger()
-            : value.setScale(0, java.math.RoundingMode.FLOOR).toBigInteger();
-        return key.startsWith("exclusive") ? rounded.add(key.contains("inimum") ? BigInteger.ONE.negate() : BigInteger.ONE) : rounded;
-      }
-      throw refuse(where + "/" + key, "is " + value + "; on a number only whole bounds are supported");
-    }
+    return value;
   }
 
   private int count(JsonObject s, String key, int absent, String where) {

@@ -98,6 +98,18 @@ class JsonSchemaGrammarTest {
   }
 
   @Test
+  void exclusiveAndFractionalIntegerBounds() {
+    Constraint c = compile(ResponseFormat.jsonSchema(
+        "{\"type\": \"integer\", \"exclusiveMinimum\": 2.5, \"maximum\": 7.9, \"exclusiveMaximum\": 7}"));
+    for (long v = -5; v <= 12; v++) {
+      assertEquals(v >= 3 && v <= 6, matches(c, Long.toString(v)), Long.toString(v));
+    }
+    Constraint d = compile(ResponseFormat.jsonSchema("{\"type\": \"integer\", \"minimum\": -2.5, \"exclusiveMinimum\": -2}"));
+    assertFalse(matches(d, "-2"));
+    assertTrue(matches(d, "-1") && matches(d, "123"));
+  }
+
+  @Test
   void numberRangesWithWholeBounds() {
     Constraint c = compile(ResponseFormat.jsonSchema("{\"type\": \"number\", \"minimum\": -3, \"maximum\": 2}"));
     for (String in : new String[] {"-3", "-3.0", "-2.999", "-0.5", "0", "1.75", "2", "2.000"}) {
