@@ -106,7 +106,8 @@ final class OutputProcessor {
    * Chooses a token the grammar allows. When the allowed tokens are few and known, the sampler draws among
    * them alone (the masked distribution, over a short row); otherwise it draws from the whole row first and
    * the mask is applied only when the grammar refuses the draw (llama.cpp's order: the same distribution,
-   * and a model that follows the format rarely needs the mask).
+   * and a model that follows the format rarely needs the mask). {@code logits} has the stop ids masked
+   * already while the request is below its minimum length; the grammar's mask keeps them so.
    */
   private int chooseUnderGrammar(Request request, GrammarMatcher grammar, float[] logits) {
     // A penalty or a sampler of the caller's reads token ids: those need the whole row.
@@ -125,9 +126,6 @@ final class OutputProcessor {
     }
     float[] masked = logits.clone();
     int allowed = grammar.mask(masked);
-    if (request.generated() < request.config().minNewTokens()) {
-      maskStopIds(request, masked);
-    }
     if (allowed == 0) {
       throw nothingAllowed(request);
     }
@@ -142,11 +140,9 @@ final class OutputProcessor {
   /** Draws among {@code candidates} only: the sampler sees their logits as a short row. */
   private int sampleAmong(Request request, float[] logits, int[] candidates) {
     float[] row = new float[candidates.length];
-    boolean early = request.generated() < request.config().minNewTokens();
     int usable = 0;
     for (int i = 0; i < candidates.length; i++) {
-      boolean stop = early && request.stopIds().contains(candidates[i]);
-      row[i] = candidates[i] >= logits.length || stop ? Float.NEGATIVE_INFINITY : logits[candidates[i]];
+      row[i] = candidates[i] < logits.length ? logits[candidates[i]] : Float.NEGATIVE_INFINITY;
       usable += row[i] == Float.NEGATIVE_INFINITY ? 0 : 1;
     }
     if (usable == 0) {

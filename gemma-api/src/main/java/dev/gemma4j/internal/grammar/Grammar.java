@@ -22,14 +22,12 @@ final class Grammar {
   private final int[] elements;
   private final int[][] alternatives;
   private final CharSet[] charSets;
-  private final String[] ruleNames;
   private final int root;
 
-  private Grammar(int[] elements, int[][] alternatives, CharSet[] charSets, String[] ruleNames, int root) {
+  private Grammar(int[] elements, int[][] alternatives, CharSet[] charSets, int root) {
     this.elements = elements;
     this.alternatives = alternatives;
     this.charSets = charSets;
-    this.ruleNames = ruleNames;
     this.root = root;
   }
 
@@ -45,10 +43,6 @@ final class Grammar {
 
   int root() {
     return root;
-  }
-
-  int ruleCount() {
-    return alternatives.length;
   }
 
   /** The start positions of a rule's alternatives. */
@@ -69,14 +63,9 @@ final class Grammar {
     return charSets[-element - 1];
   }
 
-  String ruleName(int rule) {
-    return ruleNames[rule];
-  }
-
   private static final class Compiler {
     private final Map<String, Expr> named;
     private final Map<String, Integer> ruleIds = new HashMap<>();
-    private final List<String> names = new ArrayList<>();
     private final List<List<int[]>> bodies = new ArrayList<>(); // per rule, its alternatives' elements
     private final Map<CharSet, Integer> charSetIds = new LinkedHashMap<>();
     private final Map<String, Boolean> nullable = new HashMap<>();
@@ -104,7 +93,6 @@ final class Grammar {
           elements.stream().mapToInt(Integer::intValue).toArray(),
           alternatives,
           charSetIds.keySet().toArray(CharSet[]::new),
-          names.toArray(String[]::new),
           root);
     }
 
@@ -117,24 +105,23 @@ final class Grammar {
       if (body == null) {
         throw new GrammarException("the grammar refers to '" + name + "', which it does not define");
       }
-      int rule = newRule(name);
+      int rule = newRule();
       ruleIds.put(name, rule);
       bodies.set(rule, alternativesOf(body));
       return rule;
     }
 
-    private int newRule(String name) {
+    private int newRule() {
       if (bodies.size() >= MAX_RULES) {
         throw new GrammarException("the constraint is too large: it compiles to more than " + MAX_RULES
             + " grammar rules; lower its bounds (maxLength, maxItems, integer ranges) or simplify it");
       }
-      names.add(name);
       bodies.add(List.of());
       return bodies.size() - 1;
     }
 
-    private int anonymousRule(String name, Expr body) {
-      int rule = newRule(name);
+    private int anonymousRule(Expr body) {
+      int rule = newRule();
       bodies.set(rule, alternativesOf(body));
       return rule;
     }
@@ -165,7 +152,7 @@ final class Grammar {
           out.add(-charSetIds.computeIfAbsent(c.set(), k -> charSetIds.size()) - 1);
         }
         case Expr.Seq s -> s.parts().forEach(p -> append(p, out));
-        case Expr.Alt a -> out.add(anonymousRule("alt", a));
+        case Expr.Alt a -> out.add(anonymousRule(a));
         case Expr.Ref r -> out.add(namedRule(r.rule()));
         case Expr.Repeat r -> appendRepeat(r, out);
       }
@@ -180,7 +167,7 @@ final class Grammar {
         throw new GrammarException("a repeated part of the constraint can match the empty string, which would"
             + " repeat forever; make the repeated part match at least one character");
       }
-      int body = simple(r.body()) ? -1 : anonymousRule("repeat", r.body());
+      int body = simple(r.body()) ? -1 : anonymousRule(r.body());
       Expr once = body < 0 ? r.body() : null;
       for (int i = 0; i < r.min(); i++) {
         if (once != null) {
@@ -191,7 +178,7 @@ final class Grammar {
       }
       if (r.max() == Expr.Repeat.UNBOUNDED) {
         // star ::= body star | ε  (the tail reference needs no stack: the matcher returns past it)
-        int star = newRule("star");
+        int star = newRule();
         int[] loop = once != null ? concat(sequence(once), star) : new int[] {body, star};
         bodies.set(star, List.of(loop, new int[0]));
         out.add(star);
@@ -200,7 +187,7 @@ final class Grammar {
       // optional_k ::= body optional_(k-1) | ε, optional_0 absent
       int previous = -1;
       for (int k = 1; k <= r.max() - r.min(); k++) {
-        int rule = newRule("optional");
+        int rule = newRule();
         int[] some = once != null ? sequence(once) : new int[] {body};
         if (previous >= 0) {
           some = concat(some, previous);

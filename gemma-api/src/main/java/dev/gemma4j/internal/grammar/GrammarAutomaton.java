@@ -115,10 +115,12 @@ public final class GrammarAutomaton {
   /** The state after a token's text, or {@link #DEAD} when the grammar rejects it (or it has no text). */
   int stepToken(int state, int token) {
     int[] text = trie.text(token);
-    if (text == null || text.length == 0) {
-      return DEAD;
-    }
-    for (int c : text) {
+    return text == null || text.length == 0 ? DEAD : stepText(state, text);
+  }
+
+  /** The state after {@code codePoints}, or {@link #DEAD}. */
+  int stepText(int state, int[] codePoints) {
+    for (int c : codePoints) {
       state = step(state, c);
       if (state == DEAD) {
         return DEAD;

@@ -62,7 +62,7 @@ public final class GrammarMatcher {
     } else {
       java.util.Arrays.fill(logits, Float.NEGATIVE_INFINITY);
     }
-    if (automaton.accepting(state) || state == GrammarAutomaton.DEAD) {
+    if (stopsAllowed()) {
       for (int i = 0; i < stopTokens.length; i++) {
         if (stopTokens[i] < logits.length) {
           logits[stopTokens[i]] = stops[i];
@@ -82,7 +82,6 @@ public final class GrammarMatcher {
     if (!active) {
       return null;
     }
-    boolean stops = automaton.accepting(state) || state == GrammarAutomaton.DEAD;
     int[] ids = new int[0];
     if (state != GrammarAutomaton.DEAD) {
       TokenMask mask = compute ? automaton.mask(state) : automaton.cachedMask(state);
@@ -91,7 +90,7 @@ public final class GrammarMatcher {
       }
       ids = mask.sparseIds();
     }
-    if (!stops) {
+    if (!stopsAllowed()) {
       return ids;
     }
     int[] merged = java.util.Arrays.copyOf(ids, ids.length + stopTokens.length);
@@ -105,11 +104,11 @@ public final class GrammarMatcher {
     if (isStop(token)) {
       return;
     }
-    int[] text = automaton.trie().text(token);
     if (active) {
-      state = text == null ? GrammarAutomaton.DEAD : automaton.stepToken(state, token);
+      state = automaton.stepToken(state, token);
       return;
     }
+    int[] text = automaton.trie().text(token);
     if (text == null) {
       return;
     }
@@ -118,13 +117,8 @@ public final class GrammarMatcher {
     int found = recentText.indexOf(trigger);
     if (found >= 0) {
       active = true;
-      String rest = recentText.substring(found + trigger.length());
-      state = automaton.initialState();
-      for (int i = 0; i < rest.length() && state != GrammarAutomaton.DEAD; ) {
-        int c = rest.codePointAt(i);
-        state = automaton.step(state, c);
-        i += Character.charCount(c);
-      }
+      int[] rest = recentText.substring(found + trigger.length()).codePoints().toArray();
+      state = automaton.stepText(automaton.initialState(), rest);
       return;
     }
     int keep = trigger.length() - 1;
@@ -136,6 +130,14 @@ public final class GrammarMatcher {
   /** Whether the grammar is active and has matched a whole sentence that nothing can extend: only a stop token may follow. */
   public boolean complete() {
     return active && automaton.accepting(state) && !automaton.canContinue(state);
+  }
+
+  /**
+   * Whether a stop token may come next: when the grammar has matched a whole sentence, or when it is dead (a
+   * lazy grammar's opening followed by what it cannot match), so that the output can still end.
+   */
+  private boolean stopsAllowed() {
+    return automaton.accepting(state) || state == GrammarAutomaton.DEAD;
   }
 
   private boolean isStop(int token) {

@@ -18,13 +18,6 @@ final class TokenMask {
     this.count = count;
   }
 
-  boolean allows(int token) {
-    if (bits != null) {
-      return token >= 0 && token >>> 6 < bits.length && (bits[token >>> 6] >>> token & 1) != 0;
-    }
-    return Arrays.binarySearch(allowed, token) >= 0;
-  }
-
   int count() {
     return count;
   }

@@ -22,16 +22,7 @@ final class GrammarTestSupport {
   /** Whether the grammar of {@code format} accepts exactly {@code text}. */
   static boolean matches(Constraint constraint, String text) {
     GrammarAutomaton automaton = constraint.automaton();
-    int state = automaton.initialState();
-    for (int i = 0; i < text.length(); ) {
-      int c = text.codePointAt(i);
-      state = automaton.step(state, c);
-      if (state == GrammarAutomaton.DEAD) {
-        return false;
-      }
-      i += Character.charCount(c);
-    }
-    return automaton.accepting(state);
+    return automaton.accepting(automaton.stepText(automaton.initialState(), text.codePoints().toArray()));
   }
 
   static Constraint compile(ResponseFormat format) {
