@@ -243,11 +243,24 @@ public final class GemmaTokenizer implements AutoCloseable {
     Set<String> special = vocabulary.specialTexts();
     for (int id = 0; id < vocabulary.size(); id++) {
       String piece = vocabulary.piece(id);
-      boolean bytePiece = piece != null && piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">");
-      texts.add(piece == null || bytePiece || special.contains(piece) || namedSpecialIds.contains(id)
+      texts.add(piece == null || Vocabulary.isBytePiece(piece) || special.contains(piece) || namedSpecialIds.contains(id)
           ? null : piece.replace('\u2581', ' '));
     }
     return texts;
+  }
+
+  /**
+   * A token as people read it in a list of tokens (OpenAI's log probabilities): its piece with {@code ▁} as a
+   * space, a byte piece as written ({@code <0xE2>}); empty for an undefined id.
+   */
+  public String pieceText(int id) {
+    String piece = piece(id);
+    return Vocabulary.isBytePiece(piece) ? piece : piece.replace('\u2581', ' ');
+  }
+
+  /** The bytes a token adds to the output: one byte for a byte piece, else its text in UTF-8. */
+  public byte[] pieceBytes(int id) {
+    return Vocabulary.outputBytes(piece(id));
   }
 
   /** The beginning-of-sequence id. */

@@ -37,21 +37,13 @@ public final class TokenTextDecoder {
     if (piece == null) {
       return "";
     }
-    if (isByteToken(piece)) {
-      append(new byte[] {(byte) Integer.parseInt(piece.substring(3, 5), 16)});
-    } else {
-      append(piece.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8));
-    }
+    append(Vocabulary.outputBytes(piece));
     return drain(false);
   }
 
   /** Ends the text: bytes still held back (an incomplete character at the very end) become U+FFFD. */
   public String finish() {
     return drain(true);
-  }
-
-  private static boolean isByteToken(String piece) {
-    return piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">");
   }
 
   private void append(byte[] bytes) {

@@ -142,6 +142,19 @@ final class Vocabulary {
     json.endArray();
   }
 
+  /** Whether {@code piece} is a byte piece, {@code <0xNN>}: one byte of a character the vocabulary lacks. */
+  static boolean isBytePiece(String piece) {
+    return piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">");
+  }
+
+  /** What a piece adds to the output: its one byte, or its text (with {@code ▁} as a space) in UTF-8. */
+  static byte[] outputBytes(String piece) {
+    if (isBytePiece(piece)) {
+      return new byte[] {(byte) Integer.parseInt(piece.substring(3, 5), 16)};
+    }
+    return piece.replace('\u2581', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** The texts of the added tokens marked special ({@code <start_of_turn>}, {@code <eos>}, ...). */
   Set<String> specialTexts() {
     return special;

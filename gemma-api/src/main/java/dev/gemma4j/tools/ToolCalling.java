@@ -92,6 +92,12 @@ public final class ToolCalling {
     return text.toString();
   }
 
+  /** The model's turn that made {@code calls}: its text, if any, then the blocks of the calls. */
+  public static String modelTurnText(String text, List<ToolCall> calls) {
+    String blocks = callText(calls);
+    return text.isBlank() ? blocks : text.strip() + "\n" + blocks;
+  }
+
   /** A tool's result as the user turn that gives it to the model. */
   public static String resultText(String toolName, String result) {
     return RESULT_OPENING + " name=" + toolName + "\n" + result.strip() + "\n" + CLOSING;

@@ -61,8 +61,7 @@ final class ChatMapping {
     }
     List<ToolCall> calls = ai.toolExecutionRequests().stream()
         .map(r -> new ToolCall(r.id() == null ? ToolCalling.newCallId() : r.id(), r.name(), r.arguments())).toList();
-    String blocks = ToolCalling.callText(calls);
-    return text.isBlank() ? blocks : text.strip() + "\n" + blocks;
+    return ToolCalling.modelTurnText(text, calls);
   }
 
   /** The request's tools in gemma4j's terms; empty when it has none or its tool choice is NONE. */

@@ -86,22 +86,10 @@ final class LogprobsJson {
   }
 
   private String text(int id) {
-    if (tokenizer == null) {
-      return "token_id:" + id;
-    }
-    String piece = tokenizer.piece(id);
-    return isBytePiece(piece) ? piece : piece.replace('\u2581', ' ');
+    return tokenizer == null ? "token_id:" + id : tokenizer.pieceText(id);
   }
 
   private byte[] bytes(int id) {
-    String piece = tokenizer == null ? "" : tokenizer.piece(id);
-    if (isBytePiece(piece)) {
-      return new byte[] {(byte) Integer.parseInt(piece.substring(3, 5), 16)};
-    }
-    return text(id).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static boolean isBytePiece(String piece) {
-    return piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">");
+    return tokenizer == null ? text(id).getBytes(StandardCharsets.UTF_8) : tokenizer.pieceBytes(id);
   }
 }

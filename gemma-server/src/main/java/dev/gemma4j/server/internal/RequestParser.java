@@ -211,7 +211,6 @@ public final class RequestParser {
   }
 
   private static void refuseUnsupported(JsonFields fields, Operation operation) {
-    fields.integer("n", 1, MAX_CHOICES);
     Long bestOf = fields.integer("best_of", 1, Integer.MAX_VALUE);
     if (bestOf != null && bestOf != 1) {
       throw ApiError.unsupported("best_of", "'best_of' other than 1");
@@ -422,8 +421,7 @@ public final class RequestParser {
         parsed.add(new ToolCall(id, name, arguments == null ? "{}" : arguments));
       }
       try {
-        String blocks = ToolCalling.callText(parsed);
-        return text.isBlank() ? blocks : text.strip() + "\n" + blocks;
+        return ToolCalling.modelTurnText(text, parsed);
       } catch (IllegalArgumentException e) {
         throw ApiError.badRequest(where + ".tool_calls: " + e.getMessage(), "messages");
       }
