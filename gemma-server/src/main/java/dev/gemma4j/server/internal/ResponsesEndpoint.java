@@ -1,6 +1,5 @@
 package dev.gemma4j.server.internal;
 
-import dev.gemma4j.GenerationHandle;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
@@ -8,9 +7,9 @@ import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpExchange;
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.Generation;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.internal.StrictJson;
-import dev.gemma4j.spi.Generator;
 import dev.gemma4j.tools.ToolCall;
 import dev.gemma4j.tools.ToolCallTextFilter;
 import dev.gemma4j.tools.ToolCalling;
@@ -80,8 +79,7 @@ public final class ResponsesEndpoint {
     try (events.stream) {
       events.send("response.created", "response", shape.skeleton("in_progress"));
       events.send("response.in_progress", "response", shape.skeleton("in_progress"));
-      boolean messageOpen = false;
-      StringBuilder text = new StringBuilder();
+      MessageStream message = new MessageStream(events, shape);
       while (true) {
         Item item = items.poll(KEEP_ALIVE_NANOS, TimeUnit.NANOSECONDS);
         if (item == null) {
@@ -89,18 +87,7 @@ public final class ResponsesEndpoint {
           continue;
         }
         if (item instanceof Token t) {
-          String delta = visible == null ? t.event().text() : visible.accept(t.event().text());
-          if (delta.isEmpty()) {
-            continue;
-          }
-          if (!messageOpen) {
-            openMessage(events, shape);
-            messageOpen = true;
-          }
-          text.append(delta);
-          JsonObject d = shape.partRef(0);
-          d.addProperty("delta", delta);
-          events.send("response.output_text.delta", d);
+          message.delta(visible == null ? t.event().text() : visible.accept(t.event().text()));
           continue;
         }
         End end = (End) item;
@@ -111,55 +98,15 @@ public final class ResponsesEndpoint {
           events.send("error", error);
           return;
         }
-        Generation generation = end.generation();
-        ToolCalling.Parsed parsed = visible == null ? new ToolCalling.Parsed(generation.text(), List.of())
-            : ToolCalling.parse(generation.text());
-        String finalText = parsed.calls().isEmpty() ? generation.text() : parsed.content() == null ? "" : parsed.content();
-        if (finalText.length() > text.length() && finalText.startsWith(text.toString())) {
-          if (!messageOpen) {
-            openMessage(events, shape);
-            messageOpen = true;
-          }
-          JsonObject d = shape.partRef(0);
-          d.addProperty("delta", finalText.substring(text.length()));
-          events.send("response.output_text.delta", d);
-        }
-        JsonObject response = shape.response(generation);
+        JsonObject response = shape.response(end.generation());
         JsonArray output = response.getAsJsonArray("output");
-        int index = 0;
-        if (messageOpen) {
-          JsonObject message = output.get(0).getAsJsonObject();
-          JsonObject part = message.getAsJsonArray("content").get(0).getAsJsonObject();
-          JsonObject done = shape.partRef(0);
-          done.addProperty("text", part.get("text").getAsString());
-          events.send("response.output_text.done", done);
-          JsonObject partDone = shape.partRef(0);
-          partDone.add("part", part);
-          events.send("response.content_part.done", partDone);
-          events.send("response.output_item.done", itemEvent(0, message));
-          index = 1;
-        }
-        for (; index < output.size(); index++) {
-          JsonObject call = output.get(index).getAsJsonObject();
-          if (!call.get("type").getAsString().equals("function_call")) {
-            continue;
+        for (int index = 0; index < output.size(); index++) {
+          JsonObject out = output.get(index).getAsJsonObject();
+          if (out.get("type").getAsString().equals("message")) {
+            message.finish(out, index);
+          } else {
+            sendCall(events, out, index);
           }
-          JsonObject added = call.deepCopy();
-          added.addProperty("arguments", "");
-          added.addProperty("status", "in_progress");
-          events.send("response.output_item.added", itemEvent(index, added));
-          JsonObject delta = new JsonObject();
-          delta.addProperty("item_id", call.get("id").getAsString());
-          delta.addProperty("output_index", index);
-          delta.add("delta", call.get("arguments"));
-          events.send("response.function_call_arguments.delta", delta);
-          JsonObject done = new JsonObject();
-          done.addProperty("item_id", call.get("id").getAsString());
-          done.addProperty("output_index", index);
-          done.add("name", call.get("name"));
-          done.add("arguments", call.get("arguments"));
-          events.send("response.function_call_arguments.done", done);
-          events.send("response.output_item.done", itemEvent(index, call));
         }
         events.send(response.get("status").getAsString().equals("completed") ? "response.completed"
             : "response.incomplete", "response", response);
@@ -173,13 +120,78 @@ public final class ResponsesEndpoint {
     }
   }
 
-  private static void openMessage(Events events, Shape shape) throws IOException {
-    JsonObject message = shape.message("", "in_progress");
-    message.add("content", new JsonArray());
-    events.send("response.output_item.added", itemEvent(0, message));
-    JsonObject added = shape.partRef(0);
-    added.add("part", Shape.textPart(""));
-    events.send("response.content_part.added", added);
+  /**
+   * The streamed message item: opened at its first text, given the text the final response holds beyond
+   * what was streamed (text held back for a possible call), then closed with the response's own item.
+   */
+  private static final class MessageStream {
+    private final Events events;
+    private final Shape shape;
+    private final StringBuilder sent = new StringBuilder();
+    private boolean open;
+
+    MessageStream(Events events, Shape shape) {
+      this.events = events;
+      this.shape = shape;
+    }
+
+    void delta(String text) throws IOException {
+      if (text.isEmpty()) {
+        return;
+      }
+      if (!open) {
+        JsonObject message = shape.message("", "in_progress");
+        message.add("content", new JsonArray());
+        events.send("response.output_item.added", itemEvent(0, message));
+        JsonObject added = shape.partRef(0);
+        added.add("part", Shape.textPart(""));
+        events.send("response.content_part.added", added);
+        open = true;
+      }
+      sent.append(text);
+      JsonObject d = shape.partRef(0);
+      d.addProperty("delta", text);
+      events.send("response.output_text.delta", d);
+    }
+
+    /** Streams the rest of {@code message}'s text and closes it. */
+    void finish(JsonObject message, int index) throws IOException {
+      JsonObject part = message.getAsJsonArray("content").get(0).getAsJsonObject();
+      String text = part.get("text").getAsString();
+      if (text.length() > sent.length() && text.startsWith(sent.toString())) {
+        delta(text.substring(sent.length()));
+      }
+      if (!open) {
+        return;
+      }
+      JsonObject done = shape.partRef(index);
+      done.addProperty("text", text);
+      events.send("response.output_text.done", done);
+      JsonObject partDone = shape.partRef(index);
+      partDone.add("part", part);
+      events.send("response.content_part.done", partDone);
+      events.send("response.output_item.done", itemEvent(index, message));
+    }
+  }
+
+  /** A function call item's events: added, its arguments (in one delta), done. */
+  private static void sendCall(Events events, JsonObject call, int index) throws IOException {
+    JsonObject added = call.deepCopy();
+    added.addProperty("arguments", "");
+    added.addProperty("status", "in_progress");
+    events.send("response.output_item.added", itemEvent(index, added));
+    JsonObject delta = new JsonObject();
+    delta.addProperty("item_id", call.get("id").getAsString());
+    delta.addProperty("output_index", index);
+    delta.add("delta", call.get("arguments"));
+    events.send("response.function_call_arguments.delta", delta);
+    JsonObject done = new JsonObject();
+    done.addProperty("item_id", call.get("id").getAsString());
+    done.addProperty("output_index", index);
+    done.add("name", call.get("name"));
+    done.add("arguments", call.get("arguments"));
+    events.send("response.function_call_arguments.done", done);
+    events.send("response.output_item.done", itemEvent(index, call));
   }
 
   private static JsonObject itemEvent(int index, JsonObject item) {
