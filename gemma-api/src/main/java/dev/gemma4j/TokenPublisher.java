@@ -1,6 +1,5 @@
 package dev.gemma4j;
 
-import dev.gemma4j.spi.Generator;
 import java.util.Queue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;

@@ -1,6 +1,5 @@
 package dev.gemma4j;
 
-import dev.gemma4j.spi.Generator;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;

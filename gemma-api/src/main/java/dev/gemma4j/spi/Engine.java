@@ -1,10 +1,10 @@
 package dev.gemma4j.spi;
 
-import dev.gemma4j.GenerationHandle;
-import dev.gemma4j.engine.EngineInfo;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TokenEvent;
+import dev.gemma4j.engine.EngineInfo;
 import dev.gemma4j.engine.EngineStats;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.util.Optional;

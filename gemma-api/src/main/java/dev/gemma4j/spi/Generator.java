@@ -2,8 +2,8 @@ package dev.gemma4j.spi;
 
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.Generation;
-import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.TokenEvent;
 import java.util.function.Consumer;
 

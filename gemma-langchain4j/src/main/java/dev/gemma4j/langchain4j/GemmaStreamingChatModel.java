@@ -1,9 +1,8 @@
 package dev.gemma4j.langchain4j;
 
-import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GenerationConfig;
-import dev.gemma4j.spi.Generator;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.tools.ToolCallTextFilter;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;

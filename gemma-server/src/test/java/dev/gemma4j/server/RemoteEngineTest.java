@@ -1,6 +1,5 @@
 package dev.gemma4j.server;
 
-import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,6 +14,7 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.QueueFullException;
 import dev.gemma4j.TokenEvent;

@@ -1,6 +1,5 @@
 package dev.gemma4j.server;
 
-import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,9 +15,9 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.engine.EngineOptions;
-import dev.gemma4j.spi.Generator;
 import dev.gemma4j.testkit.BundledModel;
 import java.io.BufferedReader;
 import java.io.InputStream;

@@ -1,12 +1,12 @@
 package dev.gemma4j.testkit;
 
-import dev.gemma4j.GenerationHandle;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.Generation;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.spi.Generator;
 import java.time.Duration;

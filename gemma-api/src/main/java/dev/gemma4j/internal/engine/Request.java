@@ -1,17 +1,16 @@
 package dev.gemma4j.internal.engine;
 
-import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.FinishReason;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
-import dev.gemma4j.spi.SamplingRow;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.TokenLogprobs;
 import dev.gemma4j.TopLogits;
 import dev.gemma4j.internal.grammar.GrammarMatcher;
-import dev.gemma4j.spi.Generator;
 import dev.gemma4j.spi.Sampler;
+import dev.gemma4j.spi.SamplingRow;
 import dev.gemma4j.tokenizer.TokenTextDecoder;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,6 +1,5 @@
 package dev.gemma4j.internal.remote;
 
-import dev.gemma4j.GenerationHandle;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -8,13 +7,13 @@ import dev.gemma4j.FinishReason;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.QueueFullException;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.internal.StrictJson;
 import dev.gemma4j.internal.engine.GenerationFuture;
 import dev.gemma4j.internal.engine.RequestDelivery;
-import dev.gemma4j.spi.Generator;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,5 @@
 package dev.gemma4j.internal.engine;
 
-import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,10 +13,10 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.engine.EngineOptions;
-import dev.gemma4j.spi.Generator;
 import dev.gemma4j.spi.Sampler;
 import java.time.Duration;
 import java.util.ArrayList;

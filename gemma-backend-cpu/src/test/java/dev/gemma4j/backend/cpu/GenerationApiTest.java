@@ -1,6 +1,5 @@
 package dev.gemma4j.backend.cpu;
 
-import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,11 +8,11 @@ import dev.gemma4j.FinishReason;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.TokenLogprobs;
 import dev.gemma4j.TokenStream;
-import dev.gemma4j.spi.Generator;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

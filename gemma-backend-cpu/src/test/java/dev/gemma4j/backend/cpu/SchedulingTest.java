@@ -1,6 +1,5 @@
 package dev.gemma4j.backend.cpu;
 
-import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,10 +11,10 @@ import dev.gemma4j.GemmaException;
 import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.engine.EngineOptions;
 import dev.gemma4j.engine.EngineStats;
-import dev.gemma4j.spi.Generator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

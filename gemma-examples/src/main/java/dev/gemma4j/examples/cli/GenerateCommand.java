@@ -1,14 +1,13 @@
 package dev.gemma4j.examples.cli;
 
-import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.GenerationStats;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TokenEvent;
-import dev.gemma4j.spi.Generator;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,9 +21,9 @@ import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code gemma generate}: generate from one or more prompts. */
 @Command(

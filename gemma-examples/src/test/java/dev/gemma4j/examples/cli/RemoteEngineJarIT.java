@@ -1,6 +1,5 @@
 package dev.gemma4j.examples.cli;
 
-import dev.gemma4j.GenerationHandle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,8 +9,8 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Prompt;
-import dev.gemma4j.spi.Generator;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,6 +1,5 @@
 package dev.gemma4j.server.internal;
 
-import dev.gemma4j.GenerationHandle;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
@@ -10,12 +9,12 @@ import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
+import dev.gemma4j.GenerationHandle;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.QueueFullException;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.TokenLogprobs;
 import dev.gemma4j.config.ModelConfig;
-import dev.gemma4j.spi.Generator;
 import dev.gemma4j.tools.ToolCallTextFilter;
 import dev.gemma4j.tools.ToolCalling;
 import java.io.IOException;

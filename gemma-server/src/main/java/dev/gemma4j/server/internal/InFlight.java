@@ -1,7 +1,6 @@
 package dev.gemma4j.server.internal;
 
 import dev.gemma4j.GenerationHandle;
-import dev.gemma4j.spi.Generator;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
