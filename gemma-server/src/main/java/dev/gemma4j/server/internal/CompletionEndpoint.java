@@ -382,15 +382,15 @@ public final class CompletionEndpoint {
     ToolCalling.Parsed parsed = request.toolCalls() ? ToolCalling.parse(generation.text()) : null;
     if (parsed != null && !parsed.calls().isEmpty()) {
       state.addRemainder(parsed.content() == null ? "" : parsed.content());
-      JsonObject content = state.flushHeld();
+      JsonObject content = state.flush(null);
       if (content != null) {
         events.data(content);
       }
       events.data(state.indexed(Responses.toolCallsChunk(state.header, parsed.calls(), state.usageField())));
-      events.data(state.finishChunk("tool_calls"));
+      events.data(state.flush("tool_calls"));
     } else {
       state.addRemainder(generation.text());
-      events.data(state.finishWithText(Responses.finishReason(generation.finishReason())));
+      events.data(state.flush(Responses.finishReason(generation.finishReason())));
     }
   }
 
@@ -451,35 +451,20 @@ public final class CompletionEndpoint {
     }
 
     /**
-     * The chunk of the text that may be sent now, or {@code null} when none may: with tools, text from a
-     * possible call opening on is held back (the calls go out as {@code tool_calls} at the end).
+     * The chunk of the text not sent yet, with {@code finishReason} when it is the last; {@code null} when
+     * there is neither text nor a finish to send. (With tools, {@link #add} kept a possible call out of the
+     * text; the calls go out as {@code tool_calls} at the end.)
      */
     @Nullable JsonObject flush(@Nullable String finishReason) {
       hasPending = false;
-      return text.isEmpty() && finishReason == null ? null : takeText(finishReason);
-    }
-
-    /** Everything not sent yet, ignoring the hold-back, or {@code null} when nothing is left. */
-    @Nullable JsonObject flushHeld() {
-      return text.isEmpty() ? null : takeText(null);
-    }
-
-    /** The last chunk: the rest of the text and the finish reason. */
-    JsonObject finishWithText(String finishReason) {
-      return takeText(finishReason);
-    }
-
-    private JsonObject takeText(@Nullable String finishReason) {
+      if (text.isEmpty() && finishReason == null) {
+        return null;
+      }
       var chunk = chunk(null, text.toString(), finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
       sent.append(text);
       text.setLength(0);
       ids.clear();
       return chunk;
-    }
-
-    /** A last chunk with no text. */
-    JsonObject finishChunk(String finishReason) {
-      return chunk(null, "", finishReason, request.returnTokenIds() ? List.copyOf(ids) : null);
     }
 
     /** {@code chunk} with its one choice numbered as this choice. */
