@@ -33,23 +33,25 @@ public record Constraint(GrammarAutomaton automaton, @Nullable String trigger) {
   public static Constraint compile(ResponseFormat format, TokenTrie trie) {
     return switch (format.kind()) {
       case TEXT -> throw new IllegalArgumentException("free text needs no constraint");
-      case JSON_OBJECT -> {
-        Map<String, Expr> rules = new LinkedHashMap<>();
-        JsonGrammar.addCommonRules(rules);
-        rules.put("root", Expr.seq(Expr.ref(JsonGrammar.OBJECT), JsonGrammar.ws()));
-        yield new Constraint(new GrammarAutomaton(Grammar.compile(rules, "root"), trie), null);
-      }
-      case JSON_SCHEMA -> new Constraint(new GrammarAutomaton(JsonSchemaGrammar.compile(
-          JsonParser.parseString(format.specification())), trie), null);
-      case REGEX -> new Constraint(new GrammarAutomaton(Grammar.compile(
-          Map.of("root", RegexGrammar.compile(format.specification(), false)), "root"), trie), null);
-      case CHOICE -> {
-        List<Expr> choices = new ArrayList<>();
-        format.choices().forEach(c -> choices.add(Expr.literal(c)));
-        yield new Constraint(new GrammarAutomaton(Grammar.compile(Map.of("root", Expr.alt(choices)), "root"), trie), null);
-      }
+      case JSON_OBJECT -> eager(anyJsonObject(), trie);
+      case JSON_SCHEMA -> eager(JsonSchemaGrammar.compile(JsonParser.parseString(format.specification())), trie);
+      case REGEX -> eager(Grammar.compile(Map.of("root", RegexGrammar.compile(format.specification(), false)), "root"),
+          trie);
+      case CHOICE -> eager(Grammar.compile(
+          Map.of("root", Expr.alt(format.choices().stream().map(Expr::literal).toList())), "root"), trie);
       case TOOL_CALLS -> toolCalls(format.specification(), trie);
     };
+  }
+
+  private static Constraint eager(Grammar grammar, TokenTrie trie) {
+    return new Constraint(new GrammarAutomaton(grammar, trie), null);
+  }
+
+  private static Grammar anyJsonObject() {
+    Map<String, Expr> rules = new LinkedHashMap<>();
+    JsonGrammar.addCommonRules(rules);
+    rules.put("root", Expr.seq(Expr.ref(JsonGrammar.OBJECT), JsonGrammar.ws()));
+    return Grammar.compile(rules, "root");
   }
 
   /** Whether the grammar applies from the first token. */
@@ -89,6 +91,6 @@ public record Constraint(GrammarAutomaton automaton, @Nullable String trigger) {
       return new Constraint(new GrammarAutomaton(Grammar.compile(rules, "calls"), trie), ToolCalling.CALL_OPENING);
     }
     rules.put("root", Expr.seq(Expr.literal(ToolCalling.CALL_OPENING), Expr.ref("calls")));
-    return new Constraint(new GrammarAutomaton(Grammar.compile(rules, "root"), trie), null);
+    return eager(Grammar.compile(rules, "root"), trie);
   }
 }
