@@ -33,7 +33,6 @@ public final class TokenTrie {
     Integer[] sorted = Arrays.copyOf(order, count);
     Arrays.sort(sorted, (a, b) -> Arrays.compare(tokenText[a], tokenText[b]));
     List<int[]> nodes = new ArrayList<>(); // char, depth
-    int[] path = new int[1];
     int[] previous = new int[0];
     int[] pathNodes = new int[16];
     nextToken = new int[vocabSize];
