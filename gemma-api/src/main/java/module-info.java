@@ -24,9 +24,10 @@ module dev.gemma4j.api {
 
   // Qualified exports name modules built after this one, so javac warns "module not found" here; DJL's
   // tokenizers are an automatic module, hence the warning on that requires.
-  exports dev.gemma4j.internal to dev.gemma4j.server;
+  exports dev.gemma4j.internal to dev.gemma4j.server, dev.gemma4j.examples;
   exports dev.gemma4j.internal.quant to dev.gemma4j.backend.cpu, dev.gemma4j.backend.npu;
-  exports dev.gemma4j.internal.vector to dev.gemma4j.backend.cpu;
+  exports dev.gemma4j.internal.model to dev.gemma4j.examples;
+  exports dev.gemma4j.internal.vector to dev.gemma4j.backend.cpu, dev.gemma4j.examples;
   exports dev.gemma4j.internal.remote to dev.gemma4j.server;
 
   uses dev.gemma4j.spi.BackendProvider;

@@ -1,5 +1,6 @@
 package dev.gemma4j;
 
+import dev.gemma4j.testing.ApiDump;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

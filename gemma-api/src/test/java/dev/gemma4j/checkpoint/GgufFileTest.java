@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.gemma4j.TestFixtures;
 import dev.gemma4j.config.ModelFormatException;
 import java.io.IOException;
 import java.io.InputStream;

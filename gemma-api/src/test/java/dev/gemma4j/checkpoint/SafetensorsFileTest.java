@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
 import dev.gemma4j.config.ModelFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -122,7 +123,7 @@ class SafetensorsFileTest {
 
   @Test
   void damagedHeadersAreRejectedCleanlyNeverWithAnotherFailure() throws IOException {
-    byte[] original = Files.readAllBytes(dev.gemma4j.TestFixtures.path("tiny-gemma2-bf16").resolve("model.safetensors"));
+    byte[] original = Files.readAllBytes(TestFixtures.path("tiny-gemma2-bf16").resolve("model.safetensors"));
     java.util.Random random = new java.util.Random(2026);
     Path file = dir.resolve("fuzzed.safetensors");
     int rejected = 0;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gemma4j.TestFixtures;
+import dev.gemma4j.testing.TestFixtures;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;

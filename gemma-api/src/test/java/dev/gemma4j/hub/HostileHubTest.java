@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
+import dev.gemma4j.testing.LocalHub;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GemmaOptions;
-import dev.gemma4j.TestFixtures;
-import dev.gemma4j.hub.LocalHub.Lie;
+import dev.gemma4j.testing.LocalHub.Lie;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

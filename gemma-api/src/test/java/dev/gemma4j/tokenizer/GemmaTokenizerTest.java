@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.gemma4j.TestFixtures;
 import dev.gemma4j.config.ModelFormatException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

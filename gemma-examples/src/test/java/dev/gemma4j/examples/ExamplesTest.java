@@ -3,9 +3,9 @@ package dev.gemma4j.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.gemma4j.TestFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,6 +1,6 @@
 package dev.gemma4j.server;
 
-import dev.gemma4j.ApiDump;
+import dev.gemma4j.testing.ApiDump;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

@@ -2,6 +2,7 @@ package dev.gemma4j.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.gemma4j.testing.TestFixtures;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -10,7 +11,6 @@ import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
-import dev.gemma4j.TestFixtures;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

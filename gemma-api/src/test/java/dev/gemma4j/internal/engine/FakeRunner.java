@@ -1,7 +1,7 @@
 package dev.gemma4j.internal.engine;
 
+import dev.gemma4j.testing.TestFixtures;
 import dev.gemma4j.GenerationConfig;
-import dev.gemma4j.TestFixtures;
 import dev.gemma4j.TokenEvent;
 import dev.gemma4j.config.ModelConfig;
 import dev.gemma4j.engine.EngineOptions;

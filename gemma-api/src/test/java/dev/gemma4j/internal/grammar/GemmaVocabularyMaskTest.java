@@ -4,8 +4,8 @@ import static dev.gemma4j.internal.grammar.GrammarTestSupport.assertValid;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
 import dev.gemma4j.ResponseFormat;
-import dev.gemma4j.TestFixtures;
 import dev.gemma4j.tokenizer.GemmaTokenizer;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;

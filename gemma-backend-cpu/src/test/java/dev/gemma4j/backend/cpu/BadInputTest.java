@@ -3,11 +3,11 @@ package dev.gemma4j.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
-import dev.gemma4j.TestFixtures;
 import dev.gemma4j.config.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,12 +3,12 @@ package dev.gemma4j.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.gemma4j.testing.GgufFixtures;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
 import dev.gemma4j.TopLogits;
-import dev.gemma4j.checkpoint.GgufTestFiles;
 import dev.gemma4j.checkpoint.GgufType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ class GgufModelTest {
   void aFloat32GgufReproducesTheReference(String fixture) throws Exception {
     Golden golden = Golden.load(fixture);
     Path gguf = dir.resolve(fixture + "-f32.gguf");
-    GgufTestFiles.fromFixture(golden.folder(), GgufType.F32, false, gguf);
+    GgufFixtures.fromFixture(golden.folder(), GgufType.F32, false, gguf);
     try (Gemma gemma = Gemma.open(gguf.toString(), GenerationGoldenTest.cpu())) {
       for (Golden.Case c : golden.cases()) {
         Generation g = gemma.generate(Prompt.ids(c.inputIds()), GenerationGoldenTest.greedy(c));
@@ -58,7 +58,7 @@ class GgufModelTest {
     Golden golden = Golden.load("tiny-gemma2-tok");
     Path gguf = dir.resolve("alone").resolve("model.gguf");
     Files.createDirectories(gguf.getParent());
-    GgufTestFiles.fromFixture(golden.folder(), GgufType.F32, false, gguf);
+    GgufFixtures.fromFixture(golden.folder(), GgufType.F32, false, gguf);
     try (Gemma gemma = Gemma.open(gguf.toString(), GenerationGoldenTest.cpu())) {
       for (Golden.Case c : golden.cases()) {
         assertArrayEquals(c.inputIds(), gemma.encode(Prompt.text(c.prompt())), c.prompt());
@@ -74,8 +74,8 @@ class GgufModelTest {
     Golden golden = Golden.load("tiny-gemma2");
     Path quantized = dir.resolve("q.gguf");
     Path twin = dir.resolve("twin.gguf");
-    GgufTestFiles.fromFixture(golden.folder(), type, false, quantized);
-    GgufTestFiles.fromFixture(golden.folder(), type, true, twin);
+    GgufFixtures.fromFixture(golden.folder(), type, false, quantized);
+    GgufFixtures.fromFixture(golden.folder(), type, true, twin);
     assertSameDecoding(quantized, twin, golden.cases().getFirst().inputIds());
   }
 
@@ -83,8 +83,8 @@ class GgufModelTest {
   void aKQuantGgufDecodesAsItsDequantizedValues() throws Exception {
     Path quantized = dir.resolve("k.gguf");
     Path twin = dir.resolve("k-twin.gguf");
-    GgufTestFiles.randomKQuantModel(quantized, false, 7);
-    GgufTestFiles.randomKQuantModel(twin, true, 7);
+    GgufFixtures.randomKQuantModel(quantized, false, 7);
+    GgufFixtures.randomKQuantModel(twin, true, 7);
     assertSameDecoding(quantized, twin, new int[] {2, 17, 300, 45, 9});
   }
 

@@ -1,10 +1,10 @@
 package dev.gemma4j.backend.cpu;
 
+import dev.gemma4j.testing.TestFixtures;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.gemma4j.TestFixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

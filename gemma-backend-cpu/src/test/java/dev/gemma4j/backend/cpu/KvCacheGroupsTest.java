@@ -1,8 +1,8 @@
 package dev.gemma4j.backend.cpu;
 
+import dev.gemma4j.testing.KvCacheGroupsCheck;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
-import dev.gemma4j.spi.KvCacheGroupsCheck;
 import org.junit.jupiter.api.Test;
 
 /** KV-cache groups of their own window, table and head shape on the CPU (both attention paths). */

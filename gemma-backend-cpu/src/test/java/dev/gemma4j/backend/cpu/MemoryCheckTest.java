@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
 import com.google.gson.JsonObject;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaException;
-import dev.gemma4j.TestFixtures;
 import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.internal.model.DecoderModel;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.ModelSteps;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.internal.model.DecoderModel;
-import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
 import dev.gemma4j.spi.KvCache;

@@ -3,12 +3,12 @@ package dev.gemma4j.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.ModelSteps;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.checkpoint.DType;
 import dev.gemma4j.checkpoint.SafetensorsWriter;
 import dev.gemma4j.checkpoint.TensorInfo;
 import dev.gemma4j.internal.model.DecoderModel;
-import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
 import dev.gemma4j.spi.Precision;

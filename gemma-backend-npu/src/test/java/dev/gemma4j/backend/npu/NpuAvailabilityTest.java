@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
+import dev.gemma4j.testing.ModelSteps;
 import dev.gemma4j.GemmaException;
-import dev.gemma4j.TestFixtures;
 import dev.gemma4j.backend.cpu.CpuBackendProvider;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.internal.model.DecoderModel;
-import dev.gemma4j.internal.model.ModelSteps;
 import dev.gemma4j.spi.KvCache;
 import dev.gemma4j.spi.Availability;
 import dev.gemma4j.spi.Backend;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gemma4j.TestFixtures;
+import dev.gemma4j.testing.TestFixtures;
 import dev.gemma4j.checkpoint.Checkpoint;
 import dev.gemma4j.internal.model.DecoderModel;
 import dev.gemma4j.internal.model.ForwardBatch;

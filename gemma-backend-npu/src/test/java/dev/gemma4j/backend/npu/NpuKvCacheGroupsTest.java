@@ -1,8 +1,8 @@
 package dev.gemma4j.backend.npu;
 
+import dev.gemma4j.testing.KvCacheGroupsCheck;
 import dev.gemma4j.spi.Backend;
 import dev.gemma4j.spi.BackendOptions;
-import dev.gemma4j.spi.KvCacheGroupsCheck;
 import dev.gemma4j.spi.Precision;
 import org.junit.jupiter.api.Test;
 

@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gemma4j.testing.TestFixtures;
 import dev.gemma4j.Gemma;
 import dev.gemma4j.GemmaOptions;
 import dev.gemma4j.Generation;
 import dev.gemma4j.GenerationConfig;
 import dev.gemma4j.Prompt;
-import dev.gemma4j.TestFixtures;
 import dev.gemma4j.engine.EngineStats;
 import dev.gemma4j.internal.engine.LocalEngine;
 import dev.gemma4j.engine.DeviceCounters;

@@ -1,6 +1,6 @@
 package dev.gemma4j.examples.cli;
 
-import dev.gemma4j.TestFixtures;
+import dev.gemma4j.testing.TestFixtures;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,7 +1,14 @@
-package dev.gemma4j.spi;
+package dev.gemma4j.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.gemma4j.spi.AttentionBatch;
+import dev.gemma4j.spi.AttentionStep;
+import dev.gemma4j.spi.BlockTables;
+import dev.gemma4j.spi.KvCache;
+import dev.gemma4j.spi.KvCacheGroup;
+import dev.gemma4j.spi.KvCacheSpec;
+import dev.gemma4j.spi.TensorOps;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;

@@ -1,4 +1,4 @@
-package dev.gemma4j;
+package dev.gemma4j.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 

@@ -1,5 +1,7 @@
-package dev.gemma4j.internal.model;
+package dev.gemma4j.testing;
 
+import dev.gemma4j.internal.model.DecoderModel;
+import dev.gemma4j.internal.model.ForwardBatch;
 import dev.gemma4j.spi.KvCache;
 
 /**

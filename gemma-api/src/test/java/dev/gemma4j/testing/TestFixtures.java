@@ -1,4 +1,4 @@
-package dev.gemma4j;
+package dev.gemma4j.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;

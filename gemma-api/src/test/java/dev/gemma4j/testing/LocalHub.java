@@ -1,4 +1,4 @@
-package dev.gemma4j.hub;
+package dev.gemma4j.testing;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
