@@ -7,6 +7,7 @@ import dev.gemma4j.WeightQuantization;
 import dev.gemma4j.backend.cpu.kernels.AwqMatVec;
 import dev.gemma4j.backend.cpu.kernels.AwqMatrix;
 import dev.gemma4j.backend.cpu.kernels.Int8MatVec;
+import dev.gemma4j.backend.cpu.kernels.Int8Activations;
 import dev.gemma4j.backend.cpu.kernels.Int8Matrix;
 import dev.gemma4j.backend.cpu.kernels.MatVec;
 import dev.gemma4j.backend.cpu.kernels.WeightMatrix;
@@ -328,11 +329,14 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
     };
   }
 
-  /** {@code x · Wᵀ} for an 8-bit weight, split over the kernel threads by output feature. */
+  /**
+   * {@code x · Wᵀ} for an 8-bit weight on integers: {@code x} quantized to 8 bits once, then split over the kernel
+   * threads by output feature.
+   */
   private CpuTensor multiply(CpuTensor x, Int8Matrix w) {
     CpuTensor out = CpuTensor.zeros(x.rows(), w.out());
-    int rows = x.rows();
-    pool.parallelFor(w.out(), 16, (from, to) -> int8MatVec.multiply(x.data(), rows, w, from, to, out.data(), w.out()));
+    Int8Activations q = Int8Activations.quantize(x.data(), x.rows(), w.in());
+    pool.parallelFor(w.out(), 16, (from, to) -> int8MatVec.multiply(q, w, from, to, out.data(), w.out()));
     return round(out);
   }
 

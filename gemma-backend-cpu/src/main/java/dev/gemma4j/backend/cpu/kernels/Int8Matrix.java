@@ -65,6 +65,11 @@ public final class Int8Matrix {
     return scales[o];
   }
 
+  /** The scales, one per output. */
+  float[] scales() {
+    return scales;
+  }
+
   /** Bytes held: the weights and their scales. */
   public long bytes() {
     return q.byteSize() + 4L * scales.length;
