@@ -174,7 +174,10 @@ class NpuGoldenTest {
       float[] exact = prefillLogits(dequantized, first.prompt());
       double fromCpu = maxDifference(exact, prefillLogits(onCpu, first.prompt()));
       double drift = maxDifference(exact, prefillLogits(quantized, first.prompt()));
-      assertTrue(fromCpu <= 1e-4, quantize + ": the NPU quantizes to the CPU backend's numbers (float32 math), off by " + fromCpu);
+      // The CPU's int8 products also quantize the activations (8 bits per block of 32), the NPU's do not: there
+      // the two agree within what that moves (the largest logit difference on this prompt is 0.12), not bit for bit.
+      double bound = quantize == dev.gemma4j.WeightQuantization.INT8 ? 0.25 : 1e-4;
+      assertTrue(fromCpu <= bound, quantize + ": the NPU quantizes to the CPU backend's numbers (float32 math), off by " + fromCpu);
       assertTrue(drift > 0 && drift < 0.5, quantize + " through aclnnWeightQuantBatchMatmulV2 in bf16 drifts by " + drift);
     }
   }
