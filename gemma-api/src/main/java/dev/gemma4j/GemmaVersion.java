@@ -10,7 +10,7 @@ public final class GemmaVersion {
 
   private GemmaVersion() {}
 
-  /** The version, e.g. {@code 0.1.0-SNAPSHOT}; {@code unknown} when the build did not stamp it. */
+  /** The version, e.g. {@code 0.2.0}; {@code unknown} when the build did not stamp it. */
   public static String current() {
     return VERSION;
   }

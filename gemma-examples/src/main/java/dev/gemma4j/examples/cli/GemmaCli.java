@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "gemma",
     mixinStandardHelpOptions = true,
-    version = "gemma4j 0.1.0-SNAPSHOT",
+    version = "gemma4j 0.2.0",
     description = "Run Gemma 2 models in-process on Ascend NPUs and CPUs.",
     subcommands = {
       GenerateCommand.class, ChatCommand.class, ServeCommand.class, CheckCommand.class, BenchCommand.class,
