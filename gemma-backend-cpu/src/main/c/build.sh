@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native kernels into the CPU backend's resources, where the jar ships them prebuilt: a fresh clone
 # builds and tests without a C compiler. Run it after changing gemma4j_kernels.c and commit the library with
-# the source (NativeLibraryTest checks that the shipped library was built from the source beside it).
+# the source (NativeKernelsTest checks that the shipped library was built from the source beside it).
 # Needs gcc for x86-64 (Debian 12's gcc 12 built the checked-in one).
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -3,7 +3,7 @@
  * weights with activations quantized to 8 bits in blocks of 32, on integer dot products (AVX-512 VNNI, or AVX2's
  * maddubs where VNNI is absent), as llama.cpp multiplies its Q8_0 weights by Q8_0 activations.
  *
- * Every path gives the same bits, and so does the Java kernel (dev.gemma4j.backend.cpu.kernels.Int8BlockDot):
+ * Every path gives the same bits, and so does the Java kernel (dev.gemma4j.backend.cpu.kernels.ScalarInt8MatVec):
  * a block's integer sum is exact, and the float sums run in one fixed order, defined here. Row o's result is
  *
  *   y[o] = scale[o] * combine(acc[0..7]),  acc[l] = fmaf(xd[b], (float) isum[o][b], acc[l]) for b = l, l + 8, ...
@@ -35,15 +35,18 @@ static int32_t dot32_scalar(const int8_t *w, const int8_t *x) {
   return s;
 }
 
+/* Blocks first .. blocks - 1 of one row into the partial sums acc[b & 7], in the file comment's order. */
+static void add_blocks(const int8_t *row, const int8_t *xq, const float *xd, int first, int blocks, float *acc) {
+  for (int b = first; b < blocks; b++) {
+    acc[b & 7] = fmaf(xd[b], (float) dot32_scalar(row + 32 * b, xq + 32 * b), acc[b & 7]);
+  }
+}
+
 static void rows_scalar(const int8_t *q, const float *scale, int in, const int8_t *xq, const float *xd,
                         int from, int to, float *y) {
-  int blocks = in / 32;
   for (int o = from; o < to; o++) {
-    const int8_t *row = q + (int64_t) o * in;
     float acc[8] = {0};
-    for (int b = 0; b < blocks; b++) {
-      acc[b & 7] = fmaf(xd[b], (float) dot32_scalar(row + 32 * b, xq + 32 * b), acc[b & 7]);
-    }
+    add_blocks(q + (int64_t) o * in, xq, xd, 0, in / 32, acc);
     y[o] = scale[o] * combine(acc);
   }
 }
@@ -93,9 +96,7 @@ static inline __m256i reduce8(__m256i s0, __m256i s1, __m256i s2, __m256i s3, __
       }                                                                                                       \
       float a[8];                                                                                             \
       _mm256_storeu_ps(a, acc);                                                                               \
-      for (int b = whole; b < blocks; b++) {                                                                  \
-        a[b & 7] = fmaf(xd[b], (float) dot32_scalar(row + 32 * b, xq + 32 * b), a[b & 7]);                    \
-      }                                                                                                       \
+      add_blocks(row, xq, xd, whole, blocks, a);                                                              \
       y[o] = scale[o] * combine(a);                                                                           \
     }                                                                                                         \
   }
@@ -103,13 +104,12 @@ static inline __m256i reduce8(__m256i s0, __m256i s1, __m256i s2, __m256i s3, __
 #define DOT_AVX2(w, x, k) dot32_avx2((w) + 32 * (k), _mm256_loadu_si256((const __m256i *) ((x) + 32 * (k))))
 ROWS_KERNEL(rows_avx2, "avx2,fma", DOT_AVX2)
 
-/* ---- AVX-512 VNNI on 256-bit vectors: (w + 128) as unsigned times x, less 128 times the sum of x ---- */
+/* ---- AVX-512 VNNI on 256-bit vectors: the same |w| and signed x, four products summed in one instruction ---- */
 
 __attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512vnni")))
 static inline __m256i dot32_vnni(const int8_t *w, __m256i x) {
-  __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *) w), _mm256_set1_epi8((char) 0x80));
-  __m256i bias = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char) 0x80), x);
-  return _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, x), bias);
+  __m256i wv = _mm256_loadu_si256((const __m256i *) w);
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(wv, wv), _mm256_sign_epi8(x, wv));
 }
 
 #define DOT_VNNI(w, x, k) dot32_vnni((w) + 32 * (k), _mm256_loadu_si256((const __m256i *) ((x) + 32 * (k))))
