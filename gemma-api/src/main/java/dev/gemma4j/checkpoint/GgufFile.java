@@ -48,11 +48,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Elements in all. */
     public long elementCount() {
-      long n = 1;
-      for (long d : dims) {
-        n *= d;
-      }
-      return n;
+      return TensorInfo.elementCount(dims);
     }
 
     /** The shape outermost first, as safetensors and PyTorch write it. */

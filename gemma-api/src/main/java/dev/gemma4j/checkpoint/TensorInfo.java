@@ -23,8 +23,13 @@ public record TensorInfo(
 
   /** Number of elements. */
   public long elementCount() {
+    return elementCount(shape);
+  }
+
+  /** The product of {@code dims}: a tensor's elements, whichever order its file lists them in. */
+  static long elementCount(List<Long> dims) {
     long n = 1;
-    for (long d : shape) {
+    for (long d : dims) {
       n *= d;
     }
     return n;

@@ -13,13 +13,11 @@ public final class Int8Activations {
   private final byte[] q;
   private final float[] scales;
   private final int rows;
-  private final int columns;
 
-  private Int8Activations(byte[] q, float[] scales, int rows, int columns) {
+  private Int8Activations(byte[] q, float[] scales, int rows) {
     this.q = q;
     this.scales = scales;
     this.rows = rows;
-    this.columns = columns;
   }
 
   /** Quantizes {@code rows} rows of {@code columns} values, row {@code m} at {@code x[m * columns ..]}. */
@@ -43,7 +41,7 @@ public final class Int8Activations {
         }
       }
     }
-    return new Int8Activations(q, scales, rows, columns);
+    return new Int8Activations(q, scales, rows);
   }
 
   /** Blocks per row. */
@@ -54,11 +52,6 @@ public final class Int8Activations {
   /** Rows. */
   public int rows() {
     return rows;
-  }
-
-  /** Values per row. */
-  public int columns() {
-    return columns;
   }
 
   /** The quantized values, row by row. */
