@@ -109,27 +109,4 @@ class GenerationGoldenTest {
         () -> Gemma.open(Golden.fixture("tiny-gemma2-awq"), int4));
     org.junit.jupiter.api.Assertions.assertTrue(awq.getMessage().contains("already quantized"), awq.getMessage());
   }
-
-  /**
-   * 8 bits per output, multiplied on integers with the activations quantized to 8 bits in blocks of 32, stay
-   * closer than 4 bits: the top logit within 0.25 on these random-weight fixtures (measured: 0.14 at most; their
-   * hidden size of 64 makes each activation block a half of a row, harsher than a real model's).
-   */
-  @ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"tiny-gemma2", "tiny-gemma3"})
-  void int8AtLoadStaysCloserStill(String fixture) {
-    Golden golden = Golden.load(fixture);
-    GemmaOptions int8 = cpu().toBuilder().quantize(dev.gemma4j.WeightQuantization.INT8).build();
-    double worst = 0;
-    try (Gemma exact = Gemma.open(golden.folder(), cpu()); Gemma quantized = Gemma.open(golden.folder(), int8)) {
-      for (Golden.Case c : golden.cases()) {
-        GenerationConfig one = GenerationConfig.builder().maxNewTokens(1).ignoreEos(true).topLogits(1).build();
-        float reference = exact.generate(Prompt.ids(c.inputIds()), one).topLogits().getFirst().logits().getFirst();
-        float close = quantized.generate(Prompt.ids(c.inputIds()), one).topLogits().getFirst().logits().getFirst();
-        worst = Math.max(worst, Math.abs(reference - close));
-        assertEquals(reference, close, 0.25, "top logit");
-      }
-    }
-    System.out.printf("int8 at load, %s: top logit within %.3f of float32%n", fixture, worst);
-  }
 }

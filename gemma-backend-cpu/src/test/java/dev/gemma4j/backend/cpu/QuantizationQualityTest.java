@@ -1,5 +1,6 @@
 package dev.gemma4j.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gemma4j.Gemma;
@@ -15,8 +16,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The quality table of docs/backends.md: {@code --quantize int8} (integer products on activations quantized
  * to 8 bits) teacher-forced along the reference's greedy path, the share of steps where it picks the same next
  * token as HF transformers did, and the largest difference of the top logit from the float32 model at the end
- * of each prompt. Random weights leave top-1/top-2 margins of about 0.01, so these are harsh fixtures; the bound
- * is what 8 bits must keep even here.
+ * of each prompt. Random weights leave top-1/top-2 margins of about 0.01, and hidden sizes of 64 make each
+ * activation block half a row, so these are harsh fixtures; the bounds (85% of the steps, the top logit within
+ * 0.25; measured: 86% and 0.14 at worst) are what 8 bits must keep even here.
  */
 class QuantizationQualityTest {
 
@@ -34,6 +36,7 @@ class QuantizationQualityTest {
         float reference = exact.generate(Prompt.ids(c.inputIds()), one).topLogits().getFirst().logits().getFirst();
         float close = quantized.generate(Prompt.ids(c.inputIds()), one).topLogits().getFirst().logits().getFirst();
         worst = Math.max(worst, Math.abs(reference - close));
+        assertEquals(reference, close, 0.25, "top logit");
         for (int k = 0; k < c.greedyNewIds().length; k++) {
           int[] prefix = Arrays.copyOf(c.inputIds(), c.inputIds().length + k);
           System.arraycopy(c.greedyNewIds(), 0, prefix, c.inputIds().length, k);
