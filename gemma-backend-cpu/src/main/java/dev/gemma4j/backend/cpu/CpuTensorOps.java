@@ -47,7 +47,6 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
   private final HostWeights hostWeights;
   private final MatVec matVec = MatVec.get();
   private final AwqMatVec awqMatVec = AwqMatVec.get();
-  private final Int8MatVec int8MatVec = Int8MatVec.get();
   private final Elementwise elementwise = Elementwise.get();
   private final List<CpuKvCache> kvCaches = new ArrayList<>();
   private NDManager step;
@@ -336,7 +335,8 @@ final class CpuTensorOps implements TensorOps<CpuTensor> {
   private CpuTensor multiply(CpuTensor x, Int8Matrix w) {
     CpuTensor out = CpuTensor.zeros(x.rows(), w.out());
     Int8Activations q = Int8Activations.quantize(x.data(), x.rows(), w.in());
-    pool.parallelFor(w.out(), 16, (from, to) -> int8MatVec.multiply(q, w, from, to, out.data(), w.out()));
+    Int8MatVec kernel = Int8MatVec.get(); // first asked here: only int8 models load the native library
+    pool.parallelFor(w.out(), 16, (from, to) -> kernel.multiply(q, w, from, to, out.data(), w.out()));
     return round(out);
   }
 
